@@ -1,0 +1,101 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// One settings list for every target. Swift 6 language mode already turns on strict
+// concurrency checking; the upcoming features below tighten what Swift 6 leaves loose.
+let swiftSettings: [SwiftSetting] = [
+    // Imports used in a public signature must be public: keeps module boundaries honest.
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    // `any` spelled out for existentials, so their cost is visible.
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "signbert-server",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "signbert", targets: ["SignBERTCommand"]),
+        .library(name: "SignBERTRuntime", targets: ["SignBERTRuntime"]),
+        .library(name: "HTTPServer", targets: ["HTTPServer"]),
+        .library(name: "InferenceService", targets: ["InferenceService"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+    ],
+    targets: [
+        // OpenBLAS from the system (Debian: libopenblas-dev), found through pkg-config.
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        // The model runtime: checkpoint readers, configuration, kernels and the forward pass.
+        .target(
+            name: "SignBERTRuntime",
+            dependencies: [
+                "COpenBLAS",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // HTTP/1.1 on plain sockets and Dispatch; knows nothing of models.
+        .target(
+            name: "HTTPServer",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Routes, batching, metrics and lifecycle: the model behind the HTTP server.
+        .target(
+            name: "InferenceService",
+            dependencies: [
+                "SignBERTRuntime",
+                "HTTPServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The `signbert` command line: one file per subcommand.
+        .executableTarget(
+            name: "SignBERTCommand",
+            dependencies: [
+                "SignBERTRuntime",
+                "HTTPServer",
+                "InferenceService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SignBERTRuntimeTests",
+            dependencies: ["SignBERTRuntime"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HTTPServerTests",
+            dependencies: ["HTTPServer"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "InferenceServiceTests",
+            dependencies: ["InferenceService", "SignBERTRuntime", "HTTPServer"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SignBERTCommandTests",
+            dependencies: ["SignBERTRuntime"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
