@@ -1,0 +1,26 @@
+/// Why a model could not be assembled from its files. Each description is one line, fit for `error: ...`.
+public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
+    case invalidConfig(String)
+    case contradiction(parameter: String, checkpoint: String, other: String, source: String)
+    case stateDictMismatch(missing: [String], mismatched: [String])
+    case labels(String)
+    case file(String)
+
+    public var description: String {
+        switch self {
+        case .invalidConfig(let message):
+            return "invalid model configuration: \(message)"
+        case .contradiction(let parameter, let checkpoint, let other, let source):
+            return "\(source) says \(parameter) = \(other) but the checkpoint's tensors say \(parameter) = \(checkpoint)"
+        case .stateDictMismatch(let missing, let mismatched):
+            var parts: [String] = []
+            if !missing.isEmpty { parts.append("missing keys: \(missing.joined(separator: ", "))") }
+            if !mismatched.isEmpty { parts.append("wrong shapes: \(mismatched.joined(separator: "; "))") }
+            return "checkpoint does not fit SignBERT v1: " + parts.joined(separator: "; ")
+        case .labels(let message):
+            return message
+        case .file(let message):
+            return message
+        }
+    }
+}

@@ -1,0 +1,70 @@
+public import Foundation
+import Yams
+
+/// The `model:` section of a training run's `config.yaml`: every field optional, as a user's file may
+/// name only some. `num_class` is the training code's spelling (not `num_classes`).
+public struct TrainingModelSection: Sendable, Equatable {
+    public var numClasses: Int?
+    public var numJoints: Int?
+    public var numCoords: Int?
+    public var numFrames: Int?
+    public var embedDim: Int?
+    public var depth: Int?
+    public var numHeads: Int?
+    public var mlpRatio: Double?
+
+    public init(numClasses: Int? = nil, numJoints: Int? = nil, numCoords: Int? = nil, numFrames: Int? = nil,
+                embedDim: Int? = nil, depth: Int? = nil, numHeads: Int? = nil, mlpRatio: Double? = nil) {
+        self.numClasses = numClasses
+        self.numJoints = numJoints
+        self.numCoords = numCoords
+        self.numFrames = numFrames
+        self.embedDim = embedDim
+        self.depth = depth
+        self.numHeads = numHeads
+        self.mlpRatio = mlpRatio
+    }
+
+    /// Reads `config.yaml` and returns its `model:` section.
+    public static func load(from url: URL) throws(ModelLoadError) -> TrainingModelSection {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw .file("cannot read config \(url.path): \(error.localizedDescription)")
+        }
+        return try parse(yaml: text, source: url.path)
+    }
+
+    public static func parse(yaml text: String, source: String) throws(ModelLoadError) -> TrainingModelSection {
+        let root: Any?
+        do { root = try Yams.load(yaml: text) } catch {
+            throw .file("\(source) is not valid YAML: \(firstLine(of: "\(error)"))")
+        }
+        guard let document = root as? [String: Any], let model = document["model"] as? [String: Any] else {
+            throw .file("\(source) has no `model:` section (the training config's model hyper-parameters)")
+        }
+        func integer(_ key: String) throws(ModelLoadError) -> Int? {
+            guard let value = model[key] else { return nil }
+            if let number = value as? Int { return number }
+            if let number = value as? Double, number == number.rounded(), abs(number) < 1e9 { return Int(number) }
+            throw .file("\(source): model.\(key) must be an integer, got \(value)")
+        }
+        var section = TrainingModelSection()
+        if let classes = try integer("num_class") { section.numClasses = classes } else { section.numClasses = try integer("num_classes") }
+        section.numJoints = try integer("num_joints")
+        section.numCoords = try integer("num_coords")
+        section.numFrames = try integer("num_frames")
+        section.embedDim = try integer("embed_dim")
+        section.depth = try integer("depth")
+        section.numHeads = try integer("num_heads")
+        if let ratio = model["mlp_ratio"] {
+            if let number = ratio as? Double { section.mlpRatio = number }
+            else if let number = ratio as? Int { section.mlpRatio = Double(number) }
+            else { throw .file("\(source): model.mlp_ratio must be a number, got \(ratio)") }
+        }
+        return section
+    }
+}
+
+func firstLine(of text: String) -> String {
+    String(text.split(whereSeparator: \.isNewline).first ?? "")
+}

@@ -1,0 +1,98 @@
+import Foundation
+
+/// What `signbert inspect` prints and `GET /` answers: architecture, size, cost, classes, provenance.
+public struct ModelDescription: Sendable {
+    public let loaded: LoadedModel
+
+    public init(_ loaded: LoadedModel) { self.loaded = loaded }
+
+    public var gflopsPerClip: Double { loaded.config.flopsPerClip / 1e9 }
+
+    /// `extra` fields (server version, model name, ...) go first, as raw JSON values.
+    public func json(extra: [(key: String, rawValue: String)] = []) -> [UInt8] {
+        let c = loaded.config
+        var out = JSONWriter()
+        out.raw("{")
+        for (key, value) in extra {
+            out.string(key)
+            out.raw(":\(value),")
+        }
+        out.raw("\"architecture\":{\"name\":\"signbert-v1\",\"num_joints\":\(c.numJoints),\"num_coords\":\(c.numCoords),")
+        out.raw("\"num_frames\":\(c.numFrames),\"embed_dim\":\(c.embedDim),\"depth\":\(c.depth),\"num_heads\":\(c.numHeads),")
+        out.raw("\"mlp_ratio\":")
+        out.number(c.mlpRatio)
+        out.raw(",\"num_classes\":\(c.numClasses)},")
+        out.raw("\"input_shape\":{\"clip\":[\(c.numFrames),\(c.numJoints),\(c.numCoords)],\"flat\":[\(c.numFrames),\(c.inputFeatures)]},")
+        out.raw("\"parameters\":\(c.parameterCount),\"gflop_per_clip\":")
+        out.number((gflopsPerClip * 1000).rounded() / 1000)
+        out.raw(",\"labels\":[")
+        for (i, label) in loaded.labels.enumerated() {
+            if i > 0 { out.raw(",") }
+            out.string(label)
+        }
+        out.raw("],\"checkpoint\":{\"path\":")
+        out.string(loaded.checkpointPath)
+        out.raw(",\"format\":")
+        out.string(loaded.checkpointFormat)
+        out.raw(",\"stored_dtypes\":{")
+        for (i, (dtype, count)) in loaded.storedDTypes.sorted(by: { $0.key < $1.key }).enumerated() {
+            if i > 0 { out.raw(",") }
+            out.string(dtype)
+            out.raw(":\(count)")
+        }
+        out.raw("},\"config\":")
+        if let path = loaded.configPath { out.string(path) } else { out.raw("null") }
+        out.raw(",\"labels\":")
+        if let path = loaded.labelsPath { out.string(path) } else { out.raw("null") }
+        out.raw(",\"ignored_entries\":")
+        stringArray(loaded.ignoredEntries, &out)
+        out.raw(",\"unexpected_keys\":")
+        stringArray(loaded.unexpectedKeys, &out)
+        out.raw(",\"metadata\":{")
+        for (i, (key, value)) in loaded.metadata.sorted(by: { $0.key < $1.key }).enumerated() {
+            if i > 0 { out.raw(",") }
+            out.string(key)
+            out.raw(":")
+            out.string(value)
+        }
+        out.raw("}}}")
+        return out.bytes
+    }
+
+    public func text() -> String {
+        let c = loaded.config
+        var lines = [
+            "checkpoint:   \(loaded.checkpointPath) (\(loaded.checkpointFormat))",
+            "config:       \(loaded.configPath ?? "none (shapes and defaults)")",
+            "labels:       \(loaded.labelsPath ?? "none (class_0 ... class_\(c.numClasses - 1))")",
+            "architecture: SignBERT v1: \(c.depth) blocks, embed_dim \(c.embedDim), \(c.numHeads) heads "
+                + "(head_dim \(c.headDim)), mlp_ratio \(c.mlpRatio), \(c.numClasses) classes",
+            "input:        [\(c.numFrames) frames][\(c.numJoints) joints][\(c.numCoords) coords] "
+                + "or [\(c.numFrames)][\(c.inputFeatures)]",
+            "parameters:   \(c.parameterCount) (\(String(format: "%.2f", Double(c.parameterCount) / 1e6)) M)",
+            "cost:         \(String(format: "%.3f", gflopsPerClip)) GFLOP per clip",
+            "dtypes:       " + loaded.storedDTypes.sorted(by: { $0.key < $1.key }).map { "\($0.key) x\($0.value)" }
+                .joined(separator: ", "),
+            "classes:      " + loaded.labels.enumerated().map { "\($0.offset)=\($0.element)" }.joined(separator: " "),
+        ]
+        if !loaded.ignoredEntries.isEmpty {
+            lines.append("ignored:      \(loaded.ignoredEntries.joined(separator: ", ")) (not read)")
+        }
+        if !loaded.unexpectedKeys.isEmpty {
+            lines.append("unexpected:   \(loaded.unexpectedKeys.joined(separator: ", ")) (not used by the model)")
+        }
+        for (key, value) in loaded.metadata.sorted(by: { $0.key < $1.key }) {
+            lines.append("metadata:     \(key) = \(value)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func stringArray(_ values: [String], _ out: inout JSONWriter) {
+        out.raw("[")
+        for (i, value) in values.enumerated() {
+            if i > 0 { out.raw(",") }
+            out.string(value)
+        }
+        out.raw("]")
+    }
+}

@@ -1,0 +1,102 @@
+/// Hyper-parameters the user gives on the command line; each overrides config.yaml.
+public struct ArchitectureOverrides: Sendable, Equatable {
+    public var numHeads: Int?
+    public var numJoints: Int?
+    public var numCoords: Int?
+
+    public init(numHeads: Int? = nil, numJoints: Int? = nil, numCoords: Int? = nil) {
+        self.numHeads = numHeads
+        self.numJoints = numJoints
+        self.numCoords = numCoords
+    }
+}
+
+/// Works out the architecture: every hyper-parameter the tensor shapes determine comes from them;
+/// num_heads (and the V×C split of the input width) from the flags, then config.yaml, then the defaults.
+/// A stated value that contradicts a shape is an error naming both.
+public enum ArchitectureResolver {
+    public static func resolve(stateDict: StateDict, config: TrainingModelSection?, configSource: String = "config.yaml",
+                               overrides: ArchitectureOverrides = .init()) throws(ModelLoadError) -> SignBERTConfig {
+        let tensors = stateDict.tensors
+        let defaults = SignBERTConfig.defaults
+        let section = config ?? TrainingModelSection()
+
+        func fromShape(_ key: String, _ axis: Int) -> Int? {
+            guard let shape = tensors[key]?.shape, axis < shape.count else { return nil }
+            return shape[axis]
+        }
+        // A value stated in config.yaml must agree with what the tensors say.
+        func agree(_ name: String, shape: Int?, stated: Int?) throws(ModelLoadError) -> Int? {
+            if let shape, let stated, shape != stated {
+                throw .contradiction(parameter: name, checkpoint: "\(shape)", other: "\(stated)", source: configSource)
+            }
+            return shape ?? stated
+        }
+
+        let embedDim = try agree("embed_dim", shape: fromShape("pos_embed", 2) ?? fromShape("input_proj.weight", 0),
+                                 stated: section.embedDim) ?? defaults.embedDim
+        let numFrames = try agree("num_frames", shape: fromShape("pos_embed", 1), stated: section.numFrames)
+            ?? defaults.numFrames
+        let blockIndices = tensors.keys.compactMap(blockIndex)
+        let depthFromShapes = blockIndices.max().map { $0 + 1 }
+        let depth = try agree("depth", shape: depthFromShapes, stated: section.depth) ?? defaults.depth
+        let numClasses = try agree("num_class", shape: fromShape("head.5.weight", 0), stated: section.numClasses)
+            ?? defaults.numClasses
+
+        var mlpRatio = section.mlpRatio ?? defaults.mlpRatio
+        if let hidden = fromShape("blocks.0.mlp.fc1.weight", 0), embedDim > 0 {
+            let ratio = Double(hidden) / Double(embedDim)
+            if let stated = section.mlpRatio, Int(Double(embedDim) * stated) != hidden {
+                throw .contradiction(parameter: "mlp_ratio", checkpoint: "\(ratio)", other: "\(stated)", source: configSource)
+            }
+            mlpRatio = section.mlpRatio ?? ratio
+        }
+
+        let numHeads = overrides.numHeads ?? section.numHeads ?? defaults.numHeads
+        var numJoints = overrides.numJoints ?? section.numJoints
+        var numCoords = overrides.numCoords ?? section.numCoords
+        if let features = fromShape("input_proj.weight", 1) {
+            switch (numJoints, numCoords) {
+            case let (v?, c?) where v * c != features:
+                throw .contradiction(parameter: "num_joints x num_coords", checkpoint: "\(features)",
+                                     other: "\(v) x \(c) = \(v * c)", source: configSource)
+            case let (v?, nil):
+                guard features % v == 0 else {
+                    throw .contradiction(parameter: "num_joints x num_coords", checkpoint: "\(features)",
+                                         other: "\(v) x ?", source: configSource)
+                }
+                numCoords = features / v
+            case let (nil, c?):
+                guard features % c == 0 else {
+                    throw .contradiction(parameter: "num_joints x num_coords", checkpoint: "\(features)",
+                                         other: "? x \(c)", source: configSource)
+                }
+                numJoints = features / c
+            case (nil, nil):
+                // The mediapipe_27 layout when it fits; otherwise treat each feature as one joint coordinate.
+                if features % defaults.numJoints == 0 {
+                    numJoints = defaults.numJoints
+                    numCoords = features / defaults.numJoints
+                } else {
+                    numJoints = features
+                    numCoords = 1
+                }
+            default:
+                break
+            }
+        }
+        let resolved = SignBERTConfig(numJoints: numJoints ?? defaults.numJoints, numCoords: numCoords ?? defaults.numCoords,
+                                      numFrames: numFrames, embedDim: embedDim, depth: depth, numHeads: numHeads,
+                                      mlpRatio: mlpRatio, numClasses: numClasses)
+        try resolved.validate()
+        return resolved
+    }
+
+    /// `blocks.{i}.…` → i.
+    static func blockIndex(_ key: String) -> Int? {
+        guard key.hasPrefix("blocks.") else { return nil }
+        let rest = key.dropFirst("blocks.".count)
+        guard let dot = rest.firstIndex(of: ".") else { return nil }
+        return Int(rest[rest.startIndex..<dot])
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+
+/// One clip's answer: the top class, its softmax probability, the top-k list and, when asked, the logits.
+public struct Prediction: Sendable, Equatable {
+    public struct Ranked: Sendable, Equatable {
+        public var classID: Int
+        public var label: String
+        public var score: Double
+    }
+
+    public var classID: Int
+    public var label: String
+    public var score: Double
+    public var topK: [Ranked]
+    public var logits: [Float]?
+
+    /// Softmax over one row of logits (in double, max-subtracted), ranked; ties keep the lower class id.
+    public init(logits row: ArraySlice<Float>, labels: [String], topK count: Int, includeLogits: Bool) {
+        let maximum = Double(row.max() ?? 0)
+        let exps = row.map { Foundation.exp(Double($0) - maximum) }
+        let total = exps.reduce(0, +)
+        let ranked = exps.indices.sorted { exps[$0] != exps[$1] ? exps[$0] > exps[$1] : $0 < $1 }
+        let label = { (id: Int) in id < labels.count ? labels[id] : "class_\(id)" }
+        topK = ranked.prefix(max(1, count)).map { Ranked(classID: $0, label: label($0), score: exps[$0] / total) }
+        classID = topK[0].classID
+        self.label = topK[0].label
+        score = topK[0].score
+        logits = includeLogits ? Array(row) : nil
+    }
+
+    /// Answers for a batch of logits [batch, K].
+    public static func batch(logits: [Float], numClasses: Int, labels: [String], topK: Int,
+                             includeLogits: Bool) -> [Prediction] {
+        stride(from: 0, to: logits.count, by: numClasses).map { start in
+            Prediction(logits: logits[start..<start + numClasses], labels: labels, topK: topK, includeLogits: includeLogits)
+        }
+    }
+}
+
+/// `{"predictions": [...]}` as bytes. Written by hand: the shape is fixed, and Swift's shortest
+/// round-trip float formatting keeps every logit exact.
+public enum PredictionEncoder {
+    public static func encode(_ predictions: [Prediction]) -> [UInt8] {
+        var out = JSONWriter()
+        out.raw("{\"predictions\":[")
+        for (i, prediction) in predictions.enumerated() {
+            if i > 0 { out.raw(",") }
+            out.raw("{\"class_id\":\(prediction.classID),\"label\":")
+            out.string(prediction.label)
+            out.raw(",\"score\":")
+            out.number(prediction.score)
+            out.raw(",\"top_k\":[")
+            for (j, entry) in prediction.topK.enumerated() {
+                if j > 0 { out.raw(",") }
+                out.raw("{\"class_id\":\(entry.classID),\"label\":")
+                out.string(entry.label)
+                out.raw(",\"score\":")
+                out.number(entry.score)
+                out.raw("}")
+            }
+            out.raw("]")
+            if let logits = prediction.logits {
+                out.raw(",\"logits\":[")
+                for (j, value) in logits.enumerated() {
+                    if j > 0 { out.raw(",") }
+                    out.number(Double(value), asFloat: true)
+                }
+                out.raw("]")
+            }
+            out.raw("}")
+        }
+        out.raw("]}")
+        return out.bytes
+    }
+}
+
+/// A minimal JSON byte writer.
+public struct JSONWriter {
+    public private(set) var bytes: [UInt8] = []
+
+    public init() { bytes.reserveCapacity(512) }
+
+    public mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
+    /// Non-finite numbers have no JSON form; they are written as null.
+    public mutating func number(_ value: Double, asFloat: Bool = false) {
+        guard value.isFinite else { raw("null"); return }
+        raw(asFloat ? Float(value).description : value.description)
+    }
+
+    public mutating func string(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": raw("\\\"")
+            case "\\": raw("\\\\")
+            case "\n": raw("\\n")
+            case "\r": raw("\\r")
+            case "\t": raw("\\t")
+            case let s where s.value < 0x20:
+                let hex = String(s.value, radix: 16)
+                raw("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
+            default:
+                bytes.append(contentsOf: String(scalar).utf8)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,145 @@
+public import Foundation
+
+/// A validated `POST /predict` body: `{"inputs": [clip, ...], "top_k": 5, "return_logits": false}`,
+/// each clip `[T][V][C]` or `[T][F]` numbers. `clips` is [batch, T, V·C] float32, ready for the model.
+public struct PredictionRequest: Sendable {
+    public var clips: [Float]
+    public var batch: Int
+    public var topK: Int
+    public var returnLogits: Bool
+
+    public static let defaultTopK = 5
+}
+
+/// Why a request body was refused: a message that names the field and what is wrong with it (HTTP 400).
+public struct RequestError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+public enum PredictionRequestDecoder {
+    /// Parses and checks a body against the model: shapes, finiteness, batch limit, options.
+    public static func decode(_ body: some ContiguousBytes, config: SignBERTConfig,
+                              maxBatchSize: Int) throws(RequestError) -> PredictionRequest {
+        let document: JSONValue
+        do { document = try JSONParser.parse(body) } catch { throw RequestError("malformed JSON: \(error.description)") }
+        guard case .object = document else {
+            throw RequestError("the body must be a JSON object with an \"inputs\" field, got \(document.kindName)")
+        }
+        guard let inputs = document["inputs"] else {
+            throw RequestError("missing field \"inputs\": an array of clips, each [T][V][C] or [T][F] numbers")
+        }
+        let topK = try decodeTopK(document["top_k"], numClasses: config.numClasses)
+        let returnLogits: Bool
+        switch document["return_logits"] {
+        case nil, .null?: returnLogits = false
+        case .bool(let value)?: returnLogits = value
+        case let other?: throw RequestError("\"return_logits\" must be true or false, got \(other.kindName)")
+        }
+        let (clips, batch) = try decodeClips(inputs, config: config, maxBatchSize: maxBatchSize)
+        return PredictionRequest(clips: clips, batch: batch, topK: topK, returnLogits: returnLogits)
+    }
+
+    static func decodeTopK(_ value: JSONValue?, numClasses: Int) throws(RequestError) -> Int {
+        switch value {
+        case nil, .null?:
+            return min(PredictionRequest.defaultTopK, numClasses)
+        case .number(let number)?:
+            guard number == number.rounded(), number >= 1, number < 1e9 else {
+                throw RequestError("\"top_k\" must be a whole number of at least 1, got \(number)")
+            }
+            // More than K is answered with all K classes, as top-k APIs usually do.
+            return min(Int(number), numClasses)
+        case let other?:
+            throw RequestError("\"top_k\" must be a number, got \(other.kindName)")
+        }
+    }
+
+    static func decodeClips(_ inputs: JSONValue, config: SignBERTConfig,
+                            maxBatchSize: Int) throws(RequestError) -> (clips: [Float], batch: Int) {
+        let frameFloats = config.numFrames * config.inputFeatures
+        switch inputs {
+        case .tensor(let shape, let values):
+            // All clips rectangular and alike: one shape check for the whole batch.
+            let batch = shape[0]
+            try checkBatch(batch, maxBatchSize: maxBatchSize)
+            try checkClipShape(Array(shape.dropFirst()), index: 0, allClips: true, config: config)
+            return (try toFloat(values, field: "inputs", perClip: frameFloats), batch)
+        case .array(let elements):
+            try checkBatch(elements.count, maxBatchSize: maxBatchSize)
+            var clips: [Float] = []
+            clips.reserveCapacity(elements.count * frameFloats)
+            for (index, element) in elements.enumerated() {
+                guard case .tensor(let shape, let values) = element else {
+                    throw RequestError(describeBadClip(element, index: index, config: config))
+                }
+                try checkClipShape(shape, index: index, allClips: false, config: config)
+                clips += try toFloat(values, field: "inputs[\(index)]", perClip: nil)
+            }
+            return (clips, elements.count)
+        default:
+            throw RequestError("\"inputs\" must be an array of clips, got \(inputs.kindName)")
+        }
+    }
+
+    static func checkBatch(_ count: Int, maxBatchSize: Int) throws(RequestError) {
+        guard count > 0 else { throw RequestError("\"inputs\" is empty: send at least one clip") }
+        guard count <= maxBatchSize else {
+            throw RequestError("\"inputs\" has \(count) clips; at most \(maxBatchSize) are accepted per request (max batch size)")
+        }
+    }
+
+    static func checkClipShape(_ shape: [Int], index: Int, allClips: Bool,
+                               config: SignBERTConfig) throws(RequestError) {
+        let name = allClips ? "each clip" : "inputs[\(index)]"
+        let expected = "[\(config.numFrames)][\(config.numJoints)][\(config.numCoords)] ([T][V][C]) or "
+            + "[\(config.numFrames)][\(config.inputFeatures)] ([T][F])"
+        let form = shape.map { "[\($0)]" }.joined()
+        guard shape.count == 3 || shape.count == 2 else {
+            throw RequestError("\(name) has shape \(form); expected \(expected)")
+        }
+        guard shape[0] == config.numFrames else {
+            throw RequestError("\(name) has \(shape[0]) frames; this model takes exactly \(config.numFrames) (num_frames)")
+        }
+        let fits = shape.count == 3 ? (shape[1] == config.numJoints && shape[2] == config.numCoords)
+                                    : shape[1] == config.inputFeatures
+        guard fits else { throw RequestError("\(name) has shape \(form); expected \(expected)") }
+    }
+
+    /// Explains why an element of "inputs" is not a clip (ragged, non-numeric, ...).
+    static func describeBadClip(_ element: JSONValue, index: Int, config: SignBERTConfig) -> String {
+        guard case .array(let frames) = element else {
+            return "inputs[\(index)] must be a clip ([T][V][C] or [T][F] numbers), got \(element.kindName)"
+        }
+        if frames.isEmpty { return "inputs[\(index)] is an empty clip" }
+        for (t, frame) in frames.enumerated() {
+            switch frame {
+            case .tensor: continue
+            case .array(let items):
+                if let bad = items.firstIndex(where: { if case .tensor = $0 { return false } else { return true } }) {
+                    return "inputs[\(index)][\(t)][\(bad)] must be a number or an array of numbers, got \(items[bad].kindName)"
+                }
+                return "inputs[\(index)][\(t)] has joints of different lengths"
+            default:
+                return "inputs[\(index)][\(t)] must be an array of numbers, got \(frame.kindName)"
+            }
+        }
+        return "inputs[\(index)] is ragged: its frames differ in shape"
+    }
+
+    /// Doubles to float32; a value beyond float32's range would become infinite, so it is refused.
+    static func toFloat(_ values: [Double], field: String, perClip: Int?) throws(RequestError) -> [Float] {
+        var result = [Float](repeating: 0, count: values.count)
+        let limit = Double(Float.greatestFiniteMagnitude)
+        for i in values.indices {
+            let value = values[i]
+            guard abs(value) <= limit else {
+                let place = perClip.map { "\(field)[\(i / $0)]" } ?? field
+                throw RequestError("\(place) holds \(value), which is not a finite float32 number")
+            }
+            result[i] = Float(value)
+        }
+        return result
+    }
+}

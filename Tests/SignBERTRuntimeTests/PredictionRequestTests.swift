@@ -1,0 +1,68 @@
+import Foundation
+import SignBERTRuntime
+import XCTest
+
+final class PredictionRequestTests: XCTestCase {
+    private let config = SignBERTConfig(numJoints: 2, numCoords: 3, numFrames: 2, embedDim: 8, depth: 1, numHeads: 2,
+                                        mlpRatio: 2, numClasses: 4)
+
+    private func decode(_ text: String, maxBatch: Int = 8) throws(RequestError) -> PredictionRequest {
+        try PredictionRequestDecoder.decode(Data(text.utf8), config: config, maxBatchSize: maxBatch)
+    }
+
+    private func message(_ text: String, maxBatch: Int = 8) -> String {
+        do { _ = try decode(text, maxBatch: maxBatch); return "accepted" } catch { return error.message }
+    }
+
+    private let clip = "[[[1,2,3],[4,5,6]],[[7,8,9],[10,11,12]]]"
+
+    func testNestedAndFlatClipsDecodeToTheSameFloats() throws {
+        let nested = try decode("{\"inputs\": [\(clip), \(clip)]}")
+        let flat = try decode("{\"inputs\": [[[1,2,3,4,5,6],[7,8,9,10,11,12]]], \"top_k\": 2, \"return_logits\": true}")
+        XCTAssertEqual(nested.batch, 2)
+        XCTAssertEqual(nested.clips, (1...12).map(Float.init) + (1...12).map(Float.init))
+        XCTAssertEqual(nested.topK, 4)  // default 5, capped at K
+        XCTAssertFalse(nested.returnLogits)
+        XCTAssertEqual(flat.clips, (1...12).map(Float.init))
+        XCTAssertEqual(flat.topK, 2)
+        XCTAssertTrue(flat.returnLogits)
+        // Clips of both forms in one request.
+        let mixed = try decode("{\"inputs\": [\(clip), [[1,2,3,4,5,6],[7,8,9,10,11,12]]]}")
+        XCTAssertEqual(mixed.clips, nested.clips)
+    }
+
+    func testEveryMistakeNamesTheFieldAndWhy() {
+        XCTAssertTrue(message("{\"inputs\": [").hasPrefix("malformed JSON"))
+        XCTAssertTrue(message("[1]").contains("must be a JSON object"))
+        XCTAssertTrue(message("{}").contains("missing field \"inputs\""))
+        XCTAssertTrue(message("{\"inputs\": \"x\"}").contains("\"inputs\" must be an array of clips, got a string"))
+        XCTAssertTrue(message("{\"inputs\": []}").contains("\"inputs\" is empty"))
+        XCTAssertTrue(message("{\"inputs\": [\(clip),\(clip),\(clip)]}", maxBatch: 2).contains("has 3 clips; at most 2"))
+        XCTAssertTrue(message("{\"inputs\": [[[[1,2,3],[4,5,6]]]]}").contains("has 1 frames; this model takes exactly 2"))
+        XCTAssertTrue(message("{\"inputs\": [[[[1,2],[4,5]],[[7,8],[1,2]]]]}").contains("expected [2][2][3]"))
+        XCTAssertTrue(message("{\"inputs\": [[[[1,2,3],[4,5,6]],[[7,8,9],[10,11]]]]}").contains("inputs[0][1] has joints of different lengths"))
+        XCTAssertTrue(message("{\"inputs\": [\(clip), [[[1,2,3],[4,5,\"6\"]],[[7,8,9],[10,11,12]]]]}")
+            .contains("inputs[1][0][1] must be a number or an array of numbers, got an array"))
+        XCTAssertTrue(message("{\"inputs\": [[[[1,2,3],[4,5,6]],[[7,8,9],[10,11,1e39]]]]}").contains("not a finite float32"))
+        XCTAssertTrue(message("{\"inputs\": [\(clip)], \"top_k\": 0}").contains("\"top_k\" must be a whole number"))
+        XCTAssertTrue(message("{\"inputs\": [\(clip)], \"top_k\": 1.5}").contains("\"top_k\" must be a whole number"))
+        XCTAssertTrue(message("{\"inputs\": [\(clip)], \"top_k\": \"3\"}").contains("\"top_k\" must be a number"))
+        XCTAssertTrue(message("{\"inputs\": [\(clip)], \"return_logits\": 1}").contains("\"return_logits\" must be true or false"))
+        XCTAssertTrue(message("{\"inputs\": [NaN]}").hasPrefix("malformed JSON"))
+    }
+
+    func testPredictionsRankBySoftmaxAndEncode() throws {
+        let predictions = Prediction.batch(logits: [0, 2, 1, 2, 5, 0, 0, 0], numClasses: 4, labels: ["a", "b", "c", "d"],
+                                           topK: 2, includeLogits: true)
+        XCTAssertEqual(predictions.map(\.classID), [1, 0])
+        XCTAssertEqual(predictions[0].topK.map(\.classID), [1, 3])  // tie between 1 and 3: lower id first
+        let total = exp(0.0) + 2 * exp(2.0) + exp(1.0)
+        XCTAssertEqual(predictions[0].score, exp(2.0) / total, accuracy: 1e-12)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(PredictionEncoder.encode(predictions))) as? [String: Any])
+        let first = try XCTUnwrap((json["predictions"] as? [[String: Any]])?.first)
+        XCTAssertEqual(first["class_id"] as? Int, 1)
+        XCTAssertEqual(first["label"] as? String, "b")
+        XCTAssertEqual(first["logits"] as? [Double], [0, 2, 1, 2])
+        XCTAssertEqual((first["top_k"] as? [[String: Any]])?.count, 2)
+    }
+}
