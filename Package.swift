@@ -78,8 +78,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SignBERTRuntimeTests",
-            dependencies: ["SignBERTRuntime"],
-            resources: [.copy("Fixtures")],
+            dependencies: ["SignBERTRuntime", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            // Fixtures are read from the source tree (#filePath), not bundled.
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -94,7 +95,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SignBERTCommandTests",
-            dependencies: ["SignBERTRuntime"],
+            dependencies: ["SignBERTCommand", "SignBERTRuntime"],
             swiftSettings: swiftSettings
         ),
     ]
