@@ -1,0 +1,232 @@
+import Dispatch
+import Logging
+
+/// One client connection: a `SocketStream`, a decoder, one request in flight at a time and a
+/// deadline per phase. Bytes of pipelined requests wait in the decoder until the response to
+/// the current one is written.
+///
+/// `@unchecked Sendable`: all mutable state is confined to `queue`, this connection's serial
+/// queue. The responder's completion may come from any thread; it hops back to `queue`.
+final class HTTPConnection: @unchecked Sendable {
+    enum Phase {
+        /// Between requests: nothing of the next one has arrived.
+        case awaitingRequest
+        case readingHead
+        case readingBody
+        /// The responder has the request; `serial` tells its completion from a stale one.
+        case responding(serial: Int)
+        case writing
+        /// The final response is out and FIN sent; input is read and dropped until EOF.
+        case lingering
+        case closed
+    }
+
+    enum DeadlineKind { case firstRequest, keepAlive, head, body, write, linger }
+
+    /// What an exchange report needs to know about the request being answered.
+    struct RequestInfo {
+        var method: String?
+        var path: String?
+        var version: HTTPVersion?
+        var headers: HTTPHeaders?
+        var start: ContinuousClock.Instant
+    }
+
+    let id: Int
+    let queue: DispatchQueue
+    let remoteAddress: String
+    let stream: SocketStream
+    let configuration: HTTPServerConfiguration
+    let responder: any HTTPResponder
+    let encoder: HTTPResponseEncoder
+    let onExchange: (@Sendable (HTTPExchange) -> Void)?
+    let onClose: @Sendable (Int) -> Void
+    var logger: Logger
+
+    var decoder: HTTPRequestDecoder
+    var phase = Phase.awaitingRequest
+    var requestsServed = 0
+    /// The server's: set before any connection hears of the drain, so that a response
+    /// finished in between already says `Connection: close`.
+    let drainSignal: DrainSignal
+    var draining: Bool { drainSignal.isSet }
+    var peerClosed = false
+    var readingPaused = false
+    var requestStart = ContinuousClock.now
+    var serial = 0
+
+    let timer: any DispatchSourceTimer
+    var deadline: (kind: DeadlineKind, at: ContinuousClock.Instant)?
+    var timerFiresAt: ContinuousClock.Instant?
+
+    /// Unparsed input kept while a request is in flight before reading pauses (TCP then
+    /// pushes back on the client).
+    static let maxBufferedWhileBusy = 64 * 1024
+
+    init(
+        id: Int, socket: Socket, remoteAddress: String, targetQueue: DispatchQueue,
+        configuration: HTTPServerConfiguration, responder: any HTTPResponder, logger: Logger,
+        drainSignal: DrainSignal, onExchange: (@Sendable (HTTPExchange) -> Void)?,
+        onClose: @escaping @Sendable (Int) -> Void
+    ) {
+        self.id = id
+        self.queue = DispatchQueue(label: "HTTPServer.connection.\(id)", target: targetQueue)
+        self.remoteAddress = remoteAddress
+        self.stream = SocketStream(socket: socket, queue: queue)
+        self.configuration = configuration
+        self.responder = responder
+        self.encoder = HTTPResponseEncoder(serverName: configuration.serverName)
+        self.onExchange = onExchange
+        self.onClose = onClose
+        self.drainSignal = drainSignal
+        self.logger = logger
+        self.logger[metadataKey: "connection"] = "\(id)"
+        self.logger[metadataKey: "peer"] = "\(remoteAddress)"
+        self.decoder = HTTPRequestDecoder(limits: configuration.decoderLimits)
+        self.timer = DispatchSource.makeTimerSource(queue: queue)
+        // Active from the start (never scheduled yet): Dispatch must not release an inactive source.
+        timer.activate()
+    }
+
+    /// Starts serving; with `rejecting`, answers 503 at once and closes (too many connections).
+    func start(rejecting: Bool) {
+        queue.async { [self] in
+            guard case .awaitingRequest = phase else { return }  // closed before it started
+            stream.onData = { [unowned self] bytes in received(bytes) }
+            stream.onEndOfFile = { [unowned self] in endOfFile() }
+            stream.onError = { [unowned self] error in
+                logger.debug("connection error: \(error)")
+                close()
+            }
+            timer.setEventHandler { [unowned self] in timerFired() }
+            stream.resumeReading()
+            if rejecting {
+                let info = RequestInfo(start: requestStart)
+                writeResponse(.error(status: 503, message: "too many open connections"), info: info, keepAlive: false)
+            } else {
+                setDeadline(.firstRequest, after: configuration.headerReadTimeout)
+            }
+        }
+    }
+
+    /// Graceful drain: an idle kept-alive connection closes now; any other finishes its
+    /// current request (a new connection may still send its first) with `Connection: close`.
+    func beginDrain() {
+        queue.async { [self] in
+            if case .awaitingRequest = phase, requestsServed > 0 { close() }
+        }
+    }
+
+    func forceClose() {
+        queue.async { [self] in close() }
+    }
+
+    // MARK: Reading
+
+    private func received(_ bytes: UnsafeRawBufferPointer) {
+        switch phase {
+        case .lingering, .closed:
+            return
+        case .awaitingRequest:
+            decoder.append(bytes)
+            beginRequest()
+            process()
+        case .readingHead:
+            decoder.append(bytes)
+            process()
+        case .readingBody:
+            decoder.append(bytes)
+            setDeadline(.body, after: configuration.bodyIdleTimeout)
+            process()
+        case .responding, .writing:
+            // The next pipelined request: keep it for later, up to a bound.
+            decoder.append(bytes)
+            if decoder.bufferedByteCount > Self.maxBufferedWhileBusy {
+                readingPaused = true
+                stream.pauseReading()
+            }
+        }
+    }
+
+    private func beginRequest() {
+        phase = .readingHead
+        requestStart = .now
+        setDeadline(.head, after: configuration.headerReadTimeout)
+    }
+
+    private func endOfFile() {
+        peerClosed = true
+        switch phase {
+        case .responding, .writing:
+            break  // a half-closed client still gets its response, then the connection closes
+        default:
+            // Between requests, or a request that can no longer be completed.
+            close()
+        }
+    }
+
+    /// Runs the decoder until it needs more bytes, a request is complete, or it fails.
+    func process() {
+        while true {
+            switch phase {
+            case .awaitingRequest, .readingHead, .readingBody: break
+            default: return
+            }
+            let event: HTTPRequestDecoder.Event?
+            do {
+                event = try decoder.next()
+            } catch {
+                fail(error)
+                return
+            }
+            switch event {
+            case nil:
+                if peerClosed { close() }
+                return
+            case .head(let head)?:
+                guard head.hasBody else { continue }
+                phase = .readingBody
+                setDeadline(.body, after: configuration.bodyIdleTimeout)
+                // RFC 9110 §10.1.1: ask for the body only if the client is waiting for us.
+                if head.expectsContinue, decoder.bufferedByteCount == 0 {
+                    stream.write(HTTPResponseEncoder.continueResponse)
+                }
+            case .request(let head, let body)?:
+                dispatch(head, body: body)
+                return
+            }
+        }
+    }
+
+    private func fail(_ error: HTTPDecodingError) {
+        logger.debug("bad request: \(error)")
+        let head = decoder.head
+        let line = decoder.requestLine
+        let info = RequestInfo(
+            method: line?.method, path: head?.path ?? line?.target, version: line?.version,
+            headers: head?.headers, start: requestStart
+        )
+        writeResponse(.error(status: error.status, message: error.message), info: info, keepAlive: false)
+    }
+
+    private func dispatch(_ head: HTTPRequestHead, body: [UInt8]) {
+        serial += 1
+        let current = serial
+        phase = .responding(serial: current)
+        deadline = nil
+        let request = HTTPRequest(head: head, body: body, remoteAddress: remoteAddress, receivedAt: requestStart)
+        let info = RequestInfo(method: head.method, path: head.path, version: head.version, headers: head.headers, start: requestStart)
+        responder.respond(to: request) { [self] response in
+            queue.async { self.completed(serial: current, head: head, info: info, response: response) }
+        }
+    }
+
+    private func completed(serial: Int, head: HTTPRequestHead, info: RequestInfo, response: HTTPResponse) {
+        // A second completion, or one for a connection that has since closed, is dropped.
+        guard case .responding(let current) = phase, current == serial else { return }
+        let responderCloses = response.headers.tokens("Connection").contains("close")
+        let keepAlive = head.keepAlive && !draining && !responderCloses
+            && !(peerClosed && decoder.bufferedByteCount == 0)
+        writeResponse(response, info: info, keepAlive: keepAlive, version: head.version)
+    }
+}

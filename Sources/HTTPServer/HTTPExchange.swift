@@ -1,0 +1,24 @@
+/// One response written (or attempted), for access logs and metrics: every response, including
+/// the server's own 400/408/413/431/503. Request fields are nil when the server answered before
+/// they were parsed.
+public struct HTTPExchange: Sendable {
+    public var method: String?
+    /// The percent-decoded path (the raw target if it could not be decoded).
+    public var path: String?
+    public var version: HTTPVersion?
+    public var status: Int
+    /// Body bytes handed to the kernel (0 for HEAD).
+    public var bytesWritten: Int
+    /// From the request's first byte (or the connection's accept, for a 503) to the last
+    /// byte of the response handed to the kernel.
+    public var duration: Duration
+    public var remoteAddress: String
+    /// The request's header fields (e.g. for X-Request-Id); nil if the header section was not
+    /// complete.
+    public var requestHeaders: HTTPHeaders?
+    /// The response's own header fields (as the responder set them; the server's Date,
+    /// Content-Length and Connection are not among them), e.g. for a request id in the access log.
+    public var responseHeaders: HTTPHeaders
+    /// False when the client went away before the whole response was written.
+    public var completed: Bool
+}

@@ -1,0 +1,64 @@
+/// Where to listen and every limit the server enforces. Each limit has its own answer:
+/// headers → 431, body → 413, header or body timeout → 408, too many connections → 503.
+public struct HTTPServerConfiguration: Sendable {
+    /// An IPv4 or IPv6 address or a host name, e.g. "0.0.0.0", "127.0.0.1", "::".
+    public var host: String
+    /// 0 lets the kernel choose; `HTTPServer.port` tells which.
+    public var port: Int
+    /// Request line plus header section (and, separately, a chunked body's trailer section).
+    public var maxHeaderBytes: Int
+    public var maxHeaderCount: Int
+    /// Decoded body size; checked from Content-Length before reading, and while de-chunking.
+    public var maxBodyBytes: Int
+    /// From the first byte of a request to the end of its headers; also how long a new
+    /// connection may stay silent. Expiry → 408 and close.
+    public var headerReadTimeout: Duration
+    /// Longest wait for the next body byte. Expiry → 408 and close.
+    public var bodyIdleTimeout: Duration
+    /// Longest silence between requests on a kept-alive connection. Expiry → silent close.
+    public var keepAliveIdleTimeout: Duration
+    /// Longest time a response may make no progress (a client that does not read). Expiry → close.
+    public var writeTimeout: Duration
+    /// Connections served at once; the next one gets a 503 and is closed.
+    public var maxConnections: Int
+    /// The `Server` header; empty for none.
+    public var serverName: String
+    public var backlog: Int
+    /// After a final response on a connection that is closing, how long the server keeps
+    /// reading (and discarding) so that its close does not reset the response in flight.
+    public var lingerTimeout: Duration
+
+    public init(
+        host: String = "0.0.0.0",
+        port: Int = 8080,
+        maxHeaderBytes: Int = 16 * 1024,
+        maxHeaderCount: Int = 100,
+        maxBodyBytes: Int = 32 * 1024 * 1024,
+        headerReadTimeout: Duration = .seconds(10),
+        bodyIdleTimeout: Duration = .seconds(10),
+        keepAliveIdleTimeout: Duration = .seconds(5),
+        writeTimeout: Duration = .seconds(30),
+        maxConnections: Int = 1024,
+        serverName: String = "signbert",
+        backlog: Int = 512,
+        lingerTimeout: Duration = .seconds(2)
+    ) {
+        self.host = host
+        self.port = port
+        self.maxHeaderBytes = maxHeaderBytes
+        self.maxHeaderCount = maxHeaderCount
+        self.maxBodyBytes = maxBodyBytes
+        self.headerReadTimeout = headerReadTimeout
+        self.bodyIdleTimeout = bodyIdleTimeout
+        self.keepAliveIdleTimeout = keepAliveIdleTimeout
+        self.writeTimeout = writeTimeout
+        self.maxConnections = maxConnections
+        self.serverName = serverName
+        self.backlog = backlog
+        self.lingerTimeout = lingerTimeout
+    }
+
+    var decoderLimits: HTTPRequestDecoder.Limits {
+        HTTPRequestDecoder.Limits(maxHeaderBytes: maxHeaderBytes, maxHeaderCount: maxHeaderCount, maxBodyBytes: maxBodyBytes)
+    }
+}

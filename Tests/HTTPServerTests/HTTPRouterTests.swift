@@ -1,0 +1,61 @@
+import HTTPServer
+import Synchronization
+import XCTest
+
+final class HTTPRouterTests: XCTestCase {
+    let router = HTTPRouter()
+
+    override func setUp() {
+        router.add("GET", "/health") { _, _, done in done(.text("ok")) }
+        router.add("POST", "/health") { _, _, done in done(.text("posted")) }
+        router.add("POST", "/v2/models/{name}/infer") { _, parameters, done in done(.text("infer \(parameters["name"] ?? "")")) }
+        router.add("POST", "/v2/models/special/infer") { _, _, done in done(.text("exact")) }
+        router.add("DELETE", "/v2/models/{name}") { _, parameters, done in done(.text("delete \(parameters["name"] ?? "")")) }
+    }
+
+    func respond(_ method: String, _ target: String) -> HTTPResponse {
+        let result = Mutex<HTTPResponse?>(nil)
+        router.respond(to: HTTPRequest(method: method, target: target)) { response in result.withLock { $0 = response } }
+        return result.withLock { $0 } ?? HTTPResponse(status: -1)
+    }
+
+    func text(_ response: HTTPResponse) -> String { String(decoding: response.body, as: UTF8.self) }
+
+    func testExactRoute() {
+        XCTAssertEqual(text(respond("GET", "/health")), "ok")
+        XCTAssertEqual(text(respond("POST", "/health?x=1")), "posted")
+    }
+
+    func testHeadUsesGetHandler() {
+        let response = respond("HEAD", "/health")
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(text(response), "ok")  // the server, not the router, drops the body
+    }
+
+    func testPatternParameterIsDecodedPerSegment() {
+        XCTAssertEqual(text(respond("POST", "/v2/models/sign%20bert/infer")), "infer sign bert")
+        XCTAssertEqual(text(respond("POST", "/v2/models/a%2Fb/infer")), "infer a/b")
+        XCTAssertEqual(text(respond("DELETE", "/v2/models/m1")), "delete m1")
+    }
+
+    func testExactSegmentsWinOverParameters() {
+        XCTAssertEqual(text(respond("POST", "/v2/models/special/infer")), "exact")
+    }
+
+    func testUnknownPathIs404() {
+        let response = respond("GET", "/nope")
+        XCTAssertEqual(response.status, 404)
+        XCTAssertEqual(text(response), "{\"error\":\"no route for /nope\"}")
+        XCTAssertEqual(respond("POST", "/v2/models//infer").status, 404, "an empty segment is no parameter")
+        XCTAssertEqual(respond("GET", "/health/").status, 404)
+    }
+
+    func testWrongMethodIs405WithSortedAllow() {
+        let response = respond("PUT", "/health")
+        XCTAssertEqual(response.status, 405)
+        XCTAssertEqual(response.headers["Allow"], "GET, HEAD, POST")
+        XCTAssertEqual(response.headers["Content-Type"], "application/json")
+        XCTAssertEqual(text(response), "{\"error\":\"method PUT not allowed for /health\"}")
+        XCTAssertEqual(respond("GET", "/v2/models/x/infer").headers["Allow"], "POST")
+    }
+}
