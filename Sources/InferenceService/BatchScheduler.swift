@@ -1,0 +1,180 @@
+import Foundation
+import SignBERTRuntime
+
+/// One request's clips waiting for the model.
+struct InferenceJob: Sendable {
+    let clips: [Float]            // [count, T, V·C]
+    let count: Int
+    let enqueuedAt: ContinuousClock.Instant
+    let deadline: ContinuousClock.Instant
+    let completion: @Sendable (JobOutcome) -> Void
+}
+
+enum JobOutcome: Sendable {
+    /// This job's own logits rows [count, K], the size of the batch it ran in, and its timings.
+    case logits([Float], batchSize: Int, queueWait: Duration, compute: Duration)
+    case timedOut
+    case cancelled
+}
+
+enum SubmitResult: Sendable { case accepted, queueFull, stopped }
+
+/// Dynamic batching: jobs from concurrent requests queue here; one compute thread (which owns the
+/// OpenBLAS threads) takes up to `maxBatchSize` clips, or whatever has arrived `maxQueueDelay` after the
+/// first waiting clip, runs them as one forward pass and hands every job exactly its own rows.
+final class BatchScheduler: @unchecked Sendable {
+    // `@unchecked`: `pending`, `queuedClips` and `stopping` are only touched with `condition` locked;
+    // `workspace` only on the compute thread.
+    private let condition = NSCondition()
+    private var pending: [InferenceJob] = []
+    private var pendingStart = 0
+    private var queuedClips = 0
+    private var stopping = false
+    private var thread: Thread?
+    /// Entered while the compute thread runs; waiting on it can happen any number of times.
+    private let running = DispatchGroup()
+
+    private let model: SignBERTModel
+    private let configuration: ServiceConfiguration
+    private let metrics: ServiceMetrics
+    private let workspace: ForwardWorkspace
+
+    init(model: SignBERTModel, configuration: ServiceConfiguration, metrics: ServiceMetrics) {
+        self.model = model
+        self.configuration = configuration
+        self.metrics = metrics
+        workspace = ForwardWorkspace(config: model.config, capacity: configuration.maxBatchSize)
+    }
+
+    /// Starts the compute thread; `warmUp` runs one forward pass on it first, then `onWarm` is called.
+    func start(onWarm: @escaping @Sendable () -> Void) {
+        running.enter()
+        let thread = Thread { [self] in
+            BLASThreads.set(configuration.computeThreads)
+            warmUp()
+            onWarm()
+            run()
+            running.leave()
+        }
+        thread.name = "signbert-compute"
+        thread.stackSize = 1 << 20
+        self.thread = thread
+        thread.start()
+    }
+
+    func submit(_ job: InferenceJob) -> SubmitResult {
+        condition.lock()
+        defer { condition.unlock() }
+        if stopping { return .stopped }
+        if queuedClips + job.count > configuration.maxQueuedClips { return .queueFull }
+        pending.append(job)
+        queuedClips += job.count
+        metrics.queueDepth.set(queuedClips)
+        condition.signal()
+        return .accepted
+    }
+
+    var queuedClipCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queuedClips
+    }
+
+    /// Finishes every queued job, then ends the compute thread; waits for it. Safe to call again.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+        running.wait()
+    }
+
+    private func warmUp() {
+        let config = model.config
+        let input = [Float](repeating: 0, count: config.numFrames * config.inputFeatures)
+        var logits = [Float](repeating: 0, count: config.numClasses)
+        input.withUnsafeBufferPointer { x in
+            logits.withUnsafeMutableBufferPointer { model.forward(x, batch: 1, logits: $0, workspace: workspace) }
+        }
+    }
+
+    private func run() {
+        while let batch = nextBatch() {
+            execute(batch)
+        }
+    }
+
+    /// Blocks until a batch is due; nil once stopping with nothing left.
+    private func nextBatch() -> [InferenceJob]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while pendingStart == pending.count {
+            if stopping { return nil }
+            condition.wait()
+        }
+        // Wait for company until the batch is full or the first job has waited maxQueueDelay.
+        let due = pending[pendingStart].enqueuedAt + configuration.maxQueueDelay
+        while queuedClips < configuration.maxBatchSize && !stopping {
+            let remaining = ContinuousClock.now.duration(to: due)
+            if remaining <= .zero { break }
+            _ = condition.wait(until: Date(timeIntervalSinceNow: remaining.seconds))
+        }
+        var batch: [InferenceJob] = []
+        var clips = 0
+        while pendingStart < pending.count {
+            let job = pending[pendingStart]
+            // Whole requests only; a request never exceeds maxBatchSize (checked on decode).
+            if clips + job.count > configuration.maxBatchSize { break }
+            pendingStart += 1
+            queuedClips -= job.count
+            batch.append(job)
+            clips += job.count
+        }
+        if pendingStart > 1024 || pendingStart == pending.count {
+            pending.removeFirst(pendingStart)
+            pendingStart = 0
+        }
+        metrics.queueDepth.set(queuedClips)
+        return batch
+    }
+
+    private func execute(_ jobs: [InferenceJob]) {
+        let now = ContinuousClock.now
+        var live: [InferenceJob] = []
+        for job in jobs {
+            if now >= job.deadline { job.completion(.timedOut) } else { live.append(job) }
+        }
+        guard !live.isEmpty else { return }
+        let config = model.config
+        let clipFloats = config.numFrames * config.inputFeatures
+        let batch = live.reduce(0) { $0 + $1.count }
+        var input = [Float](repeating: 0, count: batch * clipFloats)
+        var offset = 0
+        input.withUnsafeMutableBufferPointer { destination in
+            for job in live {
+                job.clips.withUnsafeBufferPointer { source in
+                    guard let from = source.baseAddress, let to = destination.baseAddress else { return }
+                    (to + offset).update(from: from, count: job.clips.count)
+                }
+                offset += job.clips.count
+            }
+        }
+        var logits = [Float](repeating: 0, count: batch * config.numClasses)
+        let start = ContinuousClock.now
+        input.withUnsafeBufferPointer { x in
+            logits.withUnsafeMutableBufferPointer { model.forward(x, batch: batch, logits: $0, workspace: workspace) }
+        }
+        let compute = start.duration(to: .now)
+        metrics.compute.recordNanoseconds(compute.nanoseconds)
+        metrics.batchSize.record(batch)
+        metrics.clips.increment(by: batch)
+        var row = 0
+        for job in live {
+            let rows = Array(logits[row * config.numClasses..<(row + job.count) * config.numClasses])
+            row += job.count
+            let wait = job.enqueuedAt.duration(to: start)
+            metrics.queueWait.recordNanoseconds(wait.nanoseconds)
+            job.completion(.logits(rows, batchSize: batch, queueWait: wait, compute: compute))
+        }
+    }
+}

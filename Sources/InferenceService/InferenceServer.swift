@@ -1,0 +1,133 @@
+import Foundation
+public import HTTPServer
+public import Logging
+public import SignBERTRuntime
+
+/// The model behind the HTTP server: routes, dynamic batching, metrics, access log and lifecycle
+/// (starting → ready after one warm-up forward → draining on SIGTERM → stopped).
+public final class InferenceServer: Sendable {
+    public static let version = "0.1.0"
+
+    public let loaded: LoadedModel
+    public let configuration: ServiceConfiguration
+    public let metrics: ServiceMetrics
+    private let scheduler: BatchScheduler
+    private let lifecycle = Lifecycle()
+    private let http: HTTPServer
+    private let logger: Logger
+
+    public init(loaded: LoadedModel, configuration: ServiceConfiguration, http httpConfiguration: HTTPServerConfiguration,
+                logger: Logger) {
+        self.loaded = loaded
+        self.configuration = configuration
+        self.logger = logger
+        let metrics = ServiceMetrics(maxBatchSize: configuration.maxBatchSize)
+        self.metrics = metrics
+        scheduler = BatchScheduler(model: loaded.model, configuration: configuration, metrics: metrics)
+        let router = HTTPRouter()
+        InferenceRoutes(loaded: loaded, configuration: configuration, scheduler: scheduler, metrics: metrics,
+                        lifecycle: lifecycle).install(on: router)
+        let accessLog = AccessLog(logger: logger, metrics: metrics)
+        http = HTTPServer(configuration: httpConfiguration, responder: RequestIDResponder(inner: router), logger: logger,
+                          onExchange: { accessLog.record($0) })
+    }
+
+    /// Listens, then warms the model up on the compute thread; `/ready` turns 200 after that.
+    public func start() throws {
+        try http.start()
+        scheduler.start { [self] in
+            if lifecycle.transition(from: [.starting], to: .ready) { logger.info("ready", metadata: ["port": "\(http.port)"]) }
+        }
+    }
+
+    public var port: Int { http.port }
+    public var state: ServiceState { lifecycle.current }
+
+    /// Polls until ready (tests, `serve`'s start-up line); false on timeout.
+    public func waitUntilReady(timeout: Duration = .seconds(30)) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if state == .ready { return true }
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+        return state == .ready
+    }
+
+    /// Graceful drain: `/ready` turns 503, the listener closes, idle keep-alive connections close, queued
+    /// and in-flight requests are answered, then the compute thread ends. `completion` gets whether
+    /// everything finished inside the drain timeout.
+    public func drain(completion: @escaping @Sendable (Bool) -> Void) {
+        guard lifecycle.transition(from: [.starting, .ready], to: .draining) else { return }
+        logger.info("draining", metadata: ["queued_clips": "\(scheduler.queuedClipCount)",
+                                           "open_connections": "\(http.openConnections)"])
+        let started = ContinuousClock.now
+        http.drain(timeout: configuration.drainTimeout) { [self] in
+            scheduler.stop()
+            _ = lifecycle.transition(from: [.draining], to: .stopped)
+            let clean = http.openConnections == 0
+            logger.info("drained", metadata: ["seconds": "\(started.duration(to: .now).seconds)",
+                                              "clean": "\(clean)"])
+            completion(clean)
+        }
+    }
+
+    /// Closes everything at once (tests).
+    public func shutdown() {
+        _ = lifecycle.transition(from: [.starting, .ready, .draining], to: .stopped)
+        http.shutdown()
+        scheduler.stop()
+    }
+}
+
+/// Echoes a client's `X-Request-Id` (when it is a sane token) or makes one, on every routed response.
+struct RequestIDResponder: HTTPResponder {
+    let inner: any HTTPResponder
+
+    func respond(to request: HTTPRequest, completion: @escaping @Sendable (HTTPResponse) -> Void) {
+        let id = request.headers["X-Request-Id"].flatMap(Self.sanitized) ?? Self.generate()
+        inner.respond(to: request) { response in
+            var response = response
+            response.headers.replace(name: "X-Request-Id", value: id)
+            completion(response)
+        }
+    }
+
+    /// Printable ASCII without spaces, at most 128 characters; anything else is replaced, not echoed.
+    static func sanitized(_ value: String) -> String? {
+        guard !value.isEmpty, value.utf8.count <= 128,
+              value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        return value
+    }
+
+    static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String(generator.next(), radix: 16) + String(generator.next() & 0xFFFF_FFFF, radix: 16)
+    }
+}
+
+/// One JSON access-log line and the request metrics per response the server writes.
+struct AccessLog: Sendable {
+    let logger: Logger
+    let metrics: ServiceMetrics
+    static let routes: Set<String> = ["/", "/predict", "/health", "/ready", "/metrics"]
+
+    func record(_ exchange: HTTPExchange) {
+        let path = exchange.path ?? "-"
+        metrics.recordResponse(route: Self.routes.contains(path) ? path : "other", status: exchange.status,
+                               duration: exchange.duration)
+        var metadata: Logger.Metadata = [
+            "method": "\(exchange.method ?? "-")",
+            "path": "\(path)",
+            "status": .stringConvertible(exchange.status),
+            "bytes": .stringConvertible(exchange.bytesWritten),
+            "duration_ms": .stringConvertible((exchange.duration.seconds * 1e6).rounded() / 1e3),
+            "remote": "\(exchange.remoteAddress)",
+        ]
+        if let id = exchange.responseHeaders["X-Request-Id"] { metadata["request_id"] = "\(id)" }
+        if let size = exchange.responseHeaders["X-Batch-Size"].flatMap(Int.init) {
+            metadata["batch_size"] = .stringConvertible(size)
+        }
+        if !exchange.completed { metadata["completed"] = .stringConvertible(false) }
+        logger.info("request", metadata: metadata)
+    }
+}

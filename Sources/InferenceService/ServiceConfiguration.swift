@@ -1,0 +1,42 @@
+import Synchronization
+
+/// The inference service's knobs (the HTTP server's own limits live in `HTTPServerConfiguration`).
+public struct ServiceConfiguration: Sendable {
+    /// Clips computed together at most; requests with more clips are refused (400).
+    public var maxBatchSize: Int = 32
+    /// How long the first queued clip waits for company before its batch runs.
+    public var maxQueueDelay: Duration = .milliseconds(2)
+    /// Clips waiting at most; past it requests get 503 with Retry-After.
+    public var maxQueuedClips: Int = 256
+    /// A request still queued after this long gets 504.
+    public var requestTimeout: Duration = .seconds(30)
+    /// How long a drain may take before the process exits anyway.
+    public var drainTimeout: Duration = .seconds(30)
+    /// OpenBLAS threads of the one compute worker (perf-notes: one batching worker owning every core).
+    public var computeThreads: Int = 1
+    /// The model's name in descriptions (and the KServe V2 routes, later).
+    public var modelName: String = "signbert"
+
+    public init() {}
+}
+
+/// Where the service is in its life; `/ready` answers 200 only in `.ready`.
+public enum ServiceState: String, Sendable {
+    case starting, ready, draining, stopped
+}
+
+/// The service's state, shared by the routes (which read it) and the server (which moves it on).
+final class Lifecycle: Sendable {
+    private let state = Mutex(ServiceState.starting)
+
+    var current: ServiceState { state.withLock { $0 } }
+
+    /// Moves from one of `from` to `to`; false (and no change) from any other state.
+    func transition(from: Set<ServiceState>, to: ServiceState) -> Bool {
+        state.withLock { current in
+            guard from.contains(current) else { return false }
+            current = to
+            return true
+        }
+    }
+}

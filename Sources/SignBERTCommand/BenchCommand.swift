@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import SignBERTRuntime
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure in-process forward latency and throughput (median of repeated runs).")
+
+    @Option(name: .long, help: ArgumentHelp("A checkpoint to measure (default: random weights at the default architecture).",
+                                            valueName: "file"))
+    var checkpoint: String?
+
+    @Option(name: .long, help: ArgumentHelp("A model directory to measure.", valueName: "dir"))
+    var model: String?
+
+    @Option(name: .long, help: "Batch sizes, comma-separated.")
+    var batches: String = "1,8,32"
+
+    @Option(name: .long, help: "OpenBLAS threads (default: the cores this process may use).")
+    var threads: Int?
+
+    @Option(name: .long, help: "Seconds of timed runs per batch size (after warm-up).")
+    var seconds: Double = 2
+
+    @Flag(name: .long, help: "Print JSON ({\"results\": [...]}) instead of a table.")
+    var json = false
+
+    func run() throws {
+        try reportingErrors {
+            let sizes = batches.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 && $0 <= 4096 }) else {
+                throw ValidationError("--batches takes positive batch sizes, e.g. 1,8,32")
+            }
+            let model: SignBERTModel
+            if checkpoint != nil || self.model != nil {
+                let source = ModelSource(checkpoint: checkpoint.map { URL(fileURLWithPath: $0) },
+                                         modelDirectory: self.model.map { URL(fileURLWithPath: $0) })
+                model = try ModelLoader.load(source).model
+            } else {
+                let config = SignBERTConfig.defaults
+                model = SignBERTModel(config: config, weights: try SignBERTWeights(stateDict: .random(config: config), config: config))
+            }
+            let threadCount = threads ?? BLASThreads.availableCores()
+            BLASThreads.set(threadCount)
+            let config = model.config
+            var results: [(batch: Int, medianMs: Double, clipsPerSecond: Double, gflops: Double, runs: Int)] = []
+            for batch in sizes {
+                let timing = measure(model, batch: batch)
+                let clipsPerSecond = Double(batch) / (timing.median / 1000)
+                results.append((batch, timing.median, clipsPerSecond, clipsPerSecond * config.flopsPerClip / 1e9, timing.runs))
+            }
+            if json {
+                var out = JSONWriter()
+                out.raw("{\"engine\":\"signbert-swift\",\"threads\":\(threadCount),\"blas_core\":")
+                out.string(BLASThreads.coreName)
+                out.raw(",\"gflop_per_clip\":")
+                out.number(config.flopsPerClip / 1e9)
+                out.raw(",\"results\":[")
+                for (i, r) in results.enumerated() {
+                    if i > 0 { out.raw(",") }
+                    out.raw("{\"batch\":\(r.batch),\"threads\":\(threadCount),\"median_ms\":")
+                    out.number(r.medianMs)
+                    out.raw(",\"clips_per_s\":")
+                    out.number(r.clipsPerSecond)
+                    out.raw(",\"gflops\":")
+                    out.number(r.gflops)
+                    out.raw(",\"runs\":\(r.runs)}")
+                }
+                out.raw("]}")
+                printJSON(out.bytes)
+            } else {
+                print("SignBERT v1 forward, \(String(format: "%.3f", config.flopsPerClip / 1e9)) GFLOP/clip, "
+                      + "\(threadCount) BLAS thread(s), OpenBLAS core \(BLASThreads.coreName)")
+                print("batch   median ms    clips/s    GFLOP/s   runs")
+                for r in results {
+                    print(String(format: "%5d %12.3f %10.1f %10.1f %6d", r.batch, r.medianMs, r.clipsPerSecond, r.gflops, r.runs))
+                }
+            }
+        }
+    }
+
+    /// Warm-up, then timed forwards for about `seconds` (at least 5); the median in milliseconds.
+    private func measure(_ model: SignBERTModel, batch: Int) -> (median: Double, runs: Int) {
+        let config = model.config
+        let workspace = ForwardWorkspace(config: config, capacity: batch)
+        var generator = SystemRandomNumberGenerator()
+        let input = (0..<(batch * config.numFrames * config.inputFeatures)).map { _ in Float.random(in: -1...1, using: &generator) }
+        var logits = [Float](repeating: 0, count: batch * config.numClasses)
+        func once() -> Double {
+            let start = ContinuousClock.now
+            input.withUnsafeBufferPointer { x in
+                logits.withUnsafeMutableBufferPointer { model.forward(x, batch: batch, logits: $0, workspace: workspace) }
+            }
+            let elapsed = ContinuousClock.now - start
+            return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        }
+        for _ in 0..<2 { _ = once() }
+        var times: [Double] = []
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while times.count < 5 || ContinuousClock.now < deadline { times.append(once()) }
+        times.sort()
+        return (times[times.count / 2], times.count)
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import SignBERTRuntime
+
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Write a model directory (model.safetensors, config.json, labels.txt) that --model loads.")
+
+    enum DType: String, ExpressibleByArgument, CaseIterable { case f32, f16 }
+
+    @Argument(help: ArgumentHelp("A checkpoint (.pth/.pt/.bin or .safetensors).", valueName: "checkpoint"))
+    var checkpoint: String
+
+    @Option(name: .long, help: ArgumentHelp("The training run's config.yaml.", valueName: "file"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("label_mapping.json or labels.txt.", valueName: "file"))
+    var labels: String?
+
+    @Option(name: .long, help: "Attention heads (overrides config.yaml).")
+    var numHeads: Int?
+
+    @Option(name: .long, help: ArgumentHelp("The model directory to write.", valueName: "dir"))
+    var output: String
+
+    @Option(name: .long, help: "Weight dtype in model.safetensors: f32 (exact) or f16 (half the size).")
+    var dtype: DType = .f32
+
+    func run() throws {
+        try reportingErrors {
+            let source = ModelSource(checkpoint: URL(fileURLWithPath: checkpoint),
+                                     config: config.map { URL(fileURLWithPath: $0) },
+                                     labels: labels.map { URL(fileURLWithPath: $0) },
+                                     overrides: ArchitectureOverrides(numHeads: numHeads))
+            let (loaded, stateDict) = try ModelLoader.loadKeepingStateDict(source)
+            let directory = URL(fileURLWithPath: output)
+            do {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            } catch {
+                throw ModelLoadError.file("cannot create \(output): \(error.localizedDescription)")
+            }
+            // Only the model's own tensors, in the training code's order, without any `module.` prefix.
+            let tensors = SignBERTWeights.expectedShapes(for: loaded.config).compactMap { entry in
+                stateDict.tensors[entry.key].map { (name: entry.key, tensor: $0) }
+            }
+            try SafeTensorsWriter.write(tensors, dtype: dtype == .f16 ? .f16 : .f32,
+                                        metadata: ["format": "pt", "source": URL(fileURLWithPath: checkpoint).lastPathComponent],
+                                        to: directory.appendingPathComponent("model.safetensors"))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let config = ModelDirectoryConfig(config: loaded.config, source: "signbert convert \(URL(fileURLWithPath: checkpoint).lastPathComponent)")
+            do {
+                try encoder.encode(config).write(to: directory.appendingPathComponent("config.json"))
+                try Data((loaded.labels.joined(separator: "\n") + "\n").utf8)
+                    .write(to: directory.appendingPathComponent("labels.txt"))
+            } catch {
+                throw ModelLoadError.file("cannot write into \(output): \(error.localizedDescription)")
+            }
+            print("wrote \(output): model.safetensors (\(dtype.rawValue), \(tensors.count) tensors), config.json, labels.txt")
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import SignBERTRuntime
+
+/// How every subcommand names a model: a model directory, or a training checkpoint with its config and labels.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("A model directory (model.safetensors, config.json, labels.txt).",
+                                            valueName: "dir"))
+    var model: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "A checkpoint: a torch.save file (.pth/.pt/.bin) or .safetensors. A config.yaml and label_mapping.json or labels.txt beside it are used when present.",
+        valueName: "file"))
+    var checkpoint: String?
+
+    @Option(name: .long, help: ArgumentHelp("The training run's config.yaml (its model: section).", valueName: "file"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("label_mapping.json (label_to_folder) or labels.txt (one per line).",
+                                            valueName: "file"))
+    var labels: String?
+
+    @Option(name: .long, help: "Attention heads (overrides config.yaml; shapes cannot tell it).")
+    var numHeads: Int?
+
+    @Option(name: .long, help: "Joints per frame (overrides config.yaml).")
+    var numJoints: Int?
+
+    @Option(name: .long, help: "Coordinates per joint (overrides config.yaml).")
+    var numCoords: Int?
+
+    func validate() throws {
+        if model != nil && checkpoint != nil {
+            throw ValidationError("give either --model or --checkpoint, not both")
+        }
+        if model != nil && config != nil {
+            throw ValidationError("--config goes with --checkpoint; a model directory carries its own config.json")
+        }
+    }
+
+    /// The model to load: the flags, else SIGNBERT_MODEL / SIGNBERT_CHECKPOINT, else the bundled demo model.
+    func source(environment: [String: String] = ProcessInfo.processInfo.environment) -> ModelSource {
+        let overrides = ArchitectureOverrides(numHeads: numHeads, numJoints: numJoints, numCoords: numCoords)
+        let url = { (path: String) in URL(fileURLWithPath: path) }
+        let configURL = (config ?? environment["SIGNBERT_CONFIG"]).map(url)
+        let labelsURL = (labels ?? environment["SIGNBERT_LABELS"]).map(url)
+        if let model { return ModelSource(modelDirectory: url(model), labels: labelsURL, overrides: overrides) }
+        if let checkpoint {
+            return ModelSource(checkpoint: url(checkpoint), config: configURL, labels: labelsURL, overrides: overrides)
+        }
+        if let path = environment["SIGNBERT_CHECKPOINT"], !path.isEmpty {
+            return ModelSource(checkpoint: url(path), config: configURL, labels: labelsURL, overrides: overrides)
+        }
+        let directory = environment["SIGNBERT_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.bundledModelPath()
+        return ModelSource(modelDirectory: url(directory), labels: labelsURL, overrides: overrides)
+    }
+
+    /// `models/demo-gestures` in the working directory, else beside the executable's install prefix
+    /// (`<prefix>/bin/signbert` → `<prefix>/models/demo-gestures`, the image's layout).
+    static func bundledModelPath() -> String {
+        let relative = "models/demo-gestures"
+        if FileManager.default.fileExists(atPath: relative) { return relative }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let prefix = executable.deletingLastPathComponent().deletingLastPathComponent()
+        let installed = prefix.appendingPathComponent(relative).path
+        return FileManager.default.fileExists(atPath: installed) ? installed : relative
+    }
+}
+
+/// Runs a command body, turning any error into one `error: ...` line on stderr and exit code 1.
+func reportingErrors<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        FileHandle.standardError.write(Data("error: \(String(describing: error))\n".utf8))
+        throw ExitCode.failure
+    }
+}
+
+func printJSON(_ bytes: [UInt8]) {
+    FileHandle.standardOutput.write(Data(bytes + [0x0A]))
+}

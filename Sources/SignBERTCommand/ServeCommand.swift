@@ -1,0 +1,159 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import HTTPServer
+import InferenceService
+import Logging
+import SignBERTRuntime
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the model over HTTP/1.1: POST /predict, GET / /health /ready /metrics.",
+        discussion: """
+        Every option can also come from the environment (the flag wins): PORT or SIGNBERT_PORT, SIGNBERT_HOST,
+        SIGNBERT_MODEL (a model directory), SIGNBERT_CHECKPOINT, SIGNBERT_CONFIG, SIGNBERT_LABELS,
+        SIGNBERT_MAX_BATCH_SIZE, SIGNBERT_MAX_QUEUE_DELAY_MS, SIGNBERT_MAX_QUEUE, SIGNBERT_REQUEST_TIMEOUT,
+        SIGNBERT_DRAIN_TIMEOUT, SIGNBERT_THREADS, SIGNBERT_LOG_LEVEL, SIGNBERT_MODEL_NAME, SIGNBERT_MAX_BODY_BYTES,
+        SIGNBERT_MAX_CONNECTIONS.
+        """)
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(name: .long, help: "Address to listen on (default 0.0.0.0).")
+    var host: String?
+
+    @Option(name: .long, help: "Port to listen on (default 8080).")
+    var port: Int?
+
+    @Option(name: .long, help: "Most clips computed together, and per request (default 32).")
+    var maxBatchSize: Int?
+
+    @Option(name: .customLong("max-queue-delay-ms"), help: "How long the first queued clip waits for others (default 2).")
+    var maxQueueDelayMs: Double?
+
+    @Option(name: .customLong("max-queue"), help: "Most clips waiting; past it requests get 503 (default 256).")
+    var maxQueue: Int?
+
+    @Option(name: .long, help: "Seconds a request may wait before 504 (default 30).")
+    var requestTimeout: Double?
+
+    @Option(name: .long, help: "Seconds a graceful drain may take on SIGTERM (default 30).")
+    var drainTimeout: Double?
+
+    @Option(name: .long, help: "OpenBLAS threads (default: the cores this process may use, honouring a cgroup CPU quota).")
+    var threads: Int?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
+    var logLevel: String?
+
+    @Option(name: .long, help: "The model's name in GET / (default signbert).")
+    var modelName: String?
+
+    @Option(name: .long, help: "Largest request body in bytes (default 33554432).")
+    var maxBodyBytes: Int?
+
+    @Option(name: .long, help: "Most open connections (default 1024).")
+    var maxConnections: Int?
+
+    func validate() throws {
+        for (name, value) in [("--max-batch-size", maxBatchSize), ("--max-queue", maxQueue), ("--threads", threads),
+                              ("--max-body-bytes", maxBodyBytes), ("--max-connections", maxConnections)] {
+            if let value, value < 1 { throw ValidationError("\(name) must be at least 1") }
+        }
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be in 0...65535") }
+    }
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let settings = try reportingErrors { try ServeSettings(command: self, environment: environment) }
+        LoggingSystem.bootstrap { label in
+            var handler = JSONLogHandler(label: label)
+            handler.logLevel = settings.logLevel
+            return handler
+        }
+        let logger = Logger(label: "signbert")
+        let started = ContinuousClock.now
+        let loaded = try reportingErrors { try ModelLoader.load(modelOptions.source(environment: environment)) }
+        let server = InferenceServer(loaded: loaded, configuration: settings.service, http: settings.http, logger: logger)
+        try reportingErrors { try server.start() }
+        let config = loaded.config
+        logger.info("started", metadata: [
+            "version": "\(InferenceServer.version)",
+            "listen": "\(settings.http.host):\(server.port)",
+            "model": "\(loaded.checkpointPath)",
+            "architecture": "signbert-v1 depth=\(config.depth) dim=\(config.embedDim) heads=\(config.numHeads) frames=\(config.numFrames) joints=\(config.numJoints)x\(config.numCoords) classes=\(config.numClasses)",
+            "gflop_per_clip": "\(String(format: "%.3f", config.flopsPerClip / 1e9))",
+            "blas_threads": .stringConvertible(settings.service.computeThreads),
+            "blas_core": "\(BLASThreads.coreName)",
+            "max_batch_size": .stringConvertible(settings.service.maxBatchSize),
+            "startup_ms": .stringConvertible((started.duration(to: .now) / .milliseconds(1)).rounded()),
+        ])
+        // SIGTERM (orchestrators) and SIGINT (Ctrl-C) start a graceful drain; a second one ends at once.
+        let signalQueue = DispatchQueue(label: "signbert.signals")
+        var sources: [any DispatchSourceSignal] = []
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: signalQueue)
+            source.setEventHandler {
+                if server.state == .draining || server.state == .stopped {
+                    logger.warning("second signal during drain; exiting now")
+                    Foundation.exit(1)
+                }
+                logger.info("signal received; draining", metadata: ["signal": "\(signalNumber == SIGTERM ? "SIGTERM" : "SIGINT")"])
+                server.drain { clean in Foundation.exit(clean ? 0 : 1) }
+            }
+            source.resume()
+            sources.append(source)
+        }
+        withExtendedLifetime(sources) { dispatchMain() }
+    }
+}
+
+/// The flags resolved against the environment and the defaults.
+struct ServeSettings {
+    var service = ServiceConfiguration()
+    var http = HTTPServerConfiguration()
+    var logLevel = Logger.Level.info
+
+    init(command c: ServeCommand, environment env: [String: String]) throws {
+        func integer(_ flag: Int?, _ names: String...) throws -> Int? {
+            if let flag { return flag }
+            for name in names {
+                if let text = env[name], !text.isEmpty {
+                    guard let value = Int(text), value >= 0 else { throw ValidationError("\(name)=\(text) is not a whole number") }
+                    return value
+                }
+            }
+            return nil
+        }
+        func number(_ flag: Double?, _ name: String) throws -> Double? {
+            if let flag { return flag }
+            guard let text = env[name], !text.isEmpty else { return nil }
+            guard let value = Double(text), value >= 0 else { throw ValidationError("\(name)=\(text) is not a number") }
+            return value
+        }
+        http.host = c.host ?? env["SIGNBERT_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "0.0.0.0"
+        http.port = try integer(c.port, "SIGNBERT_PORT", "PORT") ?? 8080
+        if let bytes = try integer(c.maxBodyBytes, "SIGNBERT_MAX_BODY_BYTES") { http.maxBodyBytes = bytes }
+        if let connections = try integer(c.maxConnections, "SIGNBERT_MAX_CONNECTIONS") { http.maxConnections = connections }
+        service.maxBatchSize = max(1, try integer(c.maxBatchSize, "SIGNBERT_MAX_BATCH_SIZE") ?? 32)
+        if let delay = try number(c.maxQueueDelayMs, "SIGNBERT_MAX_QUEUE_DELAY_MS") {
+            service.maxQueueDelay = .microseconds(Int64(delay * 1000))
+        }
+        service.maxQueuedClips = max(service.maxBatchSize, try integer(c.maxQueue, "SIGNBERT_MAX_QUEUE") ?? 256)
+        if let timeout = try number(c.requestTimeout, "SIGNBERT_REQUEST_TIMEOUT") {
+            service.requestTimeout = .milliseconds(Int64(timeout * 1000))
+        }
+        if let timeout = try number(c.drainTimeout, "SIGNBERT_DRAIN_TIMEOUT") {
+            service.drainTimeout = .milliseconds(Int64(timeout * 1000))
+        }
+        service.computeThreads = max(1, try integer(c.threads, "SIGNBERT_THREADS") ?? BLASThreads.availableCores())
+        if let name = c.modelName ?? env["SIGNBERT_MODEL_NAME"], !name.isEmpty { service.modelName = name }
+        let level = c.logLevel ?? env["SIGNBERT_LOG_LEVEL"] ?? "info"
+        guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
+            throw ValidationError("log level \(level) is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        logLevel = parsed
+    }
+}
