@@ -43,7 +43,8 @@ final class BatchScheduler: @unchecked Sendable {
         self.model = model
         self.configuration = configuration
         self.metrics = metrics
-        workspace = ForwardWorkspace(config: model.config, capacity: configuration.maxBatchSize)
+        workspace = ForwardWorkspace(config: model.config, capacity: configuration.maxBatchSize,
+                                     threads: configuration.computeThreads)
     }
 
     /// Starts the compute thread; `warmUp` runs one forward pass on it first, then `onWarm` is called.

@@ -102,4 +102,39 @@ final class ParityTests: XCTestCase {
             XCTAssertLessThanOrEqual(maxAbsDifference(single, Array(all[b * k..<(b + 1) * k])), 1e-5, "clip \(b)")
         }
     }
+
+    /// Attention and the element-wise kernels split across threads give the single-thread answer:
+    /// every chunk computes whole rows (or whole heads) exactly as one thread would.
+    func testThreadedKernelsMatchOneThread() throws {
+        let config = SignBERTConfig(numJoints: 27, numCoords: 3, numFrames: 64, embedDim: 64, depth: 2, numHeads: 4,
+                                    mlpRatio: 4, numClasses: 7)
+        let model = SignBERTModel(config: config, weights: try SignBERTWeights(stateDict: .random(config: config), config: config))
+        let batch = 6
+        var generator = SplitMixForTests(state: 42)
+        let input = (0..<(batch * config.numFrames * config.inputFeatures)).map { _ in generator.nextFloat() }
+        func run(threads: Int) -> [Float] {
+            let workspace = ForwardWorkspace(config: config, capacity: batch, threads: threads)
+            var logits = [Float](repeating: 0, count: batch * config.numClasses)
+            input.withUnsafeBufferPointer { x in
+                logits.withUnsafeMutableBufferPointer { model.forward(x, batch: batch, logits: $0, workspace: workspace) }
+            }
+            return logits
+        }
+        let single = run(threads: 1)
+        XCTAssertEqual(run(threads: 2), single)
+        XCTAssertEqual(run(threads: 3), single)
+        XCTAssertTrue(single.allSatisfy(\.isFinite))
+    }
+}
+
+/// Deterministic test inputs in [-1, 1).
+struct SplitMixForTests {
+    var state: UInt64
+    mutating func nextFloat() -> Float {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Float((z ^ (z >> 31)) >> 40) / Float(1 << 24) * 2 - 1
+    }
 }

@@ -10,15 +10,9 @@ func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
 func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
     for r in 0..<rows {
         let row = x + r * cols
-        var maximum = -Float.infinity
-        for j in 0..<cols { maximum = max(maximum, row[j]) }
-        var sum: Float = 0
-        for j in 0..<cols {
-            let e = fastExp(row[j] - maximum)
-            row[j] = e
-            sum += e
-        }
-        let scale = 1 / sum
+        let largest = maximum(row, count: cols)
+        for j in 0..<cols { row[j] = fastExp(row[j] - largest) }
+        let scale = 1 / sum(row, count: cols)
         for j in 0..<cols { row[j] *= scale }
     }
 }

@@ -8,14 +8,8 @@ func layerNorm(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
         let dst = out + r * dim
         // Two passes (mean, then centred squares), as PyTorch does: one-pass E[x²]-E[x]² loses
         // digits when the residual stream has a large mean.
-        var sum: Float = 0
-        for j in 0..<dim { sum += src[j] }
-        let mean = sum / Float(dim)
-        var squares: Float = 0
-        for j in 0..<dim {
-            let d = src[j] - mean
-            squares += d * d
-        }
+        let mean = sum(src, count: dim) / Float(dim)
+        let squares = sumOfSquaredDeviations(src, count: dim, mean: mean)
         let inverseStd = 1 / (squares / Float(dim) + eps).squareRoot()
         for j in 0..<dim { dst[j] = (src[j] - mean) * inverseStd * weight[j] + bias[j] }
     }

@@ -25,22 +25,19 @@ public final class SignBERTModel: Sendable {
 
         // 3. Pre-norm blocks: x += attn(norm1(x)); x += mlp(norm2(x)).
         for block in w.blocks {
-            apply(block.norm1, ws.normed.pointer, ws.hidden.pointer, rows: rows)
+            apply(block.norm1, ws.normed.pointer, ws.hidden.pointer, rows: rows, threads: ws.threads)
             apply(block.qkv, ws.qkv.pointer, ws.normed.pointer, rows: rows)
-            for b in 0..<batch {
-                attention(ws.attended.pointer + b * t * d, qkv: ws.qkv.pointer + b * t * 3 * d,
-                          scores: ws.scores.pointer, tokens: t, dim: d, heads: config.numHeads)
-            }
+            attendAll(ws, batch: batch)
             apply(block.proj, ws.hidden.pointer, ws.attended.pointer, rows: rows, accumulate: true)
 
-            apply(block.norm2, ws.normed.pointer, ws.hidden.pointer, rows: rows)
+            apply(block.norm2, ws.normed.pointer, ws.hidden.pointer, rows: rows, threads: ws.threads)
             apply(block.fc1, ws.mlp.pointer, ws.normed.pointer, rows: rows)
-            gelu(ws.mlp.pointer, count: rows * block.fc1.outDim)
+            geluParallel(ws.mlp.pointer, count: rows * block.fc1.outDim, threads: ws.threads)
             apply(block.fc2, ws.hidden.pointer, ws.mlp.pointer, rows: rows, accumulate: true)
         }
 
         // 4. Final norm, then the mean over the T frames.
-        apply(w.norm, ws.normed.pointer, ws.hidden.pointer, rows: rows)
+        apply(w.norm, ws.normed.pointer, ws.hidden.pointer, rows: rows, threads: ws.threads)
         meanPool(ws.pooled.pointer, ws.normed.pointer, batch: batch, tokens: t, dim: d)
 
         // 5. Head: LayerNorm, Linear D→D/2, GELU, Linear D/2→K.
@@ -60,13 +57,36 @@ public final class SignBERTModel: Sendable {
         return result
     }
 
+    /// Attention for every (clip, head) pair, the pairs shared out among the workspace's threads.
+    private func attendAll(_ ws: ForwardWorkspace, batch: Int) {
+        let t = config.numFrames, d = config.embedDim, heads = config.numHeads
+        parallelChunks(batch * heads, workers: ws.threads, minimumPerWorker: 2) { pairs, worker in
+            for pair in pairs {
+                let b = pair / heads, h = pair % heads
+                attention(ws.attended.pointer + b * t * d, qkv: ws.qkv.pointer + b * t * 3 * d,
+                          scores: ws.scores[worker].pointer, tokens: t, dim: d, heads: heads, only: h..<h + 1)
+            }
+        }
+    }
+
+    private func geluParallel(_ x: UnsafeMutablePointer<Float>, count: Int, threads: Int) {
+        parallelChunks(count, workers: threads, minimumPerWorker: 32_768) { range, _ in
+            gelu(x + range.lowerBound, count: range.count)
+        }
+    }
+
     private func apply(_ layer: LinearWeights, _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                        rows: Int, accumulate: Bool = false) {
         linear(out, x, weight: layer.weight.pointer, bias: layer.bias.pointer, rows: rows,
                inDim: layer.inDim, outDim: layer.outDim, accumulate: accumulate)
     }
 
-    private func apply(_ norm: NormWeights, _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int) {
-        layerNorm(out, x, weight: norm.weight.pointer, bias: norm.bias.pointer, rows: rows, dim: config.embedDim)
+    private func apply(_ norm: NormWeights, _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int,
+                       threads: Int = 1) {
+        let d = config.embedDim
+        parallelChunks(rows, workers: threads, minimumPerWorker: 64) { range, _ in
+            layerNorm(out + range.lowerBound * d, x + range.lowerBound * d, weight: norm.weight.pointer,
+                      bias: norm.bias.pointer, rows: range.count, dim: d)
+        }
     }
 }
