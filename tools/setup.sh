@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what this project needs on Debian/Ubuntu and is missing: OpenBLAS and nghttp2 headers,
+# pkg-config, and the clients the integration tests use (curl, wrk, python3). Swift itself (6.1 or
+# later) comes from swift.org; this script checks for it and says so if it is absent.
+set -euo pipefail
+packages=(libopenblas-dev libnghttp2-dev pkg-config curl wrk python3)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if ! command -v swift >/dev/null; then
+  echo "error: swift is not on PATH; install a Swift 6.1+ toolchain from https://www.swift.org/install/linux/" >&2
+  exit 1
+fi
