@@ -58,9 +58,9 @@ final class InferenceRoutes: Sendable {
             return
         }
         switch lifecycle.current {
-        case .ready: break
+        case .ready, .draining: break  // draining: connections already accepted still get their answer
         case .starting: respond(Self.unavailable("the model is warming up; retry shortly")); return
-        case .draining, .stopped: respond(Self.unavailable("the server is shutting down")); return
+        case .stopped: respond(Self.unavailable("the server is shutting down")); return
         }
         let decoded: PredictionRequest
         do {
