@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import SignBERTRuntime
 
 /// swift-log handler writing one JSON object per line (time, level, logger, message, metadata), the
 /// form log collectors (Loki, CloudWatch, Stackdriver) parse without configuration.
@@ -65,19 +66,5 @@ struct JSONLine {
 
     private mutating func separator() { if text.count > 1 { text += "," } }
 
-    private func quoted(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    private func quoted(_ value: String) -> String { JSONWriter.quoted(value) }
 }

@@ -32,7 +32,7 @@ public enum SafeTensorsWriter {
         var seen: Set<String> = []
         var header = "{"
         if !metadata.isEmpty {
-            let fields = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0] ?? ""))" }
+            let fields = metadata.keys.sorted().map { "\(JSONWriter.quoted($0)):\(JSONWriter.quoted(metadata[$0] ?? ""))" }
             header += "\"__metadata__\":{\(fields.joined(separator: ","))}"
         }
         var offset = 0
@@ -45,7 +45,7 @@ public enum SafeTensorsWriter {
             }
             let end = offset + tensor.values.count * itemSize
             let separator = index == 0 && metadata.isEmpty ? "" : ","
-            header += "\(separator)\(jsonString(name)):{\"dtype\":\"\(dtype.rawValue)\","
+            header += "\(separator)\(JSONWriter.quoted(name)):{\"dtype\":\"\(dtype.rawValue)\","
                 + "\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],"
                 + "\"data_offsets\":[\(offset),\(end)]}"
             offset = end
@@ -78,24 +78,5 @@ public enum SafeTensorsWriter {
             }
         }
         return data
-    }
-
-    /// A JSON string literal: quotes, backslashes and control characters escaped.
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -73,37 +73,3 @@ public enum PredictionEncoder {
         return out.bytes
     }
 }
-
-/// A minimal JSON byte writer.
-public struct JSONWriter {
-    public private(set) var bytes: [UInt8] = []
-
-    public init() { bytes.reserveCapacity(512) }
-
-    public mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
-
-    /// Non-finite numbers have no JSON form; they are written as null.
-    public mutating func number(_ value: Double, asFloat: Bool = false) {
-        guard value.isFinite else { raw("null"); return }
-        raw(asFloat ? Float(value).description : value.description)
-    }
-
-    public mutating func string(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": raw("\\\"")
-            case "\\": raw("\\\\")
-            case "\n": raw("\\n")
-            case "\r": raw("\\r")
-            case "\t": raw("\\t")
-            case let s where s.value < 0x20:
-                let hex = String(s.value, radix: 16)
-                raw("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
-            default:
-                bytes.append(contentsOf: String(scalar).utf8)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
-    }
-}
