@@ -24,7 +24,7 @@ enum SubmitResult: Sendable { case accepted, queueFull, stopped }
 /// first waiting clip, runs them as one forward pass and hands every job exactly its own rows.
 final class BatchScheduler: @unchecked Sendable {
     // `@unchecked`: `pending`, `queuedClips` and `stopping` are only touched with `condition` locked;
-    // `workspace` only on the compute thread.
+    // `workspace`, `batchInput` and `batchLogits` only on the compute thread.
     private let condition = NSCondition()
     private var pending: [InferenceJob] = []
     private var pendingStart = 0
@@ -38,6 +38,9 @@ final class BatchScheduler: @unchecked Sendable {
     private let configuration: ServiceConfiguration
     private let metrics: ServiceMetrics
     private let workspace: ForwardWorkspace
+    /// The batch's clips side by side, and its logits: allocated once for `maxBatchSize` clips.
+    private var batchInput: [Float]
+    private var batchLogits: [Float]
 
     init(model: SignBERTModel, configuration: ServiceConfiguration, metrics: ServiceMetrics) {
         self.model = model
@@ -45,6 +48,9 @@ final class BatchScheduler: @unchecked Sendable {
         self.metrics = metrics
         workspace = ForwardWorkspace(config: model.config, capacity: configuration.maxBatchSize,
                                      threads: configuration.computeThreads)
+        let config = model.config
+        batchInput = [Float](repeating: 0, count: configuration.maxBatchSize * config.numFrames * config.inputFeatures)
+        batchLogits = [Float](repeating: 0, count: configuration.maxBatchSize * config.numClasses)
     }
 
     /// Starts the compute thread; `warmUp` runs one forward pass on it first, then `onWarm` is called.
@@ -147,11 +153,9 @@ final class BatchScheduler: @unchecked Sendable {
         }
         guard !live.isEmpty else { return }
         let config = model.config
-        let clipFloats = config.numFrames * config.inputFeatures
         let batch = live.reduce(0) { $0 + $1.count }
-        var input = [Float](repeating: 0, count: batch * clipFloats)
         var offset = 0
-        input.withUnsafeMutableBufferPointer { destination in
+        batchInput.withUnsafeMutableBufferPointer { destination in
             for job in live {
                 job.clips.withUnsafeBufferPointer { source in
                     guard let from = source.baseAddress, let to = destination.baseAddress else { return }
@@ -160,10 +164,13 @@ final class BatchScheduler: @unchecked Sendable {
                 offset += job.clips.count
             }
         }
-        var logits = [Float](repeating: 0, count: batch * config.numClasses)
         let start = ContinuousClock.now
-        input.withUnsafeBufferPointer { x in
-            logits.withUnsafeMutableBufferPointer { model.forward(x, batch: batch, logits: $0, workspace: workspace) }
+        batchInput.withUnsafeBufferPointer { all in
+            let x = UnsafeBufferPointer(rebasing: all[0..<offset])
+            batchLogits.withUnsafeMutableBufferPointer { all in
+                model.forward(x, batch: batch, logits: UnsafeMutableBufferPointer(rebasing: all[0..<batch * config.numClasses]),
+                              workspace: workspace)
+            }
         }
         let compute = start.duration(to: .now)
         metrics.compute.recordNanoseconds(compute.nanoseconds)
@@ -171,7 +178,7 @@ final class BatchScheduler: @unchecked Sendable {
         metrics.clips.increment(by: batch)
         var row = 0
         for job in live {
-            let rows = Array(logits[row * config.numClasses..<(row + job.count) * config.numClasses])
+            let rows = Array(batchLogits[row * config.numClasses..<(row + job.count) * config.numClasses])
             row += job.count
             let wait = job.enqueuedAt.duration(to: start)
             metrics.queueWait.recordNanoseconds(wait.nanoseconds)
