@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 tools/setup.sh
 swift build --build-tests
 swift test --skip-build
-python3 tools/integration_test.py --binary "$(swift build --show-bin-path)/signbert"
+python3 tools/integration_test.py "$(swift build --show-bin-path)/signbert"

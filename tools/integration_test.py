@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""End-to-end check of a built `signbert` binary as a real HTTP client (Python standard library only).
+
+Usage:
+    python3 tools/integration_test.py [path/to/signbert]
+
+The binary defaults to .build/release/signbert, else .build/debug/signbert (relative to the repository root).
+It starts `signbert serve` on the v1-small PyTorch fixture (Tests/SignBERTRuntimeTests/Fixtures/parity/v1-small)
+on 127.0.0.1 with a port the kernel picks and `--max-body-bytes 100000`, then checks, one line per check:
+
+  * http.client keep-alive: several requests on one HTTPConnection, one TCP connection;
+  * POST /predict with case.json's clips answers its float32 logits (max |diff| <= case.json's tolerance, 1e-4);
+  * malformed JSON -> 400 with "error"; wrong Content-Type -> 415; a 200 KB body -> 413;
+  * GET /metrics mentions signbert_requests_total;
+  * a ~3 s `wrk` run (8 connections, a generated Lua script POSTing one clip): requests > 0, no non-2xx,
+    no socket errors (wrk must be installed: Debian package `wrk`);
+  * SIGTERM -> exit status 0 with "draining" and "drained" in the JSON log.
+
+Prints `N passed, M failed` last and exits non-zero when anything failed. Takes well under a minute.
+"""
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "Tests/SignBERTRuntimeTests/Fixtures/parity/v1-small"
+CHECKPOINT = FIXTURE / "training_run/checkpoint_best.pth"
+MAX_BODY = 100_000
+
+passed = 0
+failed = 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"PASS {name}" + (f" ({detail})" if detail else ""), flush=True)
+    else:
+        failed += 1
+        print(f"FAIL {name}" + (f": {detail}" if detail else ""), flush=True)
+    return ok
+
+
+def find_binary():
+    if len(sys.argv) > 1:
+        return Path(sys.argv[1]).resolve()
+    for candidate in (ROOT / ".build/release/signbert", ROOT / ".build/debug/signbert"):
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    sys.exit("no signbert binary: pass its path, or build .build/release/signbert or .build/debug/signbert")
+
+
+def load_case():
+    case = json.loads((FIXTURE / "case.json").read_text())
+    b, t, v, c = case["inputs"]["shape"]
+    values = case["inputs"]["values"]
+    clips = [[[values[((i * t + f) * v + j) * c:((i * t + f) * v + j) * c + c] for j in range(v)]
+              for f in range(t)] for i in range(b)]
+    expected = [x for row in case["expected"]["f32"] for x in row]
+    return clips, expected, case["tolerance"]["max_abs"]
+
+
+class Server:
+    """`signbert serve` with its JSON log (stderr) in a file."""
+
+    def __init__(self, binary, workdir, extra=()):
+        self.log_path = Path(workdir) / "serve.log"
+        self.log_file = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            [str(binary), "serve", "--checkpoint", str(CHECKPOINT), "--host", "127.0.0.1", "--port", "0",
+             "--max-queue-delay-ms", "2", *extra],
+            stdin=subprocess.DEVNULL, stdout=self.log_file, stderr=self.log_file)
+        self.port = None
+
+    def log_lines(self):
+        lines = []
+        for raw in self.log_path.read_text(errors="replace").splitlines():
+            try:
+                lines.append(json.loads(raw))
+            except ValueError:
+                pass
+        return lines
+
+    def wait_ready(self, timeout=20.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"serve exited with {self.process.returncode}: {self.log_path.read_text()}")
+            if self.port is None:
+                for line in self.log_lines():
+                    if line.get("message") == "started":
+                        self.port = int(line["listen"].rsplit(":", 1)[1])
+            if self.port is not None:
+                try:
+                    connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                    connection.request("GET", "/ready")
+                    if connection.getresponse().status == 200:
+                        connection.close()
+                        return
+                    connection.close()
+                except OSError:
+                    pass
+            time.sleep(0.02)
+        raise RuntimeError(f"not ready within {timeout} s: {self.log_path.read_text()}")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        self.log_file.close()
+
+
+def post(connection, body, content_type="application/json", path="/predict"):
+    connection.request("POST", path, body=body, headers={"Content-Type": content_type})
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def max_abs(a, b):
+    if len(a) != len(b):
+        return float("inf")
+    return max((abs(x - y) for x, y in zip(a, b)), default=0.0)
+
+
+def run_checks(binary, workdir):
+    clips, expected, tolerance = load_case()
+    server = Server(binary, workdir, ["--max-body-bytes", str(MAX_BODY)])
+    try:
+        server.wait_ready()
+        port = server.port
+        check("serve starts and /ready answers 200", True, f"port {port}")
+
+        # Keep-alive: several requests on one connection, and the socket stays the same.
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        body = json.dumps({"inputs": clips, "return_logits": True, "top_k": 3}).encode()
+        statuses, sockets, results = [], set(), []
+        for _ in range(5):
+            status, data = post(connection, body)
+            statuses.append(status)
+            sockets.add(connection.sock.getsockname()[1] if connection.sock else None)
+            results.append(data)
+        connection.request("GET", "/health")
+        health = connection.getresponse()
+        health.read()
+        statuses.append(health.status)
+        sockets.add(connection.sock.getsockname()[1] if connection.sock else None)
+        # http.client silently reconnects when the server closed the connection: the local port would change.
+        check("keep-alive: 6 requests on one HTTPConnection", statuses == [200] * 6 and len(sockets) == 1
+              and None not in sockets, f"statuses {statuses}, local port(s) {sorted(map(str, sockets))}")
+
+        answer = json.loads(results[0])
+        logits = [x for p in answer["predictions"] for x in p["logits"]]
+        difference = max_abs(logits, expected)
+        check("POST /predict answers case.json's float32 logits", difference <= tolerance,
+              f"max |diff| {difference:.2e} <= {tolerance}")
+        check("every keep-alive answer is the same", all(r == results[0] for r in results))
+
+        status, data = post(connection, b'{"inputs": [[[0.5, 0.5')
+        error = json.loads(data) if data.startswith(b"{") else {}
+        check("malformed JSON -> 400 with error", status == 400 and isinstance(error.get("error"), str),
+              f"{status} {data[:120]!r}")
+        status, data = post(connection, body, content_type="text/plain")
+        check("wrong Content-Type -> 415", status == 415 and b"error" in data, f"{status} {data[:120]!r}")
+        connection.close()
+
+        # Oversize: a fresh connection, since the server may close it after refusing the body.
+        oversize = json.dumps({"inputs": [[[0.25] * 81] * 16] * 20}).encode()
+        oversize += b" " * max(0, 200_000 - len(oversize))
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            status, data = post(connection, oversize)
+        except (ConnectionError, http.client.HTTPException) as error:
+            status, data = None, repr(error).encode()
+        connection.close()
+        check(f"{len(oversize)} byte body with --max-body-bytes {MAX_BODY} -> 413", status == 413, f"{status} {data[:120]!r}")
+
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", "/metrics")
+        metrics = connection.getresponse()
+        text = metrics.read().decode()
+        connection.close()
+        check("GET /metrics has signbert_requests_total", metrics.status == 200 and "signbert_requests_total" in text,
+              f"{metrics.status}")
+
+        run_wrk(port, clips[0], workdir)
+
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            code = server.process.wait(15)
+        except subprocess.TimeoutExpired:
+            code = None
+        messages = [line.get("message") for line in server.log_lines()]
+        check("SIGTERM -> exit 0 with draining and drained logged",
+              code == 0 and "draining" in messages and "drained" in messages, f"exit {code}")
+    finally:
+        server.stop()
+
+
+def run_wrk(port, clip, workdir):
+    wrk = shutil.which("wrk")
+    if not check("wrk is installed", wrk is not None, "Debian package wrk"):
+        return
+    script = Path(workdir) / "predict.lua"
+    body = json.dumps({"inputs": [clip]})
+    script.write_text('wrk.method = "POST"\n'
+                      'wrk.headers["Content-Type"] = "application/json"\n'
+                      f"wrk.body = {json.dumps(body)}\n")
+    try:
+        result = subprocess.run([wrk, "-t", "2", "-c", "8", "-d", "3s", "--timeout", "5s", "-s", str(script),
+                                 f"http://127.0.0.1:{port}/predict"], capture_output=True, text=True, timeout=30)
+        output = result.stdout + result.stderr
+    except subprocess.TimeoutExpired as error:
+        check("wrk finishes", False, str(error))
+        return
+    requests = re.search(r"(\d+) requests in ", output)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    count = int(requests.group(1)) if requests else 0
+    check("wrk 3 s x 8 connections: requests > 0", result.returncode == 0 and count > 0,
+          f"{count} requests, {rate.group(1) if rate else '?'} req/s" if count else output.strip()[:500])
+    check("wrk: no non-2xx responses", non2xx is None or int(non2xx.group(1)) == 0,
+          non2xx.group(0) if non2xx else "0 non-2xx")
+    check("wrk: no socket errors", errors is None or all(int(n) == 0 for n in errors.groups()),
+          errors.group(0) if errors else "none")
+
+
+def main():
+    binary = find_binary()
+    print(f"binary: {binary}", flush=True)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="signbert-integration-") as workdir:
+        try:
+            run_checks(binary, workdir)
+        except Exception as error:  # any unexpected failure is a failed check, not a traceback
+            check("integration run", False, f"{type(error).__name__}: {error}")
+    print(f"{passed} passed, {failed} failed ({time.monotonic() - started:.1f} s)")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
