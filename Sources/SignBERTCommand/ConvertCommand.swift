@@ -38,7 +38,7 @@ struct ConvertCommand: ParsableCommand {
             do {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             } catch {
-                throw ModelLoadError.file("cannot create \(output): \(error.localizedDescription)")
+                throw ModelLoadError.file("cannot create \(output): \(error.fileErrorDescription)")
             }
             // Only the model's own tensors, in the training code's order, without any `module.` prefix.
             let tensors = SignBERTWeights.expectedShapes(for: loaded.config).compactMap { entry in
@@ -55,7 +55,7 @@ struct ConvertCommand: ParsableCommand {
                 try Data((loaded.labels.joined(separator: "\n") + "\n").utf8)
                     .write(to: directory.appendingPathComponent("labels.txt"))
             } catch {
-                throw ModelLoadError.file("cannot write into \(output): \(error.localizedDescription)")
+                throw ModelLoadError.file("cannot write into \(output): \(error.fileErrorDescription)")
             }
             print("wrote \(output): model.safetensors (\(dtype.rawValue), \(tensors.count) tensors), config.json, labels.txt")
         }

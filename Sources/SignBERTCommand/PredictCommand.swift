@@ -20,7 +20,7 @@ struct PredictCommand: ParsableCommand {
         try reportingErrors {
             let body: Data
             do { body = try Data(contentsOf: URL(fileURLWithPath: input)) } catch {
-                throw ModelLoadError.file("cannot read \(input): \(error.localizedDescription)")
+                throw ModelLoadError.file("cannot read \(input): \(error.fileErrorDescription)")
             }
             let loaded = try ModelLoader.load(modelOptions.source())
             BLASThreads.set(threads ?? BLASThreads.availableCores())

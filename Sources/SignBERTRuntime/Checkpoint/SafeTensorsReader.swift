@@ -10,7 +10,7 @@ public enum SafeTensorsReader {
         do {
             data = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
-            throw CheckpointError(path: url.path, kind: .unreadable(error.localizedDescription))
+            throw CheckpointError(path: url.path, kind: .unreadable(error.fileErrorDescription))
         }
         do {
             return try parse(data)

@@ -17,7 +17,7 @@ public enum SafeTensorsWriter {
             do {
                 try bytes.write(to: url, options: .atomic)
             } catch {
-                throw CheckpointError.Kind.writeFailed(error.localizedDescription)
+                throw CheckpointError.Kind.writeFailed(error.fileErrorDescription)
             }
         } catch let kind as CheckpointError.Kind {
             throw CheckpointError(path: url.path, kind: kind)

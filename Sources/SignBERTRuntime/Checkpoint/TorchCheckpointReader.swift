@@ -33,7 +33,7 @@ public enum TorchCheckpointReader {
         do {
             mapped = try Data(contentsOf: file.url, options: .alwaysMapped)
         } catch {
-            throw .unreadable(error.localizedDescription)
+            throw .unreadable(error.fileErrorDescription)
         }
         let zip = try ZipDirectory(file: mapped)
 

@@ -5,7 +5,7 @@ public enum LabelFile {
     public static func load(from url: URL) throws(ModelLoadError) -> [String] {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw .labels("cannot read labels \(url.path): \(error.localizedDescription)")
+            throw .labels("cannot read labels \(url.path): \(error.fileErrorDescription)")
         }
         if url.pathExtension.lowercased() == "json" { return try parseLabelMapping(data, source: url.path) }
         guard let text = String(data: data, encoding: .utf8) else {

@@ -29,7 +29,7 @@ public struct TrainingModelSection: Sendable, Equatable {
     public static func load(from url: URL) throws(ModelLoadError) -> TrainingModelSection {
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw .file("cannot read config \(url.path): \(error.localizedDescription)")
+            throw .file("cannot read config \(url.path): \(error.fileErrorDescription)")
         }
         return try parse(yaml: text, source: url.path)
     }
