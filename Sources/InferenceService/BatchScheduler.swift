@@ -30,6 +30,14 @@ final class BatchScheduler: @unchecked Sendable {
     private var pendingStart = 0
     private var queuedClips = 0
     private var stopping = false
+    /// Requests between the start of their decoding and their answer, and the recent peak of that
+    /// count: how much company a queued request can expect (see `nextBatch`).
+    private var activeRequests = 0
+    private var recentPeak = 0
+    private var recentPeakAt = ContinuousClock.now
+    private var lastBatchEnd = ContinuousClock.now
+    /// How long a peak of concurrent requests is remembered.
+    private static let peakMemory: Duration = .milliseconds(500)
     private var thread: Thread?
     /// Entered while the compute thread runs; waiting on it can happen any number of times.
     private let running = DispatchGroup()
@@ -81,6 +89,26 @@ final class BatchScheduler: @unchecked Sendable {
         return .accepted
     }
 
+    /// A request has started (its body is being decoded): company for the queue is on its way.
+    func requestStarted() {
+        condition.lock()
+        defer { condition.unlock() }
+        activeRequests += 1
+        let now = ContinuousClock.now
+        if activeRequests >= recentPeak || recentPeakAt.duration(to: now) > Self.peakMemory {
+            recentPeak = activeRequests
+            recentPeakAt = now
+        }
+        condition.signal()
+    }
+
+    /// A request has been answered, or refused before it was queued.
+    func requestFinished() {
+        condition.lock()
+        activeRequests -= 1
+        condition.unlock()
+    }
+
     var queuedClipCount: Int {
         condition.lock()
         defer { condition.unlock() }
@@ -119,9 +147,13 @@ final class BatchScheduler: @unchecked Sendable {
             if stopping { return nil }
             condition.wait()
         }
-        // Wait for company until the batch is full or the first job has waited maxQueueDelay.
-        let due = pending[pendingStart].enqueuedAt + configuration.maxQueueDelay
-        while queuedClips < configuration.maxBatchSize && !stopping {
+        // Wait for company until the batch is full or maxQueueDelay has passed since the later of the first
+        // job's arrival and the end of the last batch (clients answered by that batch send their next
+        // request a moment later). Waiting only helps while more requests are under way than are queued:
+        // a lone client (recent peak of 1) is never made to wait.
+        let due = max(pending[pendingStart].enqueuedAt, lastBatchEnd) + configuration.maxQueueDelay
+        while queuedClips < configuration.maxBatchSize && !stopping
+            && (configuration.fixedQueueDelay || expectedRequests() > pending.count - pendingStart) {
             let remaining = ContinuousClock.now.duration(to: due)
             if remaining <= .zero { break }
             _ = condition.wait(until: Date(timeIntervalSinceNow: remaining.seconds))
@@ -143,6 +175,13 @@ final class BatchScheduler: @unchecked Sendable {
         }
         metrics.queueDepth.set(queuedClips)
         return batch
+    }
+
+    /// Requests that may join the queue soon: those under way, or as many as were under way at once
+    /// within the last `peakMemory` (between batches, answered clients have not sent again yet).
+    private func expectedRequests() -> Int {
+        let peakIsRecent = recentPeakAt.duration(to: .now) <= Self.peakMemory
+        return max(activeRequests, peakIsRecent ? recentPeak : 0)
     }
 
     private func execute(_ jobs: [InferenceJob]) {
@@ -173,6 +212,9 @@ final class BatchScheduler: @unchecked Sendable {
             }
         }
         let compute = start.duration(to: .now)
+        condition.lock()
+        lastBatchEnd = .now
+        condition.unlock()
         metrics.compute.recordNanoseconds(compute.nanoseconds)
         metrics.batchSize.record(batch)
         metrics.clips.increment(by: batch)

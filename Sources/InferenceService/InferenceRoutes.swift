@@ -62,25 +62,32 @@ final class InferenceRoutes: Sendable {
         case .starting: respond(Self.unavailable("the model is warming up; retry shortly")); return
         case .stopped: respond(Self.unavailable("the server is shutting down")); return
         }
+        // From here the request counts as in flight (metrics) and as company for the batcher, until
+        // `finish` answers it, exactly once on every path.
+        metrics.inFlight.increment()
+        scheduler.requestStarted()
+        let finish: @Sendable (HTTPResponse) -> Void = { [metrics, scheduler] response in
+            metrics.inFlight.decrement()
+            scheduler.requestFinished()
+            respond(response)
+        }
         let decoded: PredictionRequest
         do {
             decoded = try PredictionRequestDecoder.decode(request.body, config: loaded.config,
                                                           maxBatchSize: configuration.maxBatchSize)
         } catch {
-            respond(.error(status: 400, message: error.message))
+            finish(.error(status: 400, message: error.message))
             return
         }
-        metrics.inFlight.increment()
         let labels = loaded.labels, numClasses = loaded.config.numClasses
         let job = InferenceJob(
             clips: decoded.clips, count: decoded.batch, enqueuedAt: .now,
             deadline: request.receivedAt + configuration.requestTimeout,
-            completion: { [metrics] outcome in
-                metrics.inFlight.decrement()
+            completion: { outcome in
                 switch outcome {
                 case .logits(let logits, let batchSize, _, _):
                     if logits.contains(where: { !$0.isFinite }) {
-                        respond(.error(status: 400, message:
+                        finish(.error(status: 400, message:
                             "the clip's values overflow float32 inside the model (non-finite logits); send coordinates of ordinary magnitude"))
                         return
                     }
@@ -88,22 +95,20 @@ final class InferenceRoutes: Sendable {
                                                        topK: decoded.topK, includeLogits: decoded.returnLogits)
                     var response = HTTPResponse.json(bytes: PredictionEncoder.encode(predictions))
                     response.headers.replace(name: "X-Batch-Size", value: String(batchSize))
-                    respond(response)
+                    finish(response)
                 case .timedOut:
-                    respond(.error(status: 504, message: "the request waited longer than the request timeout"))
+                    finish(.error(status: 504, message: "the request waited longer than the request timeout"))
                 case .cancelled:
-                    respond(Self.unavailable("the server is shutting down"))
+                    finish(Self.unavailable("the server is shutting down"))
                 }
             })
         switch scheduler.submit(job) {
         case .accepted:
             break
         case .queueFull:
-            metrics.inFlight.decrement()
-            respond(Self.unavailable("the server is at capacity (\(configuration.maxQueuedClips) clips queued); retry shortly"))
+            finish(Self.unavailable("the server is at capacity (\(configuration.maxQueuedClips) clips queued); retry shortly"))
         case .stopped:
-            metrics.inFlight.decrement()
-            respond(Self.unavailable("the server is shutting down"))
+            finish(Self.unavailable("the server is shutting down"))
         }
     }
 

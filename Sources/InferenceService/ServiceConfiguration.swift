@@ -6,6 +6,9 @@ public struct ServiceConfiguration: Sendable {
     public var maxBatchSize: Int = 32
     /// How long the first queued clip waits for company before its batch runs.
     public var maxQueueDelay: Duration = .milliseconds(2)
+    /// Wait the whole `maxQueueDelay` for company even when no other request is under way (Triton's
+    /// behaviour). By default the wait is skipped then, so a lone client never pays the delay.
+    public var fixedQueueDelay: Bool = false
     /// Clips waiting at most; past it requests get 503 with Retry-After.
     public var maxQueuedClips: Int = 256
     /// A request still queued after this long gets 504.

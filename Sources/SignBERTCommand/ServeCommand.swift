@@ -13,7 +13,7 @@ struct ServeCommand: ParsableCommand {
         discussion: """
         Every option can also come from the environment (the flag wins): PORT or SIGNBERT_PORT, SIGNBERT_HOST,
         SIGNBERT_MODEL (a model directory), SIGNBERT_CHECKPOINT, SIGNBERT_CONFIG, SIGNBERT_LABELS,
-        SIGNBERT_MAX_BATCH_SIZE, SIGNBERT_MAX_QUEUE_DELAY_MS, SIGNBERT_MAX_QUEUE, SIGNBERT_REQUEST_TIMEOUT,
+        SIGNBERT_MAX_BATCH_SIZE, SIGNBERT_MAX_QUEUE_DELAY_MS, SIGNBERT_FIXED_QUEUE_DELAY, SIGNBERT_MAX_QUEUE, SIGNBERT_REQUEST_TIMEOUT,
         SIGNBERT_DRAIN_TIMEOUT, SIGNBERT_THREADS, SIGNBERT_LOG_LEVEL, SIGNBERT_MODEL_NAME, SIGNBERT_MAX_BODY_BYTES,
         SIGNBERT_MAX_CONNECTIONS.
         """)
@@ -31,6 +31,9 @@ struct ServeCommand: ParsableCommand {
 
     @Option(name: .customLong("max-queue-delay-ms"), help: "How long the first queued clip waits for others (default 2).")
     var maxQueueDelayMs: Double?
+
+    @Flag(name: .long, help: "Always wait the whole queue delay for other requests, even when none is under way.")
+    var fixedQueueDelay = false
 
     @Option(name: .customLong("max-queue"), help: "Most clips waiting; past it requests get 503 (default 256).")
     var maxQueue: Int?
@@ -141,6 +144,7 @@ struct ServeSettings {
         if let delay = try number(c.maxQueueDelayMs, "SIGNBERT_MAX_QUEUE_DELAY_MS") {
             service.maxQueueDelay = .microseconds(Int64(delay * 1000))
         }
+        service.fixedQueueDelay = c.fixedQueueDelay || ["1", "true", "yes"].contains(env["SIGNBERT_FIXED_QUEUE_DELAY"]?.lowercased() ?? "")
         service.maxQueuedClips = max(service.maxBatchSize, try integer(c.maxQueue, "SIGNBERT_MAX_QUEUE") ?? 256)
         if let timeout = try number(c.requestTimeout, "SIGNBERT_REQUEST_TIMEOUT") {
             service.requestTimeout = .milliseconds(Int64(timeout * 1000))

@@ -166,11 +166,34 @@ final class InferenceServerTests: XCTestCase {
         XCTAssertEqual(echoed.headers["x-request-id"], "abc-123")
     }
 
+    /// By default a lone request does not wait for company that is not coming; with a fixed delay it does.
+    func testALoneRequestSkipsTheQueueDelayUnlessItIsFixed() throws {
+        let (body, _) = Self.randomClips(1, seed: 8)
+        for fixed in [false, true] {
+            let (server, client) = try start { service, _ in
+                service.maxQueueDelay = .milliseconds(700)
+                service.fixedQueueDelay = fixed
+            }
+            _ = try client.post("/predict", json: body)  // warm the connection path
+            Thread.sleep(forTimeInterval: 0.6)  // let the recent peak of one request expire
+            let started = ContinuousClock.now
+            XCTAssertEqual(try client.post("/predict", json: body).status, 200)
+            let elapsed = started.duration(to: .now)
+            if fixed {
+                XCTAssertGreaterThanOrEqual(elapsed, .milliseconds(650), "fixed delay: waited \(elapsed)")
+            } else {
+                XCTAssertLessThan(elapsed, .milliseconds(500), "adaptive: a lone request waited \(elapsed)")
+            }
+            server.shutdown()
+        }
+    }
+
     func testFullQueueAnswers503WithRetryAfter() throws {
         let (_, client) = try start { service, _ in
             service.maxBatchSize = 3
             service.maxQueuedClips = 3
             service.maxQueueDelay = .seconds(2)  // the first request sits in the queue
+            service.fixedQueueDelay = true
         }
         let (first, _) = Self.randomClips(2, seed: 4)
         let (second, _) = Self.randomClips(2, seed: 5)
@@ -192,6 +215,7 @@ final class InferenceServerTests: XCTestCase {
         let (_, client) = try start { service, _ in
             service.maxBatchSize = 8
             service.maxQueueDelay = .milliseconds(400)
+            service.fixedQueueDelay = true
             service.requestTimeout = .milliseconds(100)
         }
         let (body, _) = Self.randomClips(1, seed: 6)
@@ -201,7 +225,10 @@ final class InferenceServerTests: XCTestCase {
     }
 
     func testDrainAnswersQueuedRequestsAndTurnsReadinessOff() throws {
-        let (server, client) = try start { service, _ in service.maxQueueDelay = .milliseconds(300) }
+        let (server, client) = try start { service, _ in
+            service.maxQueueDelay = .milliseconds(300)
+            service.fixedQueueDelay = true
+        }
         let (body, clips) = Self.randomClips(2, seed: 7)
         let answered = LockedResults()
         let group = DispatchGroup()
