@@ -24,7 +24,7 @@ enum SubmitResult: Sendable { case accepted, queueFull, stopped }
 /// first waiting clip, runs them as one forward pass and hands every job exactly its own rows.
 final class BatchScheduler: @unchecked Sendable {
     // `@unchecked`: `pending`, `queuedClips` and `stopping` are only touched with `condition` locked;
-    // `workspace`, `batchInput` and `batchLogits` only on the compute thread.
+    // `engine`, `batchInput` and `batchLogits` only on the compute thread.
     private let condition = NSCondition()
     private var pending: [InferenceJob] = []
     private var pendingStart = 0
@@ -45,7 +45,7 @@ final class BatchScheduler: @unchecked Sendable {
     private let model: SignBERTModel
     private let configuration: ServiceConfiguration
     private let metrics: ServiceMetrics
-    private let workspace: ForwardWorkspace
+    private let engine: ForwardEngine
     /// The batch's clips side by side, and its logits: allocated once for `maxBatchSize` clips.
     private var batchInput: [Float]
     private var batchLogits: [Float]
@@ -54,8 +54,7 @@ final class BatchScheduler: @unchecked Sendable {
         self.model = model
         self.configuration = configuration
         self.metrics = metrics
-        workspace = ForwardWorkspace(config: model.config, capacity: configuration.maxBatchSize,
-                                     threads: configuration.computeThreads)
+        engine = ForwardEngine(model: model, capacity: configuration.maxBatchSize, threads: configuration.computeThreads)
         let config = model.config
         batchInput = [Float](repeating: 0, count: configuration.maxBatchSize * config.numFrames * config.inputFeatures)
         batchLogits = [Float](repeating: 0, count: configuration.maxBatchSize * config.numClasses)
@@ -65,7 +64,6 @@ final class BatchScheduler: @unchecked Sendable {
     func start(onWarm: @escaping @Sendable () -> Void) {
         running.enter()
         let thread = Thread { [self] in
-            BLASThreads.set(configuration.computeThreads)
             warmUp()
             onWarm()
             run()
@@ -124,12 +122,17 @@ final class BatchScheduler: @unchecked Sendable {
         running.wait()
     }
 
+    /// One forward of a single clip and one of a full batch, so that the first requests find the BLAS
+    /// threads started and every buffer paged in.
     private func warmUp() {
-        let config = model.config
-        let input = [Float](repeating: 0, count: config.numFrames * config.inputFeatures)
-        var logits = [Float](repeating: 0, count: config.numClasses)
-        input.withUnsafeBufferPointer { x in
-            logits.withUnsafeMutableBufferPointer { model.forward(x, batch: 1, logits: $0, workspace: workspace) }
+        for batch in [1, configuration.maxBatchSize] {
+            let config = model.config
+            batchInput.withUnsafeBufferPointer { all in
+                batchLogits.withUnsafeMutableBufferPointer { out in
+                    engine.forward(UnsafeBufferPointer(rebasing: all[0..<batch * config.numFrames * config.inputFeatures]),
+                                   batch: batch, logits: UnsafeMutableBufferPointer(rebasing: out[0..<batch * config.numClasses]))
+                }
+            }
         }
     }
 
@@ -207,8 +210,7 @@ final class BatchScheduler: @unchecked Sendable {
         batchInput.withUnsafeBufferPointer { all in
             let x = UnsafeBufferPointer(rebasing: all[0..<offset])
             batchLogits.withUnsafeMutableBufferPointer { all in
-                model.forward(x, batch: batch, logits: UnsafeMutableBufferPointer(rebasing: all[0..<batch * config.numClasses]),
-                              workspace: workspace)
+                engine.forward(x, batch: batch, logits: UnsafeMutableBufferPointer(rebasing: all[0..<batch * config.numClasses]))
             }
         }
         let compute = start.duration(to: .now)

@@ -20,8 +20,8 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "OpenBLAS threads (default: the cores this process may use).")
     var threads: Int?
 
-    @Option(name: .long, help: "Threads for attention and the element-wise kernels (default: as --threads).")
-    var kernelThreads: Int?
+    @Flag(name: .long, help: "Run whole batches with all BLAS threads instead of one shard per thread (for comparison).")
+    var noSharding = false
 
     @Option(name: .long, help: "Seconds of timed runs per batch size (after warm-up).")
     var seconds: Double = 2
@@ -49,7 +49,7 @@ struct BenchCommand: ParsableCommand {
             let config = model.config
             var results: [(batch: Int, medianMs: Double, clipsPerSecond: Double, gflops: Double, runs: Int)] = []
             for batch in sizes {
-                let timing = measure(model, batch: batch, kernelThreads: kernelThreads ?? threadCount)
+                let timing = measure(model, batch: batch, threads: threadCount)
                 let clipsPerSecond = Double(batch) / (timing.median / 1000)
                 results.append((batch, timing.median, clipsPerSecond, clipsPerSecond * config.flopsPerClip / 1e9, timing.runs))
             }
@@ -84,16 +84,16 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// Warm-up, then timed forwards for about `seconds` (at least 5); the median in milliseconds.
-    private func measure(_ model: SignBERTModel, batch: Int, kernelThreads: Int) -> (median: Double, runs: Int) {
+    private func measure(_ model: SignBERTModel, batch: Int, threads: Int) -> (median: Double, runs: Int) {
         let config = model.config
-        let workspace = ForwardWorkspace(config: config, capacity: batch, threads: kernelThreads)
+        let engine = ForwardEngine(model: model, capacity: batch, threads: threads, sharding: !noSharding)
         var generator = SystemRandomNumberGenerator()
         let input = (0..<(batch * config.numFrames * config.inputFeatures)).map { _ in Float.random(in: -1...1, using: &generator) }
         var logits = [Float](repeating: 0, count: batch * config.numClasses)
         func once() -> Double {
             let start = ContinuousClock.now
             input.withUnsafeBufferPointer { x in
-                logits.withUnsafeMutableBufferPointer { model.forward(x, batch: batch, logits: $0, workspace: workspace) }
+                logits.withUnsafeMutableBufferPointer { engine.forward(x, batch: batch, logits: $0) }
             }
             let elapsed = ContinuousClock.now - start
             return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15

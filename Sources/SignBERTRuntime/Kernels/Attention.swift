@@ -1,19 +1,19 @@
 import COpenBLAS
 
 /// Multi-head self-attention core for one clip, without masks: for each head h,
-/// out[:, h·hd ..< (h+1)·hd] = softmax(Q_h K_hᵀ · hd^-0.5) V_h; `only` limits the work to some heads.
+/// out[:, h·hd ..< (h+1)·hd] = softmax(Q_h K_hᵀ · hd^-0.5) V_h.
 ///
 /// `qkv` is the fused projection [tokens, 3D] (columns 0..<D are q, D..<2D k, 2D..<3D v; head h takes
 /// columns h·hd..<(h+1)·hd of each), read in place through leading dimensions, so no per-head copies.
 /// `scores` holds tokens² floats.
 func attention(_ out: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
                scores: UnsafeMutablePointer<Float>,
-               tokens: Int, dim: Int, heads: Int, only selected: Range<Int>? = nil) {
+               tokens: Int, dim: Int, heads: Int) {
     let headDim = dim / heads
     let scale = 1 / Float(headDim).squareRoot()
     let qkvStride = Int32(3 * dim)
     let n = Int32(tokens)
-    for h in selected ?? 0..<heads {
+    for h in 0..<heads {
         let q = qkv + h * headDim
         let k = qkv + dim + h * headDim
         let v = qkv + 2 * dim + h * headDim

@@ -1,21 +1,18 @@
 /// Every activation buffer of the forward pass, allocated once for a batch capacity and reused across
-/// layers and calls, so `forward` allocates nothing. Not thread-safe: one workspace per compute thread.
+/// layers and calls, so `forward` allocates nothing. Not thread-safe: one workspace per thread.
 public final class ForwardWorkspace {
     public let capacity: Int           // clips
-    /// Threads for the element-wise kernels and attention (the GEMMs follow OpenBLAS's own count).
-    public let threads: Int
     let hidden: Buffer                 // x, the residual stream   [B·T, D]
     let normed: Buffer                 // LayerNorm output         [B·T, D]
     let qkv: Buffer                    // fused projection         [B·T, 3D]
     let attended: Buffer               // heads concatenated       [B·T, D]
     let mlp: Buffer                    // fc1 output               [B·T, D·r]
-    let scores: [Buffer]               // one head's scores per thread [T, T]
+    let scores: Buffer                 // one head's scores        [T, T]
     let pooled: Buffer                 // mean over frames         [B, D]
     let headHidden: Buffer             // head's inner layer       [B, D/2]
 
-    public init(config: SignBERTConfig, capacity: Int, threads: Int = 1) {
+    public init(config: SignBERTConfig, capacity: Int) {
         precondition(capacity > 0, "a workspace holds at least one clip")
-        self.threads = max(1, threads)
         let rows = capacity * config.numFrames, d = config.embedDim
         self.capacity = capacity
         hidden = Buffer(rows * d)
@@ -23,14 +20,14 @@ public final class ForwardWorkspace {
         qkv = Buffer(rows * 3 * d)
         attended = Buffer(rows * d)
         mlp = Buffer(rows * config.hiddenDim)
-        scores = (0..<max(1, threads)).map { _ in Buffer(config.numFrames * config.numFrames) }
+        scores = Buffer(config.numFrames * config.numFrames)
         pooled = Buffer(capacity * d)
         headHidden = Buffer(capacity * config.headHiddenDim)
     }
 
     /// Bytes held by the activation buffers.
     public var byteCount: Int {
-        ([hidden, normed, qkv, attended, mlp, pooled, headHidden] + scores).reduce(0) { $0 + $1.count * 4 }
+        [hidden, normed, qkv, attended, mlp, scores, pooled, headHidden].reduce(0) { $0 + $1.count * 4 }
     }
 }
 

@@ -25,19 +25,22 @@ public final class SignBERTModel: Sendable {
 
         // 3. Pre-norm blocks: x += attn(norm1(x)); x += mlp(norm2(x)).
         for block in w.blocks {
-            apply(block.norm1, ws.normed.pointer, ws.hidden.pointer, rows: rows, threads: ws.threads)
+            apply(block.norm1, ws.normed.pointer, ws.hidden.pointer, rows: rows)
             apply(block.qkv, ws.qkv.pointer, ws.normed.pointer, rows: rows)
-            attendAll(ws, batch: batch)
+            for b in 0..<batch {
+                attention(ws.attended.pointer + b * t * d, qkv: ws.qkv.pointer + b * t * 3 * d,
+                          scores: ws.scores.pointer, tokens: t, dim: d, heads: config.numHeads)
+            }
             apply(block.proj, ws.hidden.pointer, ws.attended.pointer, rows: rows, accumulate: true)
 
-            apply(block.norm2, ws.normed.pointer, ws.hidden.pointer, rows: rows, threads: ws.threads)
+            apply(block.norm2, ws.normed.pointer, ws.hidden.pointer, rows: rows)
             apply(block.fc1, ws.mlp.pointer, ws.normed.pointer, rows: rows)
-            geluParallel(ws.mlp.pointer, count: rows * block.fc1.outDim, threads: ws.threads)
+            gelu(ws.mlp.pointer, count: rows * block.fc1.outDim)
             apply(block.fc2, ws.hidden.pointer, ws.mlp.pointer, rows: rows, accumulate: true)
         }
 
         // 4. Final norm, then the mean over the T frames.
-        apply(w.norm, ws.normed.pointer, ws.hidden.pointer, rows: rows, threads: ws.threads)
+        apply(w.norm, ws.normed.pointer, ws.hidden.pointer, rows: rows)
         meanPool(ws.pooled.pointer, ws.normed.pointer, batch: batch, tokens: t, dim: d)
 
         // 5. Head: LayerNorm, Linear D→D/2, GELU, Linear D/2→K.
@@ -47,7 +50,8 @@ public final class SignBERTModel: Sendable {
         apply(w.headFC2, out, ws.headHidden.pointer, rows: batch)
     }
 
-    /// Convenience for callers without a workspace of their own (tests, the CLI): allocates one.
+    /// Convenience for callers without a workspace of their own (tests): allocates one, runs on the
+    /// calling thread with OpenBLAS's current thread count.
     public func logits(for input: [Float], batch: Int) -> [Float] {
         let workspace = ForwardWorkspace(config: config, capacity: batch)
         var result = [Float](repeating: 0, count: batch * config.numClasses)
@@ -57,36 +61,13 @@ public final class SignBERTModel: Sendable {
         return result
     }
 
-    /// Attention for every (clip, head) pair, the pairs shared out among the workspace's threads.
-    private func attendAll(_ ws: ForwardWorkspace, batch: Int) {
-        let t = config.numFrames, d = config.embedDim, heads = config.numHeads
-        parallelChunks(batch * heads, workers: ws.threads, minimumPerWorker: 2) { pairs, worker in
-            for pair in pairs {
-                let b = pair / heads, h = pair % heads
-                attention(ws.attended.pointer + b * t * d, qkv: ws.qkv.pointer + b * t * 3 * d,
-                          scores: ws.scores[worker].pointer, tokens: t, dim: d, heads: heads, only: h..<h + 1)
-            }
-        }
-    }
-
-    private func geluParallel(_ x: UnsafeMutablePointer<Float>, count: Int, threads: Int) {
-        parallelChunks(count, workers: threads, minimumPerWorker: 32_768) { range, _ in
-            gelu(x + range.lowerBound, count: range.count)
-        }
-    }
-
     private func apply(_ layer: LinearWeights, _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                        rows: Int, accumulate: Bool = false) {
         linear(out, x, weight: layer.weight.pointer, bias: layer.bias.pointer, rows: rows,
                inDim: layer.inDim, outDim: layer.outDim, accumulate: accumulate)
     }
 
-    private func apply(_ norm: NormWeights, _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int,
-                       threads: Int = 1) {
-        let d = config.embedDim
-        parallelChunks(rows, workers: threads, minimumPerWorker: 64) { range, _ in
-            layerNorm(out + range.lowerBound * d, x + range.lowerBound * d, weight: norm.weight.pointer,
-                      bias: norm.bias.pointer, rows: range.count, dim: d)
-        }
+    private func apply(_ norm: NormWeights, _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int) {
+        layerNorm(out, x, weight: norm.weight.pointer, bias: norm.bias.pointer, rows: rows, dim: config.embedDim)
     }
 }
