@@ -17,8 +17,8 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Batch sizes, comma-separated.")
     var batches: String = "1,8,32"
 
-    @Option(name: .long, help: "OpenBLAS threads (default: the cores this process may use).")
-    var threads: Int?
+    @Option(name: .long, help: "Thread counts to measure, comma-separated (default: the cores this process may use).")
+    var threads: String?
 
     @Flag(name: .long, help: "Run whole batches with all BLAS threads instead of one shard per thread (for comparison).")
     var noSharding = false
@@ -44,25 +44,33 @@ struct BenchCommand: ParsableCommand {
                 let config = SignBERTConfig.defaults
                 model = SignBERTModel(config: config, weights: try SignBERTWeights(stateDict: .random(config: config), config: config))
             }
-            let threadCount = threads ?? BLASThreads.availableCores()
-            BLASThreads.set(threadCount)
+            let threadCounts = try threads.map { list in
+                let counts = list.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard !counts.isEmpty, counts.allSatisfy({ $0 > 0 && $0 <= 256 }) else {
+                    throw ValidationError("--threads takes positive thread counts, e.g. 1,2")
+                }
+                return counts
+            } ?? [BLASThreads.availableCores()]
             let config = model.config
-            var results: [(batch: Int, medianMs: Double, clipsPerSecond: Double, gflops: Double, runs: Int)] = []
-            for batch in sizes {
-                let timing = measure(model, batch: batch, threads: threadCount)
-                let clipsPerSecond = Double(batch) / (timing.median / 1000)
-                results.append((batch, timing.median, clipsPerSecond, clipsPerSecond * config.flopsPerClip / 1e9, timing.runs))
+            var results: [(threads: Int, batch: Int, medianMs: Double, clipsPerSecond: Double, gflops: Double, runs: Int)] = []
+            for threadCount in threadCounts {
+                for batch in sizes {
+                    let timing = measure(model, batch: batch, threads: threadCount)
+                    let clipsPerSecond = Double(batch) / (timing.median / 1000)
+                    results.append((threadCount, batch, timing.median, clipsPerSecond, clipsPerSecond * config.flopsPerClip / 1e9,
+                                    timing.runs))
+                }
             }
             if json {
                 var out = JSONWriter()
-                out.raw("{\"engine\":\"signbert-swift\",\"threads\":\(threadCount),\"blas_core\":")
+                out.raw("{\"engine\":\"\(noSharding ? "signbert-swift-unsharded" : "signbert-swift")\",\"blas_core\":")
                 out.string(BLASThreads.coreName)
                 out.raw(",\"gflop_per_clip\":")
                 out.number(config.flopsPerClip / 1e9)
                 out.raw(",\"results\":[")
                 for (i, r) in results.enumerated() {
                     if i > 0 { out.raw(",") }
-                    out.raw("{\"batch\":\(r.batch),\"threads\":\(threadCount),\"median_ms\":")
+                    out.raw("{\"batch\":\(r.batch),\"threads\":\(r.threads),\"median_ms\":")
                     out.number(r.medianMs)
                     out.raw(",\"clips_per_s\":")
                     out.number(r.clipsPerSecond)
@@ -74,10 +82,11 @@ struct BenchCommand: ParsableCommand {
                 printJSON(out.bytes)
             } else {
                 print("SignBERT v1 forward, \(String(format: "%.3f", config.flopsPerClip / 1e9)) GFLOP/clip, "
-                      + "\(threadCount) BLAS thread(s), OpenBLAS core \(BLASThreads.coreName)")
-                print("batch   median ms    clips/s    GFLOP/s   runs")
+                      + "OpenBLAS core \(BLASThreads.coreName)\(noSharding ? ", batches unsharded" : "")")
+                print("threads batch   median ms    clips/s    GFLOP/s   runs")
                 for r in results {
-                    print(String(format: "%5d %12.3f %10.1f %10.1f %6d", r.batch, r.medianMs, r.clipsPerSecond, r.gflops, r.runs))
+                    print(String(format: "%7d %5d %11.3f %10.1f %10.1f %6d", r.threads, r.batch, r.medianMs, r.clipsPerSecond,
+                                 r.gflops, r.runs))
                 }
             }
         }
