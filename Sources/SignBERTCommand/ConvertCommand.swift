@@ -12,14 +12,7 @@ struct ConvertCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("A checkpoint (.pth/.pt/.bin or .safetensors).", valueName: "checkpoint"))
     var checkpoint: String
 
-    @Option(name: .long, help: ArgumentHelp("The training run's config.yaml.", valueName: "file"))
-    var config: String?
-
-    @Option(name: .long, help: ArgumentHelp("label_mapping.json or labels.txt.", valueName: "file"))
-    var labels: String?
-
-    @Option(name: .long, help: "Attention heads (overrides config.yaml).")
-    var numHeads: Int?
+    @OptionGroup var files: CheckpointFileOptions
 
     @Option(name: .long, help: ArgumentHelp("The model directory to write.", valueName: "dir"))
     var output: String
@@ -29,10 +22,7 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let source = ModelSource(checkpoint: URL(fileURLWithPath: checkpoint),
-                                     config: config.map { URL(fileURLWithPath: $0) },
-                                     labels: labels.map { URL(fileURLWithPath: $0) },
-                                     overrides: ArchitectureOverrides(numHeads: numHeads))
+            let source = files.source(checkpoint)
             let (loaded, stateDict) = try ModelLoader.loadKeepingStateDict(source)
             let directory = URL(fileURLWithPath: output)
             do {

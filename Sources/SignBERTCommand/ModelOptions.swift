@@ -67,6 +67,31 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
+/// The companions of a checkpoint named as an argument (`inspect`, `convert`).
+struct CheckpointFileOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The training run's config.yaml.", valueName: "file"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("label_mapping.json or labels.txt.", valueName: "file"))
+    var labels: String?
+
+    @Option(name: .long, help: "Attention heads (overrides config.yaml).")
+    var numHeads: Int?
+
+    /// `path` as a checkpoint file, or as a model directory when it is one.
+    func source(_ path: String) -> ModelSource {
+        var isDirectory: ObjCBool = false
+        let url = URL(fileURLWithPath: path)
+        let labelsURL = labels.map { URL(fileURLWithPath: $0) }
+        let overrides = ArchitectureOverrides(numHeads: numHeads)
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return ModelSource(modelDirectory: url, labels: labelsURL, overrides: overrides)
+        }
+        return ModelSource(checkpoint: url, config: config.map { URL(fileURLWithPath: $0) }, labels: labelsURL,
+                           overrides: overrides)
+    }
+}
+
 /// Runs a command body, turning any error into one `error: ...` line on stderr and exit code 1.
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do {

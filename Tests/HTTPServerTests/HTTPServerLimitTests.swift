@@ -4,17 +4,7 @@ import XCTest
 
 /// Every limit and timeout over real sockets, and that the server keeps serving after each.
 /// Timeouts are 300 ms here (see `TestServer.shortTimeouts`).
-final class HTTPServerLimitTests: XCTestCase {
-    var server: TestServer!
-
-    override func setUpWithError() throws {
-        server = try TestServer()
-    }
-
-    override func tearDown() {
-        server.server.shutdown()
-        server = nil
-    }
+final class HTTPServerLimitTests: LiveServerTestCase {
 
     /// Sends `text`, expects one error response with a JSON body, then the server's close.
     func expectError(_ status: Int, after text: String, file: StaticString = #filePath, line: UInt = #line) {

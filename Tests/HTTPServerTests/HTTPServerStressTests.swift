@@ -4,17 +4,7 @@ import HTTPServer
 import XCTest
 
 /// Many clients at once, and clients that vanish at the worst moments.
-final class HTTPServerStressTests: XCTestCase {
-    var server: TestServer!
-
-    override func setUpWithError() throws {
-        server = try TestServer()
-    }
-
-    override func tearDown() {
-        server.server.shutdown()
-        server = nil
-    }
+final class HTTPServerStressTests: LiveServerTestCase {
 
     func testManyConcurrentClientsEachGetTheirOwnResponses() {
         let threads = 50, requests = 20

@@ -3,17 +3,7 @@ import Glibc
 import XCTest
 
 /// The protocol over real sockets: keep-alive, pipelining, bodies, HEAD, versions, routing.
-final class HTTPServerTests: XCTestCase {
-    var server: TestServer!
-
-    override func setUpWithError() throws {
-        server = try TestServer()
-    }
-
-    override func tearDown() {
-        server.server.shutdown()
-        server = nil
-    }
+final class HTTPServerTests: LiveServerTestCase {
 
     func testKeepAliveReusesTheConnection() throws {
         let client = try server.client()

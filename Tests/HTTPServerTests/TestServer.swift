@@ -103,3 +103,17 @@ final class Locked<Value: Sendable>: Sendable {
     init(_ value: Value) { mutex = Mutex(value) }
     var value: Value { mutex.withLock { $0 } }
 }
+
+/// A test case with a fresh server on a loopback port for every test, shut down after it.
+class LiveServerTestCase: XCTestCase {
+    var server: TestServer!
+
+    override func setUpWithError() throws {
+        server = try TestServer()
+    }
+
+    override func tearDown() {
+        server.server.shutdown()
+        server = nil
+    }
+}
