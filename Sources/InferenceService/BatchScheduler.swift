@@ -122,10 +122,12 @@ final class BatchScheduler: @unchecked Sendable {
         running.wait()
     }
 
-    /// One forward of a single clip and one of a full batch, so that the first requests find the BLAS
-    /// threads started and every buffer paged in.
+    /// One forward of a single clip (every BLAS thread) and one of a clip per compute thread (the sharded
+    /// path), so that the first requests find the threads started. Not a full batch: that would add a
+    /// third of a second to a 1-CPU container's start for nothing (the buffers are already paged in).
     private func warmUp() {
-        for batch in [1, configuration.maxBatchSize] {
+        let sharded = min(configuration.maxBatchSize, max(2, configuration.computeThreads))
+        for batch in [1, sharded] {
             let config = model.config
             batchInput.withUnsafeBufferPointer { all in
                 batchLogits.withUnsafeMutableBufferPointer { out in
