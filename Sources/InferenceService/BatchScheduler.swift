@@ -38,6 +38,8 @@ final class BatchScheduler: @unchecked Sendable {
     private var lastBatchEnd = ContinuousClock.now
     /// How long a peak of concurrent requests is remembered.
     private static let peakMemory: Duration = .milliseconds(500)
+    /// How long past the queue delay a batch waits for requests that are being decoded.
+    private static let decodingGrace: Duration = .milliseconds(10)
     private var thread: Thread?
     /// Entered while the compute thread runs; waiting on it can happen any number of times.
     private let running = DispatchGroup()
@@ -104,6 +106,7 @@ final class BatchScheduler: @unchecked Sendable {
     func requestFinished() {
         condition.lock()
         activeRequests -= 1
+        condition.signal()  // a batch may be waiting for this request, which will not come now
         condition.unlock()
     }
 
@@ -155,13 +158,24 @@ final class BatchScheduler: @unchecked Sendable {
         // Wait for company until the batch is full or maxQueueDelay has passed since the later of the first
         // job's arrival and the end of the last batch (clients answered by that batch send their next
         // request a moment later). Waiting only helps while more requests are under way than are queued:
-        // a lone client (recent peak of 1) is never made to wait.
+        // a lone client (recent peak of 1) is never made to wait. Requests whose body is complete and
+        // being decoded are certain to join within a fraction of a millisecond each: they are waited for
+        // past the delay, up to `decodingGrace` more.
         let due = max(pending[pendingStart].enqueuedAt, lastBatchEnd) + configuration.maxQueueDelay
-        while queuedClips < configuration.maxBatchSize && !stopping
-            && (configuration.fixedQueueDelay || expectedRequests() > pending.count - pendingStart) {
-            let remaining = ContinuousClock.now.duration(to: due)
-            if remaining <= .zero { break }
-            _ = condition.wait(until: Date(timeIntervalSinceNow: remaining.seconds))
+        let hardStop = due + Self.decodingGrace
+        while queuedClips < configuration.maxBatchSize && !stopping {
+            let queuedRequests = pending.count - pendingStart
+            let now = ContinuousClock.now
+            let decoding = activeRequests - queuedRequests  // the last batch's requests are finished already
+            let limit: ContinuousClock.Instant
+            if decoding > 0 && now < hardStop {
+                limit = hardStop
+            } else if now < due && (configuration.fixedQueueDelay || expectedRequests() > queuedRequests) {
+                limit = due
+            } else {
+                break
+            }
+            _ = condition.wait(until: Date(timeIntervalSinceNow: now.duration(to: limit).seconds))
         }
         var batch: [InferenceJob] = []
         var clips = 0
