@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 extension Error {
     /// The reason a file operation failed, readable: Foundation's Linux errors say "The operation could
