@@ -382,7 +382,7 @@ def main():
     ap.add_argument("--heldout", default="Tests/SignBERTRuntimeTests/Fixtures/demo-heldout")
     ap.add_argument("--examples", default="examples")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--warmup", type=int, default=20)
