@@ -38,8 +38,11 @@ final class PredictionRequestTests: XCTestCase {
         XCTAssertTrue(message("{\"inputs\": \"x\"}").contains("\"inputs\" must be an array of clips, got a string"))
         XCTAssertTrue(message("{\"inputs\": []}").contains("\"inputs\" is empty"))
         XCTAssertTrue(message("{\"inputs\": [\(clip),\(clip),\(clip)]}", maxBatch: 2).contains("has 3 clips; at most 2"))
-        XCTAssertTrue(message("{\"inputs\": [[[[1,2,3],[4,5,6]]]]}").contains("has 1 frames; this model takes exactly 2"))
-        XCTAssertTrue(message("{\"inputs\": [[[[1,2],[4,5]],[[7,8],[1,2]]]]}").contains("expected [2][2][3]"))
+        XCTAssertTrue(message("{\"inputs\": [[[[1,2,3],[4,5,6]]]], \"frames\": \"exact\"}")
+            .contains("has 1 frames; with \"frames\": \"exact\" it must have exactly 2"))
+        XCTAssertTrue(message("{\"inputs\": [\(clip)], \"frames\": \"all\"}").contains("\"frames\" must be \"sample\""))
+        XCTAssertTrue(message("{\"inputs\": [\(clip)], \"frames\": 3}").contains("got a number"))
+        XCTAssertTrue(message("{\"inputs\": [[[[1,2],[4,5]],[[7,8],[1,2]]]]}").contains("has shape [2][2][2]; expected [frames][2 joints][3 coords] or [frames][6 features]"))
         XCTAssertTrue(message("{\"inputs\": [[[[1,2,3],[4,5,6]],[[7,8,9],[10,11]]]]}").contains("inputs[0][1] has joints of different lengths"))
         XCTAssertTrue(message("{\"inputs\": [\(clip), [[[1,2,3],[4,5,\"6\"]],[[7,8,9],[10,11,12]]]]}")
             .contains("inputs[1][0][1] must be a number or an array of numbers, got an array"))
@@ -49,6 +52,28 @@ final class PredictionRequestTests: XCTestCase {
         XCTAssertTrue(message("{\"inputs\": [\(clip)], \"top_k\": \"3\"}").contains("\"top_k\" must be a number"))
         XCTAssertTrue(message("{\"inputs\": [\(clip)], \"return_logits\": 1}").contains("\"return_logits\" must be true or false"))
         XCTAssertTrue(message("{\"inputs\": [NaN]}").hasPrefix("malformed JSON"))
+    }
+
+    /// Clips of any length are brought to the model's T frames by default: a short one padded with zero
+    /// frames, a long one sampled at floor(linspace(0, n-1, T)); the length limit is enforced.
+    func testClipsOfAnyLengthAreSampledToTheModelsFrames() throws {
+        let short = try decode("{\"inputs\": [[[[1,2,3],[4,5,6]]]]}")  // 1 frame
+        XCTAssertEqual(short.clips, [1, 2, 3, 4, 5, 6, 0, 0, 0, 0, 0, 0])
+        // 5 frames of 6 features (flat form), frame k holding k in every feature: frames 0 and 4 are kept.
+        let long = try decode("{\"inputs\": [[" + (0..<5).map { k in "[" + Array(repeating: "\(k)", count: 6).joined(separator: ",") + "]" }
+            .joined(separator: ",") + "]]}")
+        XCTAssertEqual(long.clips, Array(repeating: 0, count: 6) + Array(repeating: 4, count: 6))
+        // Mixed lengths in one request.
+        let mixed = try decode("{\"inputs\": [[[[1,2,3],[4,5,6]]], \(clip)]}")
+        XCTAssertEqual(mixed.batch, 2)
+        XCTAssertEqual(Array(mixed.clips[12...]), (1...12).map(Float.init))
+        XCTAssertEqual(try decode("{\"inputs\": [\(clip)], \"frames\": \"exact\"}").clips, (1...12).map(Float.init))
+        do {
+            _ = try PredictionRequestDecoder.decode(Data("{\"inputs\": [\(clip)]}".utf8), config: config, maxBatchSize: 8, maxFrames: 1)
+            XCTFail("a clip over the frame limit was accepted")
+        } catch {
+            XCTAssertTrue(error.message.contains("has 2 frames; at most 1 are accepted"), error.message)
+        }
     }
 
     func testPredictionsRankBySoftmaxAndEncode() throws {

@@ -1,7 +1,9 @@
 public import Foundation
 
-/// A validated `POST /predict` body: `{"inputs": [clip, ...], "top_k": 5, "return_logits": false}`,
-/// each clip `[T][V][C]` or `[T][F]` numbers. `clips` is [batch, T, V·C] float32, ready for the model.
+/// A validated `POST /predict` body: `{"inputs": [clip, ...], "top_k": 5, "return_logits": false,
+/// "frames": "sample"}`, each clip `[n][V][C]` or `[n][F]` numbers. With `"frames": "sample"` (the default) a
+/// clip of any length n is brought to the model's T frames as the training pipeline did (`FrameSampler`);
+/// `"exact"` requires n = T. `clips` is [batch, T, V·C] float32, ready for the model.
 public struct PredictionRequest: Sendable {
     public var clips: [Float]
     public var batch: Int
@@ -9,6 +11,8 @@ public struct PredictionRequest: Sendable {
     public var returnLogits: Bool
 
     public static let defaultTopK = 5
+    /// The longest clip accepted, in frames (before sampling).
+    public static let defaultMaxFrames = 10_000
 }
 
 /// Why a request body was refused: a message that names the field and what is wrong with it (HTTP 400).
@@ -20,8 +24,8 @@ public struct RequestError: Error, CustomStringConvertible, Equatable {
 
 public enum PredictionRequestDecoder {
     /// Parses and checks a body against the model: shapes, finiteness, batch limit, options.
-    public static func decode(_ body: some ContiguousBytes, config: SignBERTConfig,
-                              maxBatchSize: Int) throws(RequestError) -> PredictionRequest {
+    public static func decode(_ body: some ContiguousBytes, config: SignBERTConfig, maxBatchSize: Int,
+                              maxFrames: Int = PredictionRequest.defaultMaxFrames) throws(RequestError) -> PredictionRequest {
         let document: JSONValue
         do { document = try JSONParser.parse(body) } catch { throw RequestError("malformed JSON: \(error.description)") }
         guard case .object = document else {
@@ -37,7 +41,16 @@ public enum PredictionRequestDecoder {
         case .bool(let value)?: returnLogits = value
         case let other?: throw RequestError("\"return_logits\" must be true or false, got \(other.kindName)")
         }
-        let (clips, batch) = try decodeClips(inputs, config: config, maxBatchSize: maxBatchSize)
+        let exact: Bool
+        switch document["frames"] {
+        case nil, .null?, .string("sample")?: exact = false
+        case .string("exact")?: exact = true
+        case let other?:
+            let shown = if case .string(let text) = other { "\"\(text)\"" } else { other.kindName }
+            throw RequestError("\"frames\" must be \"sample\" (bring any clip length to the model's frames) or \"exact\", got \(shown)")
+        }
+        let limits = FrameLimits(exact: exact, maxFrames: maxFrames)
+        let (clips, batch) = try decodeClips(inputs, config: config, maxBatchSize: maxBatchSize, limits: limits)
         return PredictionRequest(clips: clips, batch: batch, topK: topK, returnLogits: returnLogits)
     }
 
@@ -56,31 +69,51 @@ public enum PredictionRequestDecoder {
         }
     }
 
-    static func decodeClips(_ inputs: JSONValue, config: SignBERTConfig,
-                            maxBatchSize: Int) throws(RequestError) -> (clips: [Float], batch: Int) {
-        let frameFloats = config.numFrames * config.inputFeatures
+    struct FrameLimits {
+        var exact: Bool
+        var maxFrames: Int
+    }
+
+    static func decodeClips(_ inputs: JSONValue, config: SignBERTConfig, maxBatchSize: Int,
+                            limits: FrameLimits) throws(RequestError) -> (clips: [Float], batch: Int) {
+        let features = config.inputFeatures
         switch inputs {
         case .tensor(let shape, let values):
             // All clips rectangular and alike: one shape check for the whole batch.
             let batch = shape[0]
             try checkBatch(batch, maxBatchSize: maxBatchSize)
-            try checkClipShape(Array(shape.dropFirst()), index: 0, allClips: true, config: config)
-            return (try toFloat(values, field: "inputs", perClip: frameFloats), batch)
+            let frames = try checkClipShape(Array(shape.dropFirst()), index: 0, allClips: true, config: config, limits: limits)
+            let floats = try toFloat(values, field: "inputs", perClip: frames * features)
+            return (resampled(floats, clips: batch, frames: frames, config: config), batch)
         case .array(let elements):
             try checkBatch(elements.count, maxBatchSize: maxBatchSize)
             var clips: [Float] = []
-            clips.reserveCapacity(elements.count * frameFloats)
+            clips.reserveCapacity(elements.count * config.numFrames * features)
             for (index, element) in elements.enumerated() {
                 guard case .tensor(let shape, let values) = element else {
                     throw RequestError(describeBadClip(element, index: index, config: config))
                 }
-                try checkClipShape(shape, index: index, allClips: false, config: config)
-                clips += try toFloat(values, field: "inputs[\(index)]", perClip: nil)
+                let frames = try checkClipShape(shape, index: index, allClips: false, config: config, limits: limits)
+                let floats = try toFloat(values, field: "inputs[\(index)]", perClip: nil)
+                clips += resampled(floats, clips: 1, frames: frames, config: config)
             }
             return (clips, elements.count)
         default:
             throw RequestError("\"inputs\" must be an array of clips, got \(inputs.kindName)")
         }
+    }
+
+    /// Each of `clips` clips of `frames` frames brought to the model's T frames.
+    static func resampled(_ floats: [Float], clips: Int, frames: Int, config: SignBERTConfig) -> [Float] {
+        guard frames != config.numFrames else { return floats }
+        let perClip = frames * config.inputFeatures
+        var out: [Float] = []
+        out.reserveCapacity(clips * config.numFrames * config.inputFeatures)
+        for c in 0..<clips {
+            out += FrameSampler.resample(floats[c * perClip..<(c + 1) * perClip], frames: frames,
+                                         features: config.inputFeatures, to: config.numFrames)
+        }
+        return out
     }
 
     static func checkBatch(_ count: Int, maxBatchSize: Int) throws(RequestError) {
@@ -90,21 +123,27 @@ public enum PredictionRequestDecoder {
         }
     }
 
-    static func checkClipShape(_ shape: [Int], index: Int, allClips: Bool,
-                               config: SignBERTConfig) throws(RequestError) {
+    /// Checks a clip's shape and returns its frame count.
+    static func checkClipShape(_ shape: [Int], index: Int, allClips: Bool, config: SignBERTConfig,
+                               limits: FrameLimits) throws(RequestError) -> Int {
         let name = allClips ? "each clip" : "inputs[\(index)]"
-        let expected = "[\(config.numFrames)][\(config.numJoints)][\(config.numCoords)] ([T][V][C]) or "
-            + "[\(config.numFrames)][\(config.inputFeatures)] ([T][F])"
+        let expected = "[frames][\(config.numJoints) joints][\(config.numCoords) coords] or [frames][\(config.inputFeatures) features]"
         let form = shape.map { "[\($0)]" }.joined()
         guard shape.count == 3 || shape.count == 2 else {
             throw RequestError("\(name) has shape \(form); expected \(expected)")
         }
-        guard shape[0] == config.numFrames else {
-            throw RequestError("\(name) has \(shape[0]) frames; this model takes exactly \(config.numFrames) (num_frames)")
-        }
         let fits = shape.count == 3 ? (shape[1] == config.numJoints && shape[2] == config.numCoords)
                                     : shape[1] == config.inputFeatures
         guard fits else { throw RequestError("\(name) has shape \(form); expected \(expected)") }
+        let frames = shape[0]
+        guard frames <= limits.maxFrames else {
+            throw RequestError("\(name) has \(frames) frames; at most \(limits.maxFrames) are accepted")
+        }
+        if limits.exact && frames != config.numFrames {
+            throw RequestError("\(name) has \(frames) frames; with \"frames\": \"exact\" it must have exactly "
+                               + "\(config.numFrames) (num_frames)")
+        }
+        return frames
     }
 
     /// Explains why an element of "inputs" is not a clip (ragged, non-numeric, ...).
