@@ -106,7 +106,7 @@ final class ServeProcessTests: XCTestCase {
             finished.enter()
             let thread = Thread {
                 defer { finished.leave() }
-                var generator = SeededGenerator(seed: UInt64(clientIndex + 1) &* 0x9E37_79B9_7F4A_7C15)
+                var generator = SplitMix64(seed: UInt64(clientIndex + 1) &* 0x9E37_79B9_7F4A_7C15)
                 let client = RawHTTPClient(port: port, timeout: 30)
                 while !log.shouldStop {
                     let count = Int.random(in: 1...3, using: &generator)
@@ -182,7 +182,7 @@ final class ServeProcessTests: XCTestCase {
     }
 
     /// `count` random clips (`[T][V][C]`, multiples of 1/256 in [-2, 2], exact in JSON and Float) as a body, and their floats.
-    static func randomRequest(clips count: Int, config: SignBERTConfig, using generator: inout SeededGenerator)
+    static func randomRequest(clips count: Int, config: SignBERTConfig, using generator: inout SplitMix64)
         -> (body: Data, clips: [Float]) {
         var floats: [Float] = []
         floats.reserveCapacity(count * config.numFrames * config.inputFeatures)
@@ -304,17 +304,4 @@ final class DrainLog: @unchecked Sendable {
     var signalled: Bool { lock.withLock { signalSent } }
     func stop() { lock.withLock { stopped = true } }
     func markSignalled() { lock.withLock { signalSent = true } }
-}
-
-/// SplitMix64: reproducible clips per client thread.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -78,7 +78,7 @@ final class KernelTests: XCTestCase {
 
     func testAttentionMatchesNaiveComputation() {
         let tokens = 5, dim = 4, heads = 2, headDim = 2
-        var generator = SplitMix64(state: 7)
+        var generator = SplitMix64(seed: 7)
         let qkv: [Float] = (0..<(tokens * 3 * dim)).map { _ in Float(generator.next() % 1000) / 500 - 1 }
         var out = [Float](repeating: 0, count: tokens * dim)
         var scores = [Float](repeating: 0, count: tokens * tokens)

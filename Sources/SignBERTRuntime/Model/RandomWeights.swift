@@ -3,7 +3,7 @@
 /// so activations stay in a realistic range.
 extension StateDict {
     public static func random(config: SignBERTConfig, seed: UInt64 = 0x5EED) -> StateDict {
-        var generator = SplitMix64(state: seed)
+        var generator = SplitMix64(seed: seed)
         var tensors: [String: Tensor] = [:]
         let shapes = SignBERTWeights.expectedShapes(for: config)
         for (key, shape) in shapes {
@@ -22,11 +22,13 @@ extension StateDict {
     }
 }
 
-/// SplitMix64: a tiny, well-mixed generator; enough for benchmark weights.
-struct SplitMix64 {
-    var state: UInt64
+/// SplitMix64: a tiny, well-mixed, seedable generator; enough for benchmark weights and test inputs.
+public struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
 
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
