@@ -78,6 +78,7 @@ struct ServeCommand: ParsableCommand {
         let logger = Logger(label: "signbert")
         let started = ContinuousClock.now
         let loaded = try reportingErrors { try ModelLoader.load(modelOptions.source(environment: environment)) }
+        if let warning = ModelDescription(loaded).assumptionWarning { logger.warning("assumed \(warning)") }
         let server = InferenceServer(loaded: loaded, configuration: settings.service, http: settings.http, logger: logger)
         try reportingErrors { try server.start() }
         let config = loaded.config

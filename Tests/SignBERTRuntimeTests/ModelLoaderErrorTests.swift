@@ -63,6 +63,20 @@ final class ModelLoaderErrorTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "the pickle's payload ran")
     }
 
+    /// What no file or flag said is not silently assumed: the loader names it (inspect, GET / and serve's log
+    /// show it), and nothing is named when the training config gives everything.
+    func testAssumedDefaultsAreNamed() throws {
+        let fixture = try ParityCase.load("v1-small")
+        let bare = try ModelLoader.load(ModelSource(checkpoint: try fixture.url("safetensors_f32")))
+        XCTAssertEqual(bare.assumedDefaults, ["num_heads", "num_joints x num_coords"])
+        XCTAssertTrue(ModelDescription(bare).text().contains("assumed:      num_heads = 8"))
+        let flagged = try ModelLoader.load(ModelSource(checkpoint: try fixture.url("safetensors_f32"),
+                                                       overrides: ArchitectureOverrides(numHeads: 4, numJoints: 27)))
+        XCTAssertEqual(flagged.assumedDefaults, [])
+        XCTAssertNil(ModelDescription(flagged).assumptionWarning)
+        XCTAssertEqual(try ModelLoader.load(ModelSource(checkpoint: try fixture.url("training_run"))).assumedDefaults, [])
+    }
+
     func testHeadCountThatDoesNotDivideEmbedDim() throws {
         let fixture = try ParityCase.load("v1-small")
         let message = loadError(ModelSource(checkpoint: try fixture.url("safetensors_f32"),

@@ -48,6 +48,8 @@ public struct ModelDescription: Sendable {
         stringArray(loaded.ignoredEntries, &out)
         out.raw(",\"unexpected_keys\":")
         stringArray(loaded.unexpectedKeys, &out)
+        out.raw(",\"assumed_defaults\":")
+        stringArray(loaded.assumedDefaults, &out)
         out.raw(",\"metadata\":{")
         for (i, (key, value)) in loaded.metadata.sorted(by: { $0.key < $1.key }).enumerated() {
             if i > 0 { out.raw(",") }
@@ -75,6 +77,9 @@ public struct ModelDescription: Sendable {
                 .joined(separator: ", "),
             "classes:      " + loaded.labels.enumerated().map { "\($0.offset)=\($0.element)" }.joined(separator: " "),
         ]
+        if let warning = assumptionWarning {
+            lines.append("assumed:      \(warning)")
+        }
         if !loaded.ignoredEntries.isEmpty {
             lines.append("ignored:      \(loaded.ignoredEntries.joined(separator: ", ")) (not read)")
         }
@@ -85,6 +90,17 @@ public struct ModelDescription: Sendable {
             lines.append("metadata:     \(key) = \(value)")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// A sentence for what was assumed, or nil when every hyper-parameter was given or read.
+    public var assumptionWarning: String? {
+        guard !loaded.assumedDefaults.isEmpty else { return nil }
+        let c = loaded.config
+        let values = loaded.assumedDefaults.map { name in
+            name == "num_heads" ? "num_heads = \(c.numHeads)" : "\(name) = \(c.numJoints) x \(c.numCoords)"
+        }
+        return values.joined(separator: ", ") + " (the training code's defaults: the checkpoint cannot tell; "
+            + "give the training run's config.yaml or the flags if they differ, or the logits will be wrong)"
     }
 
     private func stringArray(_ values: [String], _ out: inout JSONWriter) {

@@ -31,6 +31,8 @@ public struct LoadedModel: Sendable {
     public let ignoredEntries: [String]
     public let unexpectedKeys: [String]
     public let metadata: [String: String]
+    /// Hyper-parameters no file or flag gave, taken from the training code's defaults (e.g. "num_heads").
+    public let assumedDefaults: [String]
 
     public var config: SignBERTConfig { model.config }
 }
@@ -52,8 +54,8 @@ public enum ModelLoader {
             section = try TrainingModelSection.load(from: yaml)
         }
         let configSource = (files.directoryConfig ?? files.config)?.lastPathComponent ?? "config"
-        let config = try ArchitectureResolver.resolve(stateDict: stateDict, config: section, configSource: configSource,
-                                                      overrides: source.overrides)
+        let (config, assumed) = try ArchitectureResolver.resolveNotingAssumptions(
+            stateDict: stateDict, config: section, configSource: configSource, overrides: source.overrides)
         let weights = try SignBERTWeights(stateDict: stateDict, config: config)
 
         var labels = (0..<config.numClasses).map { "class_\($0)" }
@@ -71,7 +73,8 @@ public enum ModelLoader {
                                  checkpointPath: files.checkpoint.path, checkpointFormat: stateDict.format,
                                  configPath: (files.directoryConfig ?? files.config)?.path, labelsPath: files.labels?.path,
                                  storedDTypes: dtypes, ignoredEntries: stateDict.ignoredEntries,
-                                 unexpectedKeys: weights.unexpectedKeys, metadata: stateDict.metadata)
+                                 unexpectedKeys: weights.unexpectedKeys, metadata: stateDict.metadata,
+                                 assumedDefaults: assumed)
         return (loaded, stateDict)
     }
 

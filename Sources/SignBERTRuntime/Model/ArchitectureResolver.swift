@@ -17,6 +17,14 @@ public struct ArchitectureOverrides: Sendable, Equatable {
 public enum ArchitectureResolver {
     public static func resolve(stateDict: StateDict, config: TrainingModelSection?, configSource: String = "config.yaml",
                                overrides: ArchitectureOverrides = .init()) throws(ModelLoadError) -> SignBERTConfig {
+        try resolveNotingAssumptions(stateDict: stateDict, config: config, configSource: configSource, overrides: overrides).config
+    }
+
+    /// As `resolve`, also naming what neither the tensors nor a config nor a flag said, so defaults were
+    /// assumed ("num_heads"): a wrong guess there gives wrong logits without any error, so callers show it.
+    public static func resolveNotingAssumptions(stateDict: StateDict, config: TrainingModelSection?,
+                                                configSource: String = "config.yaml", overrides: ArchitectureOverrides = .init())
+        throws(ModelLoadError) -> (config: SignBERTConfig, assumed: [String]) {
         let tensors = stateDict.tensors
         let defaults = SignBERTConfig.defaults
         let section = config ?? TrainingModelSection()
@@ -53,6 +61,8 @@ public enum ArchitectureResolver {
         }
 
         let numHeads = overrides.numHeads ?? section.numHeads ?? defaults.numHeads
+        var assumed: [String] = []
+        if overrides.numHeads == nil && section.numHeads == nil { assumed.append("num_heads") }
         var numJoints = overrides.numJoints ?? section.numJoints
         var numCoords = overrides.numCoords ?? section.numCoords
         if let features = fromShape("input_proj.weight", 1) {
@@ -73,6 +83,7 @@ public enum ArchitectureResolver {
                 }
                 numJoints = features / c
             case (nil, nil):
+                assumed.append("num_joints x num_coords")
                 // The mediapipe_27 layout when it fits; otherwise treat each feature as one joint coordinate.
                 if features % defaults.numJoints == 0 {
                     numJoints = defaults.numJoints
@@ -89,7 +100,7 @@ public enum ArchitectureResolver {
                                       numFrames: numFrames, embedDim: embedDim, depth: depth, numHeads: numHeads,
                                       mlpRatio: mlpRatio, numClasses: numClasses)
         try resolved.validate()
-        return resolved
+        return (resolved, assumed)
     }
 
     /// `blocks.{i}.…` → i.
