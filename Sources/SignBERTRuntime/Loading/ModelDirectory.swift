@@ -1,49 +1,54 @@
 import Foundation
 
-/// `config.json` of a model directory (written by `signbert convert`, read by `--model DIR`).
+/// `config.json` of a model directory (written by `signbert convert`, read by `--model DIR`): the format's
+/// own fields and the architecture's hyper-parameters side by side in one flat JSON object.
 public struct ModelDirectoryConfig: Codable, Sendable, Equatable {
     public static let formatName = "signbert-model"
     public var format: String
     public var formatVersion: Int
     public var architecture: String
-    public var numJoints: Int
-    public var numCoords: Int
-    public var numFrames: Int
-    public var embedDim: Int
-    public var depth: Int
-    public var numHeads: Int
-    public var mlpRatio: Double
-    public var numClasses: Int
+    public var model: SignBERTConfig
     public var skeletonLayout: String?
     public var source: String?
 
     enum CodingKeys: String, CodingKey {
-        case format, formatVersion = "format_version", architecture
-        case numJoints = "num_joints", numCoords = "num_coords", numFrames = "num_frames", embedDim = "embed_dim"
-        case depth, numHeads = "num_heads", mlpRatio = "mlp_ratio", numClasses = "num_classes"
-        case skeletonLayout = "skeleton_layout", source
+        case format, formatVersion = "format_version", architecture, skeletonLayout = "skeleton_layout", source
     }
 
     public init(config: SignBERTConfig, skeletonLayout: String? = nil, source: String? = nil) {
         format = Self.formatName
         formatVersion = 1
         architecture = "signbert-v1"
-        numJoints = config.numJoints
-        numCoords = config.numCoords
-        numFrames = config.numFrames
-        embedDim = config.embedDim
-        depth = config.depth
-        numHeads = config.numHeads
-        mlpRatio = config.mlpRatio
-        numClasses = config.numClasses
+        model = config
         self.skeletonLayout = skeletonLayout ?? (config.numJoints == 27 ? "mediapipe_27" : nil)
         self.source = source
     }
 
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        format = try container.decode(String.self, forKey: .format)
+        formatVersion = try container.decode(Int.self, forKey: .formatVersion)
+        architecture = try container.decode(String.self, forKey: .architecture)
+        skeletonLayout = try container.decodeIfPresent(String.self, forKey: .skeletonLayout)
+        source = try container.decodeIfPresent(String.self, forKey: .source)
+        model = try SignBERTConfig(from: decoder)  // the same object's num_joints, embed_dim, ...
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(format, forKey: .format)
+        try container.encode(formatVersion, forKey: .formatVersion)
+        try container.encode(architecture, forKey: .architecture)
+        try container.encodeIfPresent(skeletonLayout, forKey: .skeletonLayout)
+        try container.encodeIfPresent(source, forKey: .source)
+        try model.encode(to: encoder)
+    }
+
     /// The same numbers in the `config.yaml` model-section form, so one resolver checks both.
     var modelSection: TrainingModelSection {
-        TrainingModelSection(numClasses: numClasses, numJoints: numJoints, numCoords: numCoords, numFrames: numFrames,
-                             embedDim: embedDim, depth: depth, numHeads: numHeads, mlpRatio: mlpRatio)
+        TrainingModelSection(numClasses: model.numClasses, numJoints: model.numJoints, numCoords: model.numCoords,
+                             numFrames: model.numFrames, embedDim: model.embedDim, depth: model.depth,
+                             numHeads: model.numHeads, mlpRatio: model.mlpRatio)
     }
 
     static func load(from url: URL) throws(ModelLoadError) -> ModelDirectoryConfig {
