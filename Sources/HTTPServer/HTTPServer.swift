@@ -163,11 +163,6 @@ public final class HTTPServer: Sendable {
     }
 
     /// `drain(timeout:completion:)` for async callers.
-    public func drain(timeout: Duration) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            drain(timeout: timeout) { continuation.resume() }
-        }
-    }
 
     /// Closes the listener and every connection at once.
     public func shutdown() {

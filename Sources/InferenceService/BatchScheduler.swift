@@ -11,10 +11,9 @@ struct InferenceJob: Sendable {
 }
 
 enum JobOutcome: Sendable {
-    /// This job's own logits rows [count, K], the size of the batch it ran in, and its timings.
-    case logits([Float], batchSize: Int, queueWait: Duration, compute: Duration)
+    /// This job's own logits rows [count, K] and the size of the batch it ran in.
+    case logits([Float], batchSize: Int)
     case timedOut
-    case cancelled
 }
 
 enum SubmitResult: Sendable { case accepted, queueFull, stopped }
@@ -242,7 +241,7 @@ final class BatchScheduler: @unchecked Sendable {
             row += job.count
             let wait = job.enqueuedAt.duration(to: start)
             metrics.queueWait.recordNanoseconds(wait.nanoseconds)
-            job.completion(.logits(rows, batchSize: batch, queueWait: wait, compute: compute))
+            job.completion(.logits(rows, batchSize: batch))
         }
     }
 }

@@ -85,7 +85,7 @@ final class InferenceRoutes: Sendable {
             deadline: request.receivedAt + configuration.requestTimeout,
             completion: { outcome in
                 switch outcome {
-                case .logits(let logits, let batchSize, _, _):
+                case .logits(let logits, let batchSize):
                     if logits.contains(where: { !$0.isFinite }) {
                         finish(.error(status: 400, message:
                             "the clip's values overflow float32 inside the model (non-finite logits); send coordinates of ordinary magnitude"))
@@ -98,8 +98,6 @@ final class InferenceRoutes: Sendable {
                     finish(response)
                 case .timedOut:
                     finish(.error(status: 504, message: "the request waited longer than the request timeout"))
-                case .cancelled:
-                    finish(Self.unavailable("the server is shutting down"))
                 }
             })
         switch scheduler.submit(job) {

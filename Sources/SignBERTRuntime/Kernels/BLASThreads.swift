@@ -5,7 +5,6 @@ import Foundation
 /// container's CPU quota, and oversubscribed BLAS threads serialise (perf-notes).
 public enum BLASThreads {
     public static func set(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
-    public static var current: Int { Int(openblas_get_num_threads()) }
     public static var coreName: String {
         guard let name = openblas_get_corename() else { return "unknown" }
         return String(cString: name)
