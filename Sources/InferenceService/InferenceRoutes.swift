@@ -2,7 +2,9 @@ import Foundation
 import HTTPServer
 import SignBERTRuntime
 
-/// The service's routes: `/predict`, `/`, `/health`, `/ready`, `/metrics`.
+/// The service's routes. This file holds the operational ones (`/`, `/health`, `/ready`, `/metrics`,
+/// `/openapi.json`) and `infer`, the one path from decoded clips to a rendered answer that every prediction
+/// route shares; the routes of each protocol live in their own extension file.
 final class InferenceRoutes: Sendable {
     let loaded: LoadedModel
     let configuration: ServiceConfiguration
@@ -10,6 +12,7 @@ final class InferenceRoutes: Sendable {
     let metrics: ServiceMetrics
     let lifecycle: Lifecycle
     let description: [UInt8]
+    let openAPI: [UInt8]
 
     init(loaded: LoadedModel, configuration: ServiceConfiguration, scheduler: BatchScheduler, metrics: ServiceMetrics,
          lifecycle: Lifecycle) {
@@ -25,6 +28,7 @@ final class InferenceRoutes: Sendable {
             ("server", "\"signbert \(InferenceServer.version)\""),
             ("max_batch_size", String(configuration.maxBatchSize)),
         ])
+        openAPI = OpenAPIDocument.served(config: loaded.config, configuration: configuration)
     }
 
     func install(on router: HTTPRouter) {
@@ -35,8 +39,13 @@ final class InferenceRoutes: Sendable {
             respond(HTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
                                  body: metrics.exposition()))
         }
-        router.add("POST", "/predict") { [self] request, _, respond in predict(request, respond) }
+        router.add("GET", "/openapi.json") { [self] _, _, respond in respond(.json(bytes: openAPI)) }
+        installPredict(on: router)
+        installOpenInference(on: router)
+        installPlatforms(on: router)
     }
+
+    var isReady: Bool { lifecycle.current == .ready }
 
     private func readiness() -> HTTPResponse {
         let current = lifecycle.current
@@ -52,11 +61,19 @@ final class InferenceRoutes: Sendable {
         return response
     }
 
-    private func predict(_ request: HTTPRequest, _ respond: @escaping @Sendable (HTTPResponse) -> Void) {
-        if let type = request.headers["Content-Type"], !Self.isJSON(type) {
-            respond(.error(status: 415, message: "Content-Type must be application/json, got \(type)"))
-            return
-        }
+    /// Clips ready for the model: [batch, T, V·C].
+    struct Clips: Sendable {
+        var values: [Float]
+        var batch: Int
+    }
+
+    /// Decodes a request into clips and the options its answer needs (400 with the decoder's message on
+    /// failure), queues the clips for the batcher and answers with `render(logits, options)` (503 when not
+    /// accepting or full, 504 on timeout). Every prediction route goes through here, so they all batch
+    /// together and answer alike.
+    func infer<Options: Sendable>(_ request: HTTPRequest, _ respond: @escaping @Sendable (HTTPResponse) -> Void,
+                                  decode: () throws(RequestError) -> (Clips, Options),
+                                  render: @escaping @Sendable (_ logits: [Float], _ options: Options) -> HTTPResponse) {
         switch lifecycle.current {
         case .ready, .draining: break  // draining: connections already accepted still get their answer
         case .starting: respond(Self.unavailable("the model is warming up; retry shortly")); return
@@ -71,17 +88,13 @@ final class InferenceRoutes: Sendable {
             scheduler.requestFinished()
             respond(response)
         }
-        let decoded: PredictionRequest
-        do {
-            decoded = try PredictionRequestDecoder.decode(request.body, config: loaded.config,
-                                                          maxBatchSize: configuration.maxBatchSize)
-        } catch {
+        let clips: Clips, options: Options
+        do { (clips, options) = try decode() } catch {
             finish(.error(status: 400, message: error.message))
             return
         }
-        let labels = loaded.labels, numClasses = loaded.config.numClasses
         let job = InferenceJob(
-            clips: decoded.clips, count: decoded.batch, enqueuedAt: .now,
+            clips: clips.values, count: clips.batch, enqueuedAt: .now,
             deadline: request.receivedAt + configuration.requestTimeout,
             completion: { outcome in
                 switch outcome {
@@ -91,9 +104,7 @@ final class InferenceRoutes: Sendable {
                             "the clip's values overflow float32 inside the model (non-finite logits); send coordinates of ordinary magnitude"))
                         return
                     }
-                    let predictions = Prediction.batch(logits: logits, numClasses: numClasses, labels: labels,
-                                                       topK: decoded.topK, includeLogits: decoded.returnLogits)
-                    var response = HTTPResponse.json(bytes: PredictionEncoder.encode(predictions))
+                    var response = render(logits, options)
                     response.headers.replace(name: "X-Batch-Size", value: String(batchSize))
                     finish(response)
                 case .timedOut:
@@ -110,9 +121,14 @@ final class InferenceRoutes: Sendable {
         }
     }
 
+    /// The media type of a Content-Type value, lowercased, without parameters.
+    static func mediaType(_ contentType: String) -> String {
+        contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+    }
+
     /// `application/json` or any `+json` type, parameters allowed.
     static func isJSON(_ contentType: String) -> Bool {
-        let type = contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        let type = mediaType(contentType)
         return type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
     }
 }

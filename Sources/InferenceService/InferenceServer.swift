@@ -40,6 +40,11 @@ public final class InferenceServer: Sendable {
         }
     }
 
+    /// The OpenAPI document served at `/openapi.json` for this model and configuration.
+    public static func openAPIDocument(loaded: LoadedModel, configuration: ServiceConfiguration) -> [UInt8] {
+        OpenAPIDocument.served(config: loaded.config, configuration: configuration)
+    }
+
     public var port: Int { http.port }
     public var state: ServiceState { lifecycle.current }
 

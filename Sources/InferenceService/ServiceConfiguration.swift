@@ -1,3 +1,4 @@
+public import SignBERTRuntime
 import Synchronization
 
 /// The inference service's knobs (the HTTP server's own limits live in `HTTPServerConfiguration`).
@@ -17,8 +18,13 @@ public struct ServiceConfiguration: Sendable {
     public var drainTimeout: Duration = .seconds(30)
     /// OpenBLAS threads of the one compute worker (perf-notes: one batching worker owning every core).
     public var computeThreads: Int = 1
-    /// The model's name in descriptions (and the KServe V2 routes, later).
+    /// The model's name in descriptions and in the Open Inference Protocol (KServe V2) and KServe V1 paths.
     public var modelName: String = "signbert"
+    /// The longest clip accepted, in frames, before it is sampled to the model's T (400 past it).
+    public var maxFrames: Int = PredictionRequest.defaultMaxFrames
+    /// Vertex AI's routes (`AIP_PREDICT_ROUTE`, `AIP_HEALTH_ROUTE`), served in addition to the fixed ones.
+    public var vertexPredictRoute: String?
+    public var vertexHealthRoute: String?
 
     public init() {}
 }

@@ -15,7 +15,9 @@ struct ServeCommand: ParsableCommand {
         SIGNBERT_MODEL (a model directory), SIGNBERT_CHECKPOINT, SIGNBERT_CONFIG, SIGNBERT_LABELS,
         SIGNBERT_MAX_BATCH_SIZE, SIGNBERT_MAX_QUEUE_DELAY_MS, SIGNBERT_FIXED_QUEUE_DELAY, SIGNBERT_MAX_QUEUE, SIGNBERT_REQUEST_TIMEOUT,
         SIGNBERT_DRAIN_TIMEOUT, SIGNBERT_THREADS, SIGNBERT_LOG_LEVEL, SIGNBERT_MODEL_NAME, SIGNBERT_MAX_BODY_BYTES,
-        SIGNBERT_MAX_CONNECTIONS.
+        SIGNBERT_MAX_CONNECTIONS, SIGNBERT_MAX_FRAMES.
+        Platforms: Vertex AI's AIP_HTTP_PORT (after SIGNBERT_PORT, before PORT), AIP_PREDICT_ROUTE and AIP_HEALTH_ROUTE
+        (served in addition to the fixed routes); SageMaker's GET /ping and POST /invocations are always served.
         """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -50,8 +52,11 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
     var logLevel: String?
 
-    @Option(name: .long, help: "The model's name in GET / (default signbert).")
+    @Option(name: .long, help: "The model's name in GET / and in the /v2/models/{name} and /v1/models/{name} routes (default signbert).")
     var modelName: String?
+
+    @Option(name: .long, help: "Longest clip in frames before it is sampled to the model's frames (default 10000).")
+    var maxFrames: Int?
 
     @Option(name: .long, help: "Largest request body in bytes (default 33554432).")
     var maxBodyBytes: Int?
@@ -59,9 +64,13 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Most open connections (default 1024).")
     var maxConnections: Int?
 
+    @Flag(name: .customLong("print-openapi"), help: "Print the OpenAPI document this configuration serves at /openapi.json, and exit.")
+    var printOpenAPI = false
+
     func validate() throws {
         for (name, value) in [("--max-batch-size", maxBatchSize), ("--max-queue", maxQueue), ("--threads", threads),
-                              ("--max-body-bytes", maxBodyBytes), ("--max-connections", maxConnections)] {
+                              ("--max-body-bytes", maxBodyBytes), ("--max-connections", maxConnections),
+                              ("--max-frames", maxFrames)] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1") }
         }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be in 0...65535") }
@@ -79,6 +88,10 @@ struct ServeCommand: ParsableCommand {
         let started = ContinuousClock.now
         let loaded = try reportingErrors { try ModelLoader.load(modelOptions.source(environment: environment)) }
         if let warning = ModelDescription(loaded).assumptionWarning { logger.warning("assumed \(warning)") }
+        if printOpenAPI {
+            FileHandle.standardOutput.write(Data(InferenceServer.openAPIDocument(loaded: loaded, configuration: settings.service)))
+            return
+        }
         let server = InferenceServer(loaded: loaded, configuration: settings.service, http: settings.http, logger: logger)
         try reportingErrors { try server.start() }
         let config = loaded.config
@@ -137,8 +150,16 @@ struct ServeSettings {
             guard let value = Double(text), value >= 0 else { throw ValidationError("\(name)=\(text) is not a number") }
             return value
         }
+        func route(_ value: String?, _ name: String) throws -> String? {
+            guard let value, !value.isEmpty else { return nil }
+            guard value.hasPrefix("/"), !value.contains("?"), !value.contains(" ") else {
+                throw ValidationError("\(name)=\(value) is not a path starting with /")
+            }
+            return value
+        }
         http.host = c.host ?? env["SIGNBERT_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "0.0.0.0"
-        http.port = try integer(c.port, "SIGNBERT_PORT", "PORT") ?? 8080
+        http.port = try integer(c.port, "SIGNBERT_PORT", "AIP_HTTP_PORT", "PORT") ?? 8080
+        guard (0...65535).contains(http.port) else { throw ValidationError("the port \(http.port) is not in 0...65535") }
         if let bytes = try integer(c.maxBodyBytes, "SIGNBERT_MAX_BODY_BYTES") { http.maxBodyBytes = bytes }
         if let connections = try integer(c.maxConnections, "SIGNBERT_MAX_CONNECTIONS") { http.maxConnections = connections }
         service.maxBatchSize = max(1, try integer(c.maxBatchSize, "SIGNBERT_MAX_BATCH_SIZE") ?? 32)
@@ -154,7 +175,16 @@ struct ServeSettings {
             service.drainTimeout = .milliseconds(Int64(timeout * 1000))
         }
         service.computeThreads = max(1, try integer(c.threads, "SIGNBERT_THREADS") ?? BLASThreads.availableCores())
-        if let name = c.modelName ?? env["SIGNBERT_MODEL_NAME"], !name.isEmpty { service.modelName = name }
+        if let name = c.modelName ?? env["SIGNBERT_MODEL_NAME"], !name.isEmpty {
+            // The name is a path segment of the V1/V2 routes.
+            guard name.utf8.count <= 128, name.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || "0123456789-_.".unicodeScalars.contains($0) }) else {
+                throw ValidationError("the model name \"\(name)\" must be at most 128 letters, digits, '-', '_' or '.'")
+            }
+            service.modelName = name
+        }
+        if let frames = try integer(c.maxFrames, "SIGNBERT_MAX_FRAMES") { service.maxFrames = max(1, frames) }
+        service.vertexPredictRoute = try route(env["AIP_PREDICT_ROUTE"], "AIP_PREDICT_ROUTE")
+        service.vertexHealthRoute = try route(env["AIP_HEALTH_ROUTE"], "AIP_HEALTH_ROUTE")
         let level = c.logLevel ?? env["SIGNBERT_LOG_LEVEL"] ?? "info"
         guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
             throw ValidationError("log level \(level) is not one of trace, debug, info, notice, warning, error, critical")

@@ -6,37 +6,7 @@ import SignBERTRuntime
 import XCTest
 
 /// The service over real sockets, with the small PyTorch fixture model.
-final class InferenceServerTests: XCTestCase {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../SignBERTRuntimeTests/Fixtures/parity/v1-small").standardized
-    static let loaded: LoadedModel = {
-        // swiftlint:disable:next force_try
-        try! ModelLoader.load(ModelSource(checkpoint: fixtures.appendingPathComponent("training_run/checkpoint_best.pth")))
-    }()
-
-    private var servers: [InferenceServer] = []
-
-    override func tearDown() {
-        for server in servers { server.shutdown() }
-        servers = []
-    }
-
-    private func start(_ configure: (inout ServiceConfiguration, inout HTTPServerConfiguration) -> Void = { _, _ in })
-        throws -> (InferenceServer, TestHTTPClient) {
-        var service = ServiceConfiguration()
-        var http = HTTPServerConfiguration()
-        http.host = "127.0.0.1"
-        http.port = 0
-        configure(&service, &http)
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let server = InferenceServer(loaded: Self.loaded, configuration: service, http: http, logger: logger)
-        try server.start()
-        servers.append(server)
-        XCTAssertTrue(server.waitUntilReady())
-        return (server, TestHTTPClient(port: server.port))
-    }
-
+final class InferenceServerTests: LiveInferenceTestCase {
     private static var config: SignBERTConfig { loaded.config }
     private var config: SignBERTConfig { Self.config }
 

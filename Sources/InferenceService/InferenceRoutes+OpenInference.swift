@@ -1,0 +1,98 @@
+import HTTPServer
+import SignBERTRuntime
+
+/// The Open Inference Protocol (KServe V2, spoken by Triton, KServe and Seldon clients): server and model
+/// health and metadata, and `infer` with JSON or binary tensors. Errors are `{"error": "..."}`.
+extension InferenceRoutes {
+    static let modelVersion = "1"
+
+    func installOpenInference(on router: HTTPRouter) {
+        router.add("GET", "/v2") { [self] _, _, respond in respond(.json(bytes: serverMetadata())) }
+        router.add("GET", "/v2/health/live") { _, _, respond in respond(.json(bytes: Array("{\"live\":true}".utf8))) }
+        router.add("GET", "/v2/health/ready") { [self] _, _, respond in
+            respond(isReady ? .json(bytes: Array("{\"ready\":true}".utf8))
+                            : Self.unavailableJSON("{\"ready\":false}"))
+        }
+        // The unversioned and the versioned (`/versions/1`) forms of each model route.
+        for prefix in ["/v2/models/{name}", "/v2/models/{name}/versions/{version}"] {
+            router.add("GET", prefix) { [self] _, parameters, respond in
+                withModel(parameters, respond) { respond(.json(bytes: modelMetadata())) }
+            }
+            router.add("GET", prefix + "/ready") { [self] _, parameters, respond in
+                withModel(parameters, respond) {
+                    let body = Array("{\"name\":\(JSONWriter.quoted(configuration.modelName)),\"ready\":\(isReady)}".utf8)
+                    respond(isReady ? .json(bytes: body) : Self.unavailableJSON(String(decoding: body, as: UTF8.self)))
+                }
+            }
+            router.add("POST", prefix + "/infer") { [self] request, parameters, respond in
+                withModel(parameters, respond) { openInfer(request, respond) }
+            }
+        }
+    }
+
+    /// Runs `body` when the path names this model (and version 1 if any), else answers 404.
+    private func withModel(_ parameters: RouteParameters, _ respond: @escaping @Sendable (HTTPResponse) -> Void,
+                           _ body: () -> Void) {
+        guard parameters["name"] == configuration.modelName else {
+            respond(.error(status: 404, message: "unknown model \"\(parameters["name"] ?? "")\"; this server serves \"\(configuration.modelName)\""))
+            return
+        }
+        if let version = parameters["version"], version != Self.modelVersion {
+            respond(.error(status: 404, message: "unknown version \"\(version)\" of model \"\(configuration.modelName)\"; it has version \"\(Self.modelVersion)\""))
+            return
+        }
+        body()
+    }
+
+    static func unavailableJSON(_ body: String) -> HTTPResponse {
+        var response = HTTPResponse.json(status: 503, bytes: Array(body.utf8))
+        response.headers.replace(name: "Retry-After", value: "1")
+        return response
+    }
+
+    func serverMetadata() -> [UInt8] {
+        Array("{\"name\":\"signbert\",\"version\":\"\(InferenceServer.version)\",\"extensions\":[\"binary_tensor_data\"]}".utf8)
+    }
+
+    /// The input is declared with any batch and any frame count (clips are sampled to T like `/predict`'s);
+    /// `[B,T,V·C]` is accepted as well.
+    func modelMetadata() -> [UInt8] {
+        let config = loaded.config
+        var json = JSONWriter()
+        json.raw("{\"name\":")
+        json.string(configuration.modelName)
+        json.raw(",\"versions\":[\"\(Self.modelVersion)\"],\"platform\":\"signbert\",\"inputs\":[")
+        json.raw("{\"name\":\"\(OpenInferenceRequest.inputName)\",\"datatype\":\"FP32\",\"shape\":[-1,-1,\(config.numJoints),\(config.numCoords)]}")
+        json.raw("],\"outputs\":[")
+        for (index, name) in OpenInferenceOutputName.allCases.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.raw("{\"name\":\"\(name.rawValue)\",\"datatype\":\"FP32\",\"shape\":[-1,\(config.numClasses)]}")
+        }
+        json.raw("]}")
+        return json.bytes
+    }
+
+    func openInfer(_ request: HTTPRequest, _ respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        let headerLength = request.headers["Inference-Header-Content-Length"]
+        if headerLength == nil, let contentType = request.headers["Content-Type"], !Self.isJSON(contentType) {
+            if Self.mediaType(contentType) == "application/octet-stream" {
+                respond(.error(status: 400, message: "a binary inference request needs the Inference-Header-Content-Length header (the length of its JSON part)"))
+            } else {
+                respond(.error(status: 415, message: "Content-Type must be application/json, or application/octet-stream with Inference-Header-Content-Length; got \(contentType)"))
+            }
+            return
+        }
+        let name = configuration.modelName, numClasses = loaded.config.numClasses
+        infer(request, respond, decode: { () throws(RequestError) in
+            let decoded = try OpenInferenceRequestDecoder.decode(
+                request.body, headerLength: headerLength, config: loaded.config,
+                maxBatchSize: configuration.maxBatchSize, maxFrames: configuration.maxFrames)
+            var answer = decoded
+            answer.clips = []  // the job holds the clips; the answer needs only the outputs asked for
+            return (Clips(values: decoded.clips, batch: decoded.batch), answer)
+        }, render: { logits, decoded in
+            OpenInferenceResponseEncoder.encode(logits: logits, batch: decoded.batch, numClasses: numClasses,
+                                                request: decoded, modelName: name, modelVersion: Self.modelVersion)
+        })
+    }
+}
