@@ -12,6 +12,9 @@ on 127.0.0.1 with a port the kernel picks and `--max-body-bytes 100000`, then ch
   * POST /predict with case.json's clips answers its float32 logits (max |diff| <= case.json's tolerance, 1e-4);
   * malformed JSON -> 400 with "error"; wrong Content-Type -> 415; a 200 KB body -> 413;
   * GET /metrics mentions signbert_requests_total;
+  * the Open Inference Protocol (KServe V2) through tools/open_inference_client.py (standard library): health,
+    metadata, and infer with JSON and with binary tensors (FP32, FP64) answers case.json's logits; /invocations,
+    KServe V1's instances route and V2 give /predict's logits exactly;
   * a ~3 s `wrk` run (8 connections, a generated Lua script POSTing one clip): requests > 0, no non-2xx,
     no socket errors (wrk must be installed: Debian package `wrk`);
   * SIGTERM -> exit status 0 with "draining" and "drained" in the JSON log.
@@ -25,11 +28,15 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from open_inference_client import OpenInferenceClient, OpenInferenceError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "Tests/SignBERTRuntimeTests/Fixtures/parity/v1-small"
@@ -192,6 +199,8 @@ def run_checks(binary, workdir):
         check("GET /metrics has signbert_requests_total", metrics.status == 200 and "signbert_requests_total" in text,
               f"{metrics.status}")
 
+        run_open_inference(port, clips, expected, tolerance, logits)
+
         run_wrk(port, clips[0], workdir)
 
         server.process.send_signal(signal.SIGTERM)
@@ -204,6 +213,51 @@ def run_checks(binary, workdir):
               code == 0 and "draining" in messages and "drained" in messages, f"exit {code}")
     finally:
         server.stop()
+
+
+def float32(values):
+    return list(struct.unpack(f"<{len(values)}f", struct.pack(f"<{len(values)}f", *values)))
+
+
+def run_open_inference(port, clips, expected, tolerance, predict_logits):
+    client = OpenInferenceClient("127.0.0.1", port)
+    try:
+        check("V2 live, ready, model ready", client.is_server_live() and client.is_server_ready()
+              and client.is_model_ready("signbert"))
+        metadata = client.model_metadata("signbert")
+        inputs = metadata.get("inputs", [{}])
+        check("V2 model metadata names the input and the outputs",
+              inputs[0].get("name") == "keypoints" and [o["name"] for o in metadata.get("outputs", [])] == ["logits", "probabilities"],
+              json.dumps(metadata)[:200])
+        shape = [len(clips), len(clips[0]), len(clips[0][0]), len(clips[0][0][0])]
+        flat = [x for clip in clips for frame in clip for joint in frame for x in joint]
+        for name, options in [("JSON", {}), ("binary FP32 in and out", {"binary": True, "binary_outputs": True}),
+                              ("binary FP64 in", {"binary": True, "datatype": "FP64"})]:
+            outputs = client.infer("signbert", "keypoints", flat, shape, request_id="integration", **options)
+            logits, logits_shape = outputs["logits"]
+            probabilities, _ = outputs["probabilities"]
+            row_sums = [sum(probabilities[i * logits_shape[1]:(i + 1) * logits_shape[1]]) for i in range(logits_shape[0])]
+            same = float32(logits) == float32(predict_logits)  # JSON carries float32 as its shortest decimal
+            check(f"V2 infer ({name}) answers case.json's logits", max_abs(logits, expected) <= tolerance
+                  and same and all(abs(s - 1) < 1e-5 for s in row_sums),
+                  f"max |diff| {max_abs(logits, expected):.2e}, same float32 as /predict: {same}")
+        try:
+            client.infer("signbert", "wrong_name", flat, shape)
+            check("V2 infer with a wrong input name -> 400", False, "answered 200")
+        except OpenInferenceError as error:
+            check("V2 infer with a wrong input name -> 400", error.status == 400 and "keypoints" in error.message,
+                  f"{error.status} {error.message}")
+    finally:
+        client.close()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    same = True
+    for path, body in [("/invocations", {"inputs": clips, "return_logits": True}),
+                       ("/v1/models/signbert:predict", {"instances": clips, "parameters": {"return_logits": True}})]:
+        status, data = post(connection, json.dumps(body).encode(), path=path)
+        answer = json.loads(data) if status == 200 else {}
+        same = same and [x for p in answer.get("predictions", []) for x in p["logits"]] == predict_logits
+    connection.close()
+    check("/invocations and /v1/models/signbert:predict answer /predict's logits exactly", same)
 
 
 def run_wrk(port, clip, workdir):

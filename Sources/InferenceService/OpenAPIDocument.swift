@@ -639,7 +639,10 @@ enum OpenAPIDocument {
         "in": "path",
         "required": true,
         "schema": {
-          "type": "string"
+          "type": "string",
+          "enum": [
+            "__MODEL_NAME__"
+          ]
         },
         "description": "The served model's name (__MODEL_NAME__); any other name is a 404."
       },
@@ -648,7 +651,10 @@ enum OpenAPIDocument {
         "in": "path",
         "required": true,
         "schema": {
-          "type": "string"
+          "type": "string",
+          "enum": [
+            "1"
+          ]
         },
         "description": "The model's version; it has one, \"1\"."
       },

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs schemathesis (PyPI) against the OpenAPI document a running `signbert serve` publishes at /openapi.json:
+# every route, with generated valid and invalid requests, checking that nothing answers 5xx, that every status,
+# content type, header and body is the one the document declares, and that invalid requests are refused.
+#
+#   tools/api_conformance.sh [path/to/signbert] [max examples per operation, default 12]
+#
+# It serves the bundled model (models/demo-gestures) with Vertex AI's routes set, so those are checked too.
+# schemathesis goes into a virtualenv outside the repository ($SIGNBERT_TEST_VENV, default
+# ~/.cache/signbert/test-venv). Excluded check: positive_data_acceptance, because some rules of a valid request
+# cannot be written in a schema (a V2 tensor's data length must match its shape; Inference-Header-Content-Length
+# must frame the body; coordinates so large that the model overflows float32), and such requests are refused
+# with a documented 400.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+binary="${1:-$(swift build --show-bin-path)/signbert}"
+examples="${2:-12}"
+venv="${SIGNBERT_TEST_VENV:-$HOME/.cache/signbert/test-venv}"
+if [ ! -x "$venv/bin/schemathesis" ]; then
+  echo "creating $venv with schemathesis (PyPI)"
+  mkdir -p "$(dirname "$venv")"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis>=4.32,<5"
+fi
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+log="$(mktemp)"
+AIP_PREDICT_ROUTE=/vertex/predict AIP_HEALTH_ROUTE=/vertex/health \
+  "$binary" serve --model models/demo-gestures --host 127.0.0.1 --port "$port" --log-level warning 2>"$log" &
+server=$!
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -f "$log"' EXIT
+for _ in $(seq 1 100); do
+  curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break
+  kill -0 "$server" 2>/dev/null || { cat "$log" >&2; echo "error: signbert serve exited" >&2; exit 1; }
+  sleep 0.1
+done
+status=0
+"$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" \
+  --checks all --exclude-checks positive_data_acceptance \
+  --max-examples "$examples" --seed 20261125 --no-color || status=$?
+# The server must still be alive and serving after everything schemathesis sent.
+if ! curl -fs "http://127.0.0.1:$port/ready" >/dev/null; then
+  echo "FAIL: the server stopped answering /ready after the schemathesis run" >&2
+  cat "$log" >&2
+  status=1
+fi
+exit "$status"
