@@ -28,6 +28,12 @@ public enum PredictionRequestDecoder {
                               maxFrames: Int = PredictionRequest.defaultMaxFrames) throws(RequestError) -> PredictionRequest {
         let document: JSONValue
         do { document = try JSONParser.parse(body) } catch { throw RequestError("malformed JSON: \(error.description)") }
+        return try decode(document: document, config: config, maxBatchSize: maxBatchSize, maxFrames: maxFrames)
+    }
+
+    /// Checks a parsed body (or one a route built itself, e.g. from Vertex AI's "instances") as `decode(_:)` does.
+    public static func decode(document: JSONValue, config: SignBERTConfig, maxBatchSize: Int,
+                              maxFrames: Int = PredictionRequest.defaultMaxFrames) throws(RequestError) -> PredictionRequest {
         guard case .object = document else {
             throw RequestError("the body must be a JSON object with an \"inputs\" field, got \(document.kindName)")
         }
