@@ -127,12 +127,21 @@ public enum PoseFileReader {
                                     + "number of \(frameBytes)-byte frames")
             }
             frames = reader.remaining / frameBytes
+            // The writer stores the count when it fits (0 otherwise): a mismatch means a cut or padded file,
+            // whose confidences would otherwise be read from the coordinates.
+            guard declaredFrames == frames || (frames >= 65_535 && declaredFrames == 0) else {
+                throw PoseFileError("malformed .pose file: it declares \(declaredFrames) frames but its body holds "
+                                    + "\(frames) frames of \(frameBytes) bytes")
+            }
         case .v02:
             frames = declaredFrames
             let (needed, overflow) = frames.multipliedReportingOverflow(by: frameBytes)
             guard !overflow, needed <= reader.remaining else {
                 throw PoseFileError("truncated .pose file: \(frames) frames need \(frames) x \(frameBytes) bytes, "
                                     + "\(reader.remaining) remain")
+            }
+            guard needed == reader.remaining else {
+                throw PoseFileError("malformed .pose file: \(reader.remaining - needed) bytes follow its last frame")
             }
         }
         guard frames > 0 else { throw PoseFileError("the .pose file holds no frames") }
