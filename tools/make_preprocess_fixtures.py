@@ -138,6 +138,26 @@ def holistic_cases():
     return cases
 
 
+def example_request():
+    """examples/holistic-request.json: a short landmark-form request (6 frames; the left hand missing in two,
+    one frame's landmarks as objects) and its expected model input, added to the fixture's cases."""
+    rng = np.random.default_rng(2026)
+    n = 6
+    request, p, l, r = make_clip(rng, n, 1280, 720, runs(n, (0, n)), runs(n, (0, 2), (4, n)), runs(n, (0, n)),
+                                 "arrays")
+    # Frame 5 as MediaPipe's landmark objects.
+    for key in ("pose", "left_hand", "right_hand"):
+        points = request["frames"][5].get(key)
+        if points:
+            request["frames"][5][key] = [dict(zip(("x", "y", "z", "visibility"), point)) for point in points]
+    frames = ",\n    ".join(json.dumps(f, separators=(",", ":")) for f in request["frames"])
+    text = ('{"inputs": [{"image_width": 1280, "image_height": 720, "frames": [\n    ' + frames
+            + '\n  ]}],\n "top_k": 3}\n')
+    case = {"name": "examples/holistic-request.json", "frames": n, "request": request,
+            "expected": floats(preprocess_holistic(p, l, r, NUM_FRAMES))}
+    return text, case
+
+
 # ---------------------------------------------------------------- .pose files (pose-format as the reader)
 
 POSE_NAMES = ["NOSE", "LEFT_EYE_INNER", "LEFT_EYE", "LEFT_EYE_OUTER", "RIGHT_EYE_INNER", "RIGHT_EYE",
@@ -235,6 +255,9 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     generated = "tools/make_preprocess_fixtures.py (numpy, tools/signbert_preprocess.py; .pose read by pose-format)"
     clips = holistic_cases()
+    example, example_case = example_request()
+    (REPO / "examples/holistic-request.json").write_text(example)
+    clips.append(example_case)
     (OUT / "holistic-clips.json").write_text(json.dumps(
         {"generated_by": generated, "num_frames": NUM_FRAMES, "cases": clips}, separators=(",", ":")) + "\n")
 

@@ -12,7 +12,7 @@ final class HolisticPreprocessorTests: XCTestCase {
         let fixture = try PreprocessFixture.json("holistic-clips.json")
         XCTAssertEqual(PreprocessFixture.int(fixture["num_frames"]), config.numFrames)
         let cases = PreprocessFixture.items(fixture["cases"])
-        XCTAssertEqual(cases.count, 6)
+        XCTAssertEqual(cases.count, 7)
         return cases
     }
 

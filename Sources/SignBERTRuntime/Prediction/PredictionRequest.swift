@@ -11,6 +11,14 @@ public struct PredictionRequest: Sendable {
     public var topK: Int
     public var returnLogits: Bool
 
+    /// A request built by a caller that decoded its clips itself (e.g. a `.pose` body via `decodePose`).
+    public init(clips: [Float], batch: Int, topK: Int, returnLogits: Bool) {
+        self.clips = clips
+        self.batch = batch
+        self.topK = topK
+        self.returnLogits = returnLogits
+    }
+
     public static let defaultTopK = 5
     /// The longest clip accepted, in frames (before sampling).
     public static let defaultMaxFrames = 10_000
