@@ -58,6 +58,11 @@ final class HolisticRequestDecoderTests: XCTestCase {
                        + "coords); this model takes 2 joints x 3 coords")
     }
 
+    func testALandmarkClipMustSitInTheInputsArray() {
+        XCTAssertEqual(message("{\"inputs\":{\"image_width\":1280,\"image_height\":720,\"frames\":[\(frame)]}}"),
+                       "\"inputs\" must be an array of clips, got an object (put a landmark clip in [ ])")
+    }
+
     func testUnknownClipFieldIsRefused() {
         XCTAssertEqual(message(body(clipFields: "\"image_width\":1280,\"image_height\":720,\"fps\":30")),
                        "inputs[0]: unknown field \"fps\"; a landmark clip has image_width, image_height and frames")

@@ -119,6 +119,8 @@ public enum PredictionRequestDecoder {
                 clips += resampled(floats, clips: 1, frames: frames, config: config)
             }
             return (clips, elements.count)
+        case .object:
+            throw RequestError("\"inputs\" must be an array of clips, got an object (put a landmark clip in [ ])")
         default:
             throw RequestError("\"inputs\" must be an array of clips, got \(inputs.kindName)")
         }
