@@ -79,9 +79,9 @@ final class HolisticRequestDecoderTests: XCTestCase {
     }
 
     func testImageSizeMustBeAPlausibleWholeNumber() {
-        for bad in ["0", "-720", "720.5", "1e6"] {
-            XCTAssertTrue(message(body(clipFields: "\"image_width\":1280,\"image_height\":\(bad)"))
-                .hasPrefix("inputs[0].image_height: expected a whole number of pixels from 1 to 65535, got"), bad)
+        for (bad, shown) in [("0", "0"), ("-720", "-720"), ("720.5", "720.5"), ("1e6", "1000000")] {
+            XCTAssertEqual(message(body(clipFields: "\"image_width\":1280,\"image_height\":\(bad)")),
+                           "inputs[0].image_height: expected a whole number of pixels from 1 to 65535, got \(shown)")
         }
     }
 

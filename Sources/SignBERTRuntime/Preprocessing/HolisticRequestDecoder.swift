@@ -83,7 +83,8 @@ public enum HolisticRequestDecoder {
             throw RequestError("\(path): expected a number of pixels, got \(value.kindName)")
         }
         guard number == number.rounded(), number >= 1, number <= Double(maxImageSide) else {
-            throw RequestError("\(path): expected a whole number of pixels from 1 to \(maxImageSide), got \(number)")
+            let shown = number == number.rounded() && abs(number) < 1e15 ? "\(Int(number))" : "\(number)"
+            throw RequestError("\(path): expected a whole number of pixels from 1 to \(maxImageSide), got \(shown)")
         }
         return Int(number)
     }
