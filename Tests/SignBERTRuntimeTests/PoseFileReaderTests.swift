@@ -66,6 +66,31 @@ final class PoseFileReaderTests: XCTestCase {
                        "malformed .pose file: it declares 170 frames but its body holds 169 frames of 2848 bytes")
     }
 
+    /// Random corruption of the header and the start of the body (counts, lengths, names, fps, frame count):
+    /// each file is refused with a PoseFileError or read into a finite clip within the frame limit; no crash.
+    func testCorruptedFilesNeverCrash() throws {
+        let synthetic = [UInt8](try Data(contentsOf: PreprocessFixture.directory.appendingPathComponent("synthetic-v02.pose")))
+        let built = PoseFileBuilder.holistic().bytes()
+        var random = SplitMix64(seed: 2026)
+        var refused = 0
+        for round in 0..<3_000 {
+            var bytes = round % 2 == 0 ? synthetic : built
+            for _ in 0..<Int.random(in: 1...3, using: &random) {
+                let at = Int.random(in: 0..<min(bytes.count, 1_600), using: &random)
+                bytes[at] = [0x00, 0xFF, 0x7F, UInt8.random(in: 0...255, using: &random)][Int.random(in: 0..<4, using: &random)]
+            }
+            do {
+                let clip = try PoseFileReader.read(bytes, maxFrames: 500)
+                XCTAssertLessThanOrEqual(clip.frameCount, 500)
+                XCTAssertTrue((clip.pose + clip.leftHand + clip.rightHand).allSatisfy(\.isFinite), "round \(round)")
+            } catch {
+                refused += 1
+                XCTAssertFalse(error.message.isEmpty || error.message.contains("\n"), "round \(round): \(error.message)")
+            }
+        }
+        XCTAssertGreaterThan(refused, 1_000, "most corruptions of counts and names are refused")
+    }
+
     func testWrongVersionsAreErrors() {
         for version: Float in [0, 0.3, 1, .nan] {
             var builder = PoseFileBuilder.holistic()
