@@ -919,8 +919,44 @@ enum OpenAPIDocument {
           ]
         }
       },
-      "Landmark": {
-        "description": "A MediaPipe landmark, normalised to the image: [x, y, z, visibility] or an object; hand landmarks may omit visibility.",
+      "PoseLandmark": {
+        "description": "A MediaPipe pose landmark, x and y normalised to the image: [x, y, z, visibility] or MediaPipe's object (other keys, such as presence, are ignored).",
+        "anyOf": [
+          {
+            "type": "array",
+            "minItems": 4,
+            "maxItems": 4,
+            "items": {
+              "$ref": "#/components/schemas/Coordinate"
+            }
+          },
+          {
+            "type": "object",
+            "properties": {
+              "x": {
+                "$ref": "#/components/schemas/Coordinate"
+              },
+              "y": {
+                "$ref": "#/components/schemas/Coordinate"
+              },
+              "z": {
+                "$ref": "#/components/schemas/Coordinate"
+              },
+              "visibility": {
+                "$ref": "#/components/schemas/Coordinate"
+              }
+            },
+            "required": [
+              "x",
+              "y",
+              "z",
+              "visibility"
+            ]
+          }
+        ]
+      },
+      "HandLandmark": {
+        "description": "A MediaPipe hand landmark: [x, y, z], [x, y, z, visibility] (not used) or MediaPipe's object.",
         "anyOf": [
           {
             "type": "array",
@@ -956,7 +992,8 @@ enum OpenAPIDocument {
       },
       "HolisticFrame": {
         "type": "object",
-        "description": "One frame of MediaPipe Holistic output; a part that was not detected is null or absent.",
+        "additionalProperties": false,
+        "description": "One frame of MediaPipe Holistic output; a part that was not detected is null or absent; face is accepted and ignored.",
         "properties": {
           "pose": {
             "type": "array",
@@ -964,7 +1001,7 @@ enum OpenAPIDocument {
             "minItems": 33,
             "maxItems": 33,
             "items": {
-              "$ref": "#/components/schemas/Landmark"
+              "$ref": "#/components/schemas/PoseLandmark"
             }
           },
           "left_hand": {
@@ -973,7 +1010,7 @@ enum OpenAPIDocument {
             "minItems": 21,
             "maxItems": 21,
             "items": {
-              "$ref": "#/components/schemas/Landmark"
+              "$ref": "#/components/schemas/HandLandmark"
             }
           },
           "right_hand": {
@@ -982,24 +1019,28 @@ enum OpenAPIDocument {
             "minItems": 21,
             "maxItems": 21,
             "items": {
-              "$ref": "#/components/schemas/Landmark"
+              "$ref": "#/components/schemas/HandLandmark"
             }
+          },
+          "face": {
+            "description": "Ignored"
           }
         }
       },
       "HolisticClip": {
         "type": "object",
+        "additionalProperties": false,
         "description": "Raw MediaPipe Holistic landmarks; the server does the training pipeline's preprocessing (pixel coordinates, interpolation of missing points, frame sampling, the 27-joint mapping, neck-centred shoulder-width normalisation). Models with the mediapipe_27 layout (27 joints x 3) only.",
         "properties": {
           "image_width": {
-            "type": "number",
-            "exclusiveMinimum": true,
-            "minimum": 0
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 65535
           },
           "image_height": {
-            "type": "number",
-            "exclusiveMinimum": true,
-            "minimum": 0
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 65535
           },
           "frames": {
             "type": "array",

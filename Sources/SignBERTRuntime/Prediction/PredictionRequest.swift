@@ -3,12 +3,21 @@ public import Foundation
 /// A validated `POST /predict` body: `{"inputs": [clip, ...], "top_k": 5, "return_logits": false,
 /// "frames": "sample"}`, each clip `[n][V][C]` or `[n][F]` numbers. With `"frames": "sample"` (the default) a
 /// clip of any length n is brought to the model's T frames as the training pipeline did (`FrameSampler`);
-/// `"exact"` requires n = T. `clips` is [batch, T, V·C] float32, ready for the model.
+/// `"exact"` requires n = T. A clip may also be an object of raw MediaPipe Holistic landmarks
+/// (`HolisticRequestDecoder`), preprocessed as in training. `clips` is [batch, T, V·C] float32, ready for the model.
 public struct PredictionRequest: Sendable {
     public var clips: [Float]
     public var batch: Int
     public var topK: Int
     public var returnLogits: Bool
+
+    /// A request built by a caller that decoded its clips itself (e.g. a `.pose` body via `decodePose`).
+    public init(clips: [Float], batch: Int, topK: Int, returnLogits: Bool) {
+        self.clips = clips
+        self.batch = batch
+        self.topK = topK
+        self.returnLogits = returnLogits
+    }
 
     public static let defaultTopK = 5
     /// The longest clip accepted, in frames (before sampling).
@@ -96,6 +105,12 @@ public enum PredictionRequestDecoder {
             var clips: [Float] = []
             clips.reserveCapacity(elements.count * config.numFrames * features)
             for (index, element) in elements.enumerated() {
+                if case .object = element {
+                    // The landmark form: raw MediaPipe Holistic landmarks, preprocessed here.
+                    clips += try HolisticRequestDecoder.modelInput(element, path: "inputs[\(index)]", config: config,
+                                                                   limits: limits)
+                    continue
+                }
                 guard case .tensor(let shape, let values) = element else {
                     throw RequestError(describeBadClip(element, index: index, config: config))
                 }
@@ -104,6 +119,8 @@ public enum PredictionRequestDecoder {
                 clips += resampled(floats, clips: 1, frames: frames, config: config)
             }
             return (clips, elements.count)
+        case .object:
+            throw RequestError("\"inputs\" must be an array of clips, got an object (put a landmark clip in [ ])")
         default:
             throw RequestError("\"inputs\" must be an array of clips, got \(inputs.kindName)")
         }
@@ -155,7 +172,7 @@ public enum PredictionRequestDecoder {
     /// Explains why an element of "inputs" is not a clip (ragged, non-numeric, ...).
     static func describeBadClip(_ element: JSONValue, index: Int, config: SignBERTConfig) -> String {
         guard case .array(let frames) = element else {
-            return "inputs[\(index)] must be a clip ([T][V][C] or [T][F] numbers), got \(element.kindName)"
+            return "inputs[\(index)] must be a clip ([T][V][C] or [T][F] numbers, or an object of MediaPipe landmarks), got \(element.kindName)"
         }
         if frames.isEmpty { return "inputs[\(index)] is an empty clip" }
         for (t, frame) in frames.enumerated() {
