@@ -1,4 +1,5 @@
 import Foundation
+import SignBERTRuntime
 import XCTest
 
 /// The same model behind every protocol: `/predict`, SageMaker's `/invocations`, Vertex AI's routes, KServe V1's
@@ -279,5 +280,43 @@ final class ProtocolRoutesTests: LiveInferenceTestCase {
         let schemas = try XCTUnwrap((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
         let frame = try XCTUnwrap(schemas["JointsFrame"] as? [String: Any])
         XCTAssertEqual(frame["minItems"] as? Int, joints)
+    }
+
+    func testPoseFilesAndLandmarkClipsGoThroughEveryPredictionRoute() throws {
+        let (_, client) = try start()
+        let config = Self.loaded.config
+        let poseURL = Self.fixtures.appendingPathComponent("../../preprocess/synthetic-v02.pose").standardized
+        let pose = try Data(contentsOf: poseURL)
+        // The clip the route must have computed: the .pose file preprocessed, sent as a plain array clip.
+        let input = try PredictionRequestDecoder.decodePose(pose, config: config)
+        let rows = stride(from: 0, to: input.count, by: config.inputFeatures).map { Array(input[$0..<$0 + config.inputFeatures]).map(Double.init) }
+        let reference = try predictionLogits(client.post("/predict", json: json(["inputs": [rows], "return_logits": true])))
+        let poseHeaders = ["Content-Type": "application/x-pose"]
+        let viaPredict = try client.send("POST", "/predict?return_logits=true&top_k=2", headers: poseHeaders, body: pose)
+        XCTAssertEqual(try predictionLogits(viaPredict), reference)
+        let topK = (viaPredict.json?["predictions"] as? [[String: Any]])?.first?["top_k"] as? [Any]
+        XCTAssertEqual(topK?.count, 2, "query options apply to a .pose body")
+        XCTAssertEqual(try predictionLogits(client.send("POST", "/invocations?return_logits=true", headers: poseHeaders, body: pose)),
+                       reference)
+
+        // A landmark clip (the repo's example request) through /predict and the instances route alike.
+        let example = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: Self.fixtures
+            .appendingPathComponent("../../../../../examples/holistic-request.json").standardized)) as? [String: Any])
+        let landmarks = try XCTUnwrap(example["inputs"] as? [Any])
+        let predicted = try predictionLogits(client.post("/predict", json: json(["inputs": landmarks, "return_logits": true])))
+        let instances = try predictionLogits(client.post("/v1/models/signbert:predict",
+                                                         json: json(["instances": landmarks, "parameters": ["return_logits": true]])))
+        XCTAssertEqual(predicted.count, classes)
+        XCTAssertEqual(instances, predicted)
+
+        // Malformed .pose bodies are 400s that say so; the server keeps serving.
+        for body in [Data(), pose.prefix(40), pose.prefix(pose.count - 7), Data(repeating: 0xFF, count: 512)] {
+            let response = try client.send("POST", "/predict", headers: poseHeaders, body: body)
+            XCTAssertEqual(response.status, 400, "\(body.count) bytes")
+            XCTAssertTrue((response.json?["error"] as? String ?? "").contains(".pose"), "\(response.json ?? [:])")
+        }
+        let exact = try client.send("POST", "/predict?frames=exact", headers: poseHeaders, body: pose)
+        XCTAssertEqual(exact.status, 400, "the file's frame count is not the model's 16")
+        XCTAssertEqual(try client.send("POST", "/predict", headers: poseHeaders, body: pose).status, 200)
     }
 }
