@@ -28,7 +28,12 @@ public final class InferenceServer: Sendable {
         InferenceRoutes(loaded: loaded, configuration: configuration, scheduler: scheduler, metrics: metrics,
                         lifecycle: lifecycle).install(on: router)
         let accessLog = AccessLog(logger: logger, metrics: metrics)
-        http = HTTPServer(configuration: httpConfiguration, responder: RequestIDResponder(inner: router), logger: logger,
+        var responder: any HTTPResponder = router
+        if !configuration.apiKeys.isEmpty {
+            responder = APIKeyResponder(inner: router, keys: configuration.apiKeys.map { Array($0.utf8) },
+                                        protectMetrics: configuration.protectMetrics)
+        }
+        http = HTTPServer(configuration: httpConfiguration, responder: RequestIDResponder(inner: responder), logger: logger,
                           onExchange: { accessLog.record($0) })
     }
 

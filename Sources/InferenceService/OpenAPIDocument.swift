@@ -1,3 +1,4 @@
+import Foundation
 import SignBERTRuntime
 
 /// The OpenAPI 3 document of every route, served at `GET /openapi.json` (and written to docs/openapi.json by
@@ -32,7 +33,39 @@ enum OpenAPIDocument {
         if !extraPaths.isEmpty {
             text = text.replacingOccurrences(of: "\"paths\": {", with: "\"paths\": {" + extraPaths)
         }
-        return Array(text.utf8)
+        guard !configuration.apiKeys.isEmpty else { return Array(text.utf8) }
+        return withBearerSecurity(Array(text.utf8), protectMetrics: configuration.protectMetrics)
+    }
+
+    /// With API keys, the document declares the bearer scheme on every POST (and `/metrics` when protected)
+    /// and their 401, so clients and tools know to send the key.
+    static func withBearerSecurity(_ document: [UInt8], protectMetrics: Bool) -> [UInt8] {
+        guard var root = (try? JSONSerialization.jsonObject(with: Data(document))) as? [String: Any],
+              var paths = root["paths"] as? [String: Any],
+              var components = root["components"] as? [String: Any] else { return document }
+        components["securitySchemes"] = ["bearer": ["type": "http", "scheme": "bearer"]]
+        var responses = components["responses"] as? [String: Any] ?? [:]
+        responses["Error401"] = ["description": "Missing or wrong API key (Authorization: Bearer <key>)",
+                                 "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]]
+        components["responses"] = responses
+        for (path, value) in paths {
+            guard var item = value as? [String: Any] else { continue }
+            for method in ["post", "get"] {
+                guard var operation = item[method] as? [String: Any],
+                      method == "post" || (protectMetrics && path == "/metrics") else { continue }
+                operation["security"] = [["bearer": [String]()]]
+                var codes = operation["responses"] as? [String: Any] ?? [:]
+                codes["401"] = ["$ref": "#/components/responses/Error401"]
+                operation["responses"] = codes
+                item[method] = operation
+            }
+            paths[path] = item
+        }
+        root["paths"] = paths
+        root["components"] = components
+        guard let data = try? JSONSerialization.data(withJSONObject: root, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        else { return document }
+        return Array(data)
     }
 
     static let template = #"""

@@ -25,6 +25,10 @@ public struct ServiceConfiguration: Sendable {
     /// Vertex AI's routes (`AIP_PREDICT_ROUTE`, `AIP_HEALTH_ROUTE`), served in addition to the fixed ones.
     public var vertexPredictRoute: String?
     public var vertexHealthRoute: String?
+    /// Bearer tokens accepted on the prediction routes (every POST); empty: no authentication.
+    public var apiKeys: [String] = []
+    /// Whether `GET /metrics` needs an API key too (when keys are set).
+    public var protectMetrics: Bool = false
 
     public init() {}
 }

@@ -15,7 +15,7 @@ struct ServeCommand: ParsableCommand {
         SIGNBERT_MODEL (a model directory), SIGNBERT_CHECKPOINT, SIGNBERT_CONFIG, SIGNBERT_LABELS,
         SIGNBERT_MAX_BATCH_SIZE, SIGNBERT_MAX_QUEUE_DELAY_MS, SIGNBERT_FIXED_QUEUE_DELAY, SIGNBERT_MAX_QUEUE, SIGNBERT_REQUEST_TIMEOUT,
         SIGNBERT_DRAIN_TIMEOUT, SIGNBERT_THREADS, SIGNBERT_LOG_LEVEL, SIGNBERT_MODEL_NAME, SIGNBERT_MAX_BODY_BYTES,
-        SIGNBERT_MAX_CONNECTIONS, SIGNBERT_MAX_FRAMES.
+        SIGNBERT_MAX_CONNECTIONS, SIGNBERT_MAX_FRAMES, SIGNBERT_API_KEY, SIGNBERT_API_KEY_FILE, SIGNBERT_PROTECT_METRICS.
         Platforms: Vertex AI's AIP_HTTP_PORT (after SIGNBERT_PORT, before PORT), AIP_PREDICT_ROUTE and AIP_HEALTH_ROUTE
         (served in addition to the fixed routes); SageMaker's GET /ping and POST /invocations are always served.
         """)
@@ -64,6 +64,15 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Most open connections (default 1024).")
     var maxConnections: Int?
 
+    @Option(name: .long, help: "Require Authorization: Bearer <key> on the prediction routes (prefer --api-key-file or SIGNBERT_API_KEY: flags show in ps).")
+    var apiKey: String?
+
+    @Option(name: .long, help: "A file of API keys, one per line (# comments allowed).")
+    var apiKeyFile: String?
+
+    @Flag(name: .long, help: "With API keys, GET /metrics needs a key too.")
+    var protectMetrics = false
+
     @Flag(name: .customLong("print-openapi"), help: "Print the OpenAPI document this configuration serves at /openapi.json, and exit.")
     var printOpenAPI = false
 
@@ -104,6 +113,7 @@ struct ServeCommand: ParsableCommand {
             "blas_threads": .stringConvertible(settings.service.computeThreads),
             "blas_core": "\(BLASThreads.coreName)",
             "max_batch_size": .stringConvertible(settings.service.maxBatchSize),
+            "api_key": "\(settings.service.apiKeys.isEmpty ? "off" : settings.service.protectMetrics ? "required (predictions, metrics)" : "required (predictions)")",
             "startup_ms": .stringConvertible((started.duration(to: .now) / .milliseconds(1)).rounded()),
         ])
         // SIGTERM (orchestrators) and SIGINT (Ctrl-C) start a graceful drain; a second one ends at once.
@@ -183,6 +193,19 @@ struct ServeSettings {
             service.modelName = name
         }
         if let frames = try integer(c.maxFrames, "SIGNBERT_MAX_FRAMES") { service.maxFrames = max(1, frames) }
+        if let key = c.apiKey ?? env["SIGNBERT_API_KEY"], !key.isEmpty { service.apiKeys = APIKeys.parse(key) }
+        if let path = c.apiKeyFile ?? env["SIGNBERT_API_KEY_FILE"], !path.isEmpty {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ValidationError("cannot read the API key file \(path)")
+            }
+            let keys = APIKeys.parse(text)
+            guard !keys.isEmpty else { throw ValidationError("the API key file \(path) holds no key") }
+            service.apiKeys += keys
+        }
+        service.protectMetrics = c.protectMetrics || ["1", "true", "yes"].contains(env["SIGNBERT_PROTECT_METRICS"]?.lowercased() ?? "")
+        if service.protectMetrics && service.apiKeys.isEmpty {
+            throw ValidationError("--protect-metrics needs an API key (--api-key, --api-key-file, SIGNBERT_API_KEY)")
+        }
         service.vertexPredictRoute = try route(env["AIP_PREDICT_ROUTE"], "AIP_PREDICT_ROUTE")
         service.vertexHealthRoute = try route(env["AIP_HEALTH_ROUTE"], "AIP_HEALTH_ROUTE")
         let level = c.logLevel ?? env["SIGNBERT_LOG_LEVEL"] ?? "info"

@@ -226,6 +226,41 @@ final class ServeProcessTests: XCTestCase {
         }
     }
 
+    func testPlatformEnvironmentAndAPIKeyFile() throws {
+        let scratch = try TemporaryDirectory()
+        let keys = try scratch.write("keys", Data("# rotated on 2026-11-25\nold-key\n\nnew-key\n".utf8))
+        var environment = ProcessInfo.processInfo.environment
+        environment["SIGNBERT_CHECKPOINT"] = CommandFixtures.trainingRun.path
+        environment["SIGNBERT_HOST"] = "127.0.0.1"
+        environment["AIP_HTTP_PORT"] = "0"
+        environment["PORT"] = "1"  // AIP_HTTP_PORT wins over PORT (a privileged port would fail to bind)
+        environment["AIP_PREDICT_ROUTE"] = "/v1/endpoints/e/deployedModels/m:predict"
+        environment["AIP_HEALTH_ROUTE"] = "/v1/endpoints/e/deployedModels/m"
+        environment["SIGNBERT_API_KEY_FILE"] = keys.path
+        let server = try ServerProcess([], environment: environment)
+        servers.append(server)
+        let port = try server.waitForPort()
+        try server.waitUntilReady(port: port)
+        let client = RawHTTPClient(port: port)
+        XCTAssertEqual(try client.request("GET", "/v1/endpoints/e/deployedModels/m").status, 200)
+        let body = try CommandFixtures.v1SmallCase().requestBody()
+        let refused = try client.request("POST", "/v1/endpoints/e/deployedModels/m:predict", body: body)
+        XCTAssertEqual(refused.status, 401, refused.text)
+        server.signal(SIGTERM)
+        assertGracefulExit(server)
+        XCTAssertTrue(server.logLines.contains { $0["api_key"] as? String == "required (predictions)" })
+        XCTAssertFalse(server.logLines.contains { "\($0)".contains("old-key") || "\($0)".contains("new-key") },
+                       "keys are never logged")
+
+        for (arguments, words) in [(["--protect-metrics"], ["--protect-metrics needs an API key"]),
+                                   (["--api-key-file", scratch.file("absent").path], ["API key file"]),
+                                   (["--model-name", "a/b"], ["model name"])] {
+            let result = try SignBERTProcess.run(["serve", "--checkpoint", CommandFixtures.trainingRun.path, "--port", "0"] + arguments,
+                                                 timeout: 30)
+            assertOneErrorLine(result, mentioning: words, arguments.joined(separator: " "))
+        }
+    }
+
     func testServeOnAPortInUseExitsWithAClearMessage() throws {
         let occupant = try ListeningSocket()
         let result = try SignBERTProcess.run(["serve", "--checkpoint", CommandFixtures.trainingRun.path,

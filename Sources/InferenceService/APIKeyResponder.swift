@@ -1,0 +1,64 @@
+import Foundation
+import HTTPServer
+
+/// Optional bearer-token authentication: with keys configured, every POST route (they all run the model) and,
+/// with `protectMetrics`, `GET /metrics` need `Authorization: Bearer <key>`; anything else stays open so that
+/// orchestrators' probes keep working. A missing or wrong key is a 401 with `WWW-Authenticate`.
+struct APIKeyResponder: HTTPResponder {
+    let inner: any HTTPResponder
+    let keys: [[UInt8]]
+    let protectMetrics: Bool
+
+    func respond(to request: HTTPRequest, completion: @escaping @Sendable (HTTPResponse) -> Void) {
+        guard requiresKey(request) else { return inner.respond(to: request, completion: completion) }
+        guard let presented = Self.bearerToken(request.headers["Authorization"]) else {
+            return completion(Self.unauthorized("this route needs Authorization: Bearer <API key>"))
+        }
+        // Every configured key is compared in full, so the time taken does not depend on which one matched.
+        var matched = false
+        for key in keys where Self.constantTimeEquals(key, presented) { matched = true }
+        guard matched else { return completion(Self.unauthorized("the API key is not valid")) }
+        inner.respond(to: request, completion: completion)
+    }
+
+    func requiresKey(_ request: HTTPRequest) -> Bool {
+        request.method == "POST" || (protectMetrics && request.path == "/metrics")
+    }
+
+    /// The token of `Bearer <token>` (RFC 6750 §2.1; the scheme is case-insensitive).
+    static func bearerToken(_ header: String?) -> [UInt8]? {
+        guard let header else { return nil }
+        let bytes = Array(header.utf8)
+        let scheme = Array("bearer ".utf8)
+        guard bytes.count > scheme.count,
+              zip(bytes.prefix(scheme.count), scheme).allSatisfy({ ($0 | 0x20) == $1 || ($0 == $1) }) else { return nil }
+        let token = bytes.dropFirst(scheme.count).drop { $0 == UInt8(ascii: " ") }
+        return token.isEmpty ? nil : Array(token)
+    }
+
+    /// Equal without an early exit: the time depends only on the lengths, not on where the bytes differ.
+    static func constantTimeEquals(_ expected: [UInt8], _ presented: [UInt8]) -> Bool {
+        var difference = UInt8(truncatingIfNeeded: expected.count ^ presented.count)
+        if expected.count != presented.count { difference |= 1 }
+        for index in 0..<presented.count {
+            difference |= presented[index] ^ (index < expected.count ? expected[index] : 0)
+        }
+        return difference == 0
+    }
+
+    static func unauthorized(_ message: String) -> HTTPResponse {
+        var response = HTTPResponse.error(status: 401, message: message)
+        response.headers.replace(name: "WWW-Authenticate", value: "Bearer realm=\"signbert\"")
+        return response
+    }
+}
+
+/// API keys from a flag, the environment or a file: one key per line (blank lines and `#` comments skipped), so
+/// a key can be rotated by listing the old and the new one for a while.
+public enum APIKeys {
+    public static func parse(_ text: String) -> [String] {
+        text.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+    }
+}
