@@ -70,6 +70,10 @@ else:
     container = runtime["spec"]["containers"][0]
     if container.get("name") != "kserve-container":
         problems.append("KServe expects the runtime's container to be named kserve-container")
+    if not {"v2", "v1"} <= set(runtime["spec"].get("protocolVersions", [])):
+        problems.append("the ServingRuntime should declare protocolVersions v2 and v1, which the server speaks")
+    if "--model-name={{.Name}}" not in container.get("args", []):
+        problems.append("the ServingRuntime should pass --model-name={{.Name}}: KServe's V1/V2 paths carry the InferenceService's name")
     for probe in ("readinessProbe", "livenessProbe"):
         if probe not in container:
             problems.append(f"the ServingRuntime's container has no {probe}")

@@ -201,6 +201,8 @@ check "the server saw $CPUS CPU: blas_threads=$blas_threads in its started line"
 check "POST /predict matches the host build on examples/gestures/*.json and generated clips" \
   python3 "$DEPLOY_TEST_DIR/predict_compare.py" --url "http://127.0.0.1:$host_port" --host-binary "$host_binary" \
   --model models/demo-gestures --expect-label-from-name --random 2 examples/gestures/*.json
+check "SageMaker /ping, /invocations, KServe V1 and V2 binary infer answer /predict's logits (protocols_check.py)" \
+  python3 "$DEPLOY_TEST_DIR/protocols_check.py" --url "http://127.0.0.1:$host_port" examples/gestures/*.json
 check "the image's HEALTHCHECK (signbert healthcheck, run by podman healthcheck run) passes" \
   bash -c "timeout 30 podman healthcheck run '$bundled' >>'$tmp/podman.err' 2>&1"
 memory="$(podman stats --no-stream --format '{{.MemUsage}}' "$bundled" 2>/dev/null || echo unknown)"
