@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what this project needs on Debian/Ubuntu and is missing: OpenBLAS and nghttp2 headers,
-# pkg-config, and the clients the integration tests use (curl, wrk, python3). Swift itself (6.1 or
+# pkg-config, and the clients the tests and benchmarks use (curl, wrk, nghttp and h2load, python3). Swift itself (6.1 or
 # later) comes from swift.org; this script checks for it and says so if it is absent.
 set -euo pipefail
-packages=(libopenblas-dev libnghttp2-dev pkg-config curl wrk python3)
+packages=(libopenblas-dev libnghttp2-dev pkg-config curl wrk nghttp2-client python3)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -1,0 +1,224 @@
+import CNGHTTP2
+import Dispatch
+import Logging
+
+/// Drives an `HTTP2Session` over an `HTTPConnection`'s socket once the connection turned out to
+/// speak HTTP/2 (prior-knowledge preface or `Upgrade: h2c`): reads go to `mem_recv`, frames from
+/// `mem_send` go out in chunks, each complete stream goes to the same responder as HTTP/1.1.
+///
+/// Back-pressure: at most `highWater` bytes are handed to the socket and not yet in the kernel;
+/// past that nghttp2 keeps the rest and reading pauses until the client reads.
+///
+/// `@unchecked Sendable`: all state is confined to the connection's serial queue; responder
+/// completions hop back to it.
+final class HTTP2Connection: @unchecked Sendable {
+    let connection: HTTPConnection
+    let session: HTTP2Session
+    var logger: Logger
+    private var outstandingBytes = 0
+    private var flushing = false
+    private var readingPaused = false
+    private var isClosed = false
+    private var peerClosed = false
+    private var drainStarted = false
+    private var lastActivity = ContinuousClock.now
+
+    static let highWater = 256 * 1024
+    static let chunkBytes = 64 * 1024
+    /// Between the shutdown notice and the final GOAWAY: time for streams the client sent
+    /// before it saw the notice to arrive (nghttp2 asks for about one round trip).
+    static let shutdownNoticeGrace = DispatchTimeInterval.milliseconds(50)
+
+    init(connection: HTTPConnection) throws(HTTP2SessionError) {
+        self.connection = connection
+        self.session = try HTTP2Session(limits: HTTP2Session.Limits(connection.configuration))
+        self.logger = connection.logger
+        logger[metadataKey: "protocol"] = "h2c"
+        session.onRequest = { [unowned self] stream in dispatch(stream) }
+        session.onStreamClosed = { [unowned self] stream, code in streamClosed(stream, code: code) }
+    }
+
+    /// Starts with the bytes read so far (the client preface and whatever followed it).
+    func start(with bytes: [UInt8]) throws(HTTP2SessionError) {
+        try session.start()
+        logger.debug("HTTP/2 connection started")
+        if connection.draining { beginDrain() }
+        bytes.withUnsafeBytes { received($0) }
+        if bytes.isEmpty { flush() }
+    }
+
+    /// After a 101 to `Upgrade: h2c`: the request becomes stream 1, then the bytes that
+    /// followed it (the client preface, usually) are read.
+    func startUpgraded(settings: [UInt8], request: HTTPRequest, then bytes: [UInt8]) throws(HTTP2SessionError) {
+        let stream = try session.upgrade(settings: settings, request: request)
+        try session.start()
+        logger.debug("HTTP/1.1 connection upgraded to h2c")
+        if connection.draining { beginDrain() }
+        respond(to: stream, request: request)
+        bytes.withUnsafeBytes { received($0) }
+        if bytes.isEmpty { flush() }
+    }
+
+    func received(_ bytes: UnsafeRawBufferPointer) {
+        guard !isClosed else { return }
+        lastActivity = .now
+        if !session.receive(bytes) {
+            logger.debug("HTTP/2 protocol error: closing with GOAWAY")
+        }
+        flush()
+    }
+
+    // MARK: Streams
+
+    private func dispatch(_ stream: HTTP2Stream) {
+        respond(to: stream, request: stream.request(remoteAddress: connection.remoteAddress))
+    }
+
+    private func respond(to stream: HTTP2Stream, request: HTTPRequest) {
+        let id = stream.id
+        connection.responder.respond(to: request) { [self] response in
+            connection.queue.async { self.completed(streamID: id, request: request, response: response) }
+        }
+    }
+
+    private func completed(streamID: Int32, request: HTTPRequest, response: HTTPResponse) {
+        guard !isClosed, session.respond(to: streamID, with: response) else {
+            // The client reset the stream (or went away) while the responder worked.
+            report(method: request.method, path: request.path, headers: request.headers, start: request.receivedAt,
+                   response: response, bytesWritten: 0, completed: false)
+            return
+        }
+        flush()
+    }
+
+    private func streamClosed(_ stream: HTTP2Stream, code: UInt32) {
+        lastActivity = .now
+        guard let response = stream.response else { return }  // no answer yet: reported on completion, if any
+        let complete = code == NGHTTP2_NO_ERROR.rawValue && stream.responseOffset == stream.responseBody.count
+        report(method: stream.method, path: stream.request(remoteAddress: "").path, headers: stream.headers,
+               start: stream.startedAt, response: response,
+               bytesWritten: complete ? stream.responseBody.count : stream.responseOffset, completed: complete)
+    }
+
+    private func report(method: String?, path: String?, headers: HTTPHeaders?, start: ContinuousClock.Instant,
+                        response: HTTPResponse, bytesWritten: Int, completed: Bool) {
+        connection.onExchange?(HTTPExchange(
+            method: method, path: path, version: .http2, status: response.status, bytesWritten: bytesWritten,
+            duration: .now - start, remoteAddress: connection.remoteAddress, requestHeaders: headers,
+            responseHeaders: response.headers, completed: completed, protocolVersion: .http2
+        ))
+    }
+
+    // MARK: Writing
+
+    /// Moves frames from nghttp2 to the socket until `highWater` bytes are in flight, then
+    /// decides about reading and closing.
+    func flush() {
+        guard !isClosed, !flushing else { return }  // a write completing inside the loop re-enters
+        flushing = true
+        while outstandingBytes < Self.highWater {
+            guard let chunk = session.nextOutput(limit: Self.chunkBytes) else {
+                logger.debug("nghttp2 failed while sending: closing")
+                flushing = false
+                connection.close()
+                return
+            }
+            if chunk.isEmpty { break }
+            let count = chunk.count
+            outstandingBytes += count
+            connection.stream.write(chunk) { [self] written in
+                outstandingBytes -= count
+                if written { flush() }
+            }
+        }
+        flushing = false
+        guard !isClosed else { return }
+        if outstandingBytes >= Self.highWater {
+            if !readingPaused { readingPaused = true; connection.stream.pauseReading() }
+        } else if readingPaused, !peerClosed {
+            readingPaused = false
+            connection.stream.resumeReading()
+        }
+        if outstandingBytes == 0, !session.wantsRead, !session.wantsWrite {
+            // GOAWAY sent and no stream left (drain, idle close or a protocol error).
+            logger.debug("HTTP/2 session finished")
+            connection.lingerAndClose()
+            return
+        }
+        if peerClosed, outstandingBytes == 0, !session.streams.values.contains(where: { $0.state != .receiving }) {
+            connection.close()
+            return
+        }
+        scheduleDeadline()
+    }
+
+    // MARK: Lifecycle
+
+    /// Graceful drain: a shutdown notice now, the final GOAWAY with the last stream id a
+    /// moment later; streams up to it are answered, then the session ends by itself.
+    func beginDrain() {
+        guard !isClosed, !drainStarted else { return }
+        drainStarted = true
+        session.submitShutdownNotice()
+        flush()
+        connection.queue.asyncAfter(deadline: .now() + Self.shutdownNoticeGrace) { [self] in
+            guard !isClosed else { return }
+            session.submitGoAway()
+            flush()
+        }
+    }
+
+    func peerClosedInput() {
+        peerClosed = true
+        flush()
+    }
+
+    /// The connection closed (by us or the peer): later completions are dropped.
+    func connectionClosed() {
+        isClosed = true
+    }
+
+    // MARK: Deadlines
+
+    /// One deadline for the whole connection: the earliest of a stalled header block or body
+    /// (per stream), a stalled write, or, with no stream open, the idle timeout.
+    private func scheduleDeadline() {
+        let configuration = connection.configuration
+        var due: ContinuousClock.Instant?
+        func consider(_ instant: ContinuousClock.Instant) { due = min(due ?? instant, instant) }
+        for stream in session.streams.values where stream.state == .receiving && stream.refusal == nil {
+            consider(stream.lastActivity + (stream.headersComplete ? configuration.bodyIdleTimeout : configuration.headerReadTimeout))
+        }
+        if outstandingBytes > 0 { consider(connection.stream.lastWriteProgress + configuration.writeTimeout) }
+        if session.streams.isEmpty { consider(lastActivity + configuration.keepAliveIdleTimeout) }
+        if let due { connection.setDeadline(.http2, after: due - .now) }
+    }
+
+    func deadlineReached() {
+        guard !isClosed else { return }
+        let configuration = connection.configuration
+        let now = ContinuousClock.now
+        if outstandingBytes > 0, now >= connection.stream.lastWriteProgress + configuration.writeTimeout {
+            logger.debug("write timeout: client is not reading")
+            connection.close()
+            return
+        }
+        for stream in session.streams.values where stream.state == .receiving && stream.refusal == nil {
+            if !stream.headersComplete, now >= stream.lastActivity + configuration.headerReadTimeout {
+                // A header block cut off mid-way blocks the whole connection (CONTINUATION).
+                logger.debug("header block stalled: closing")
+                session.terminate(NGHTTP2_NO_ERROR)
+            } else if stream.headersComplete, now >= stream.lastActivity + configuration.bodyIdleTimeout {
+                logger.debug("stream \(stream.id): body stalled")
+                stream.refusal = (408, "request body stalled for \(configuration.bodyIdleTimeout)")
+                stream.resetAfterResponse = true
+                session.respond(to: stream.id, with: .error(status: 408, message: "request body stalled for \(configuration.bodyIdleTimeout)"))
+            }
+        }
+        if session.streams.isEmpty, now >= lastActivity + configuration.keepAliveIdleTimeout {
+            logger.debug("HTTP/2 connection idle: GOAWAY")
+            session.terminate(NGHTTP2_NO_ERROR)
+        }
+        flush()
+    }
+}
