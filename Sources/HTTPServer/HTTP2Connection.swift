@@ -169,6 +169,7 @@ final class HTTP2Connection: @unchecked Sendable {
     }
 
     func peerClosedInput() {
+        logger.debug("peer closed its side")
         peerClosed = true
         flush()
     }

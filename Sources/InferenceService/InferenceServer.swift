@@ -114,7 +114,7 @@ struct AccessLog: Sendable {
     func record(_ exchange: HTTPExchange) {
         let path = exchange.path ?? "-"
         metrics.recordResponse(route: Self.routes.contains(path) ? path : "other", status: exchange.status,
-                               duration: exchange.duration)
+                               protocol: exchange.protocolVersion.description, duration: exchange.duration)
         var metadata: Logger.Metadata = [
             "method": "\(exchange.method ?? "-")",
             "path": "\(path)",
@@ -122,6 +122,7 @@ struct AccessLog: Sendable {
             "bytes": .stringConvertible(exchange.bytesWritten),
             "duration_ms": .stringConvertible((exchange.duration.seconds * 1e6).rounded() / 1e3),
             "remote": "\(exchange.remoteAddress)",
+            "protocol": "\(exchange.protocolVersion)",
         ]
         if let id = exchange.responseHeaders["X-Request-Id"] { metadata["request_id"] = "\(id)" }
         if let size = exchange.responseHeaders["X-Batch-Size"].flatMap(Int.init) {
