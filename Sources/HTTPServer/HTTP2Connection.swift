@@ -47,11 +47,17 @@ final class HTTP2Connection: @unchecked Sendable {
         if bytes.isEmpty { flush() }
     }
 
-    /// After a 101 to `Upgrade: h2c`: the request becomes stream 1, then the bytes that
-    /// followed it (the client preface, usually) are read.
-    func startUpgraded(settings: [UInt8], request: HTTPRequest, then bytes: [UInt8]) throws(HTTP2SessionError) {
+    /// For `Upgrade: h2c`: applies the client's HTTP2-Settings and makes the request stream 1.
+    /// Throws, before anything is sent, if the settings are not valid.
+    func prepareUpgrade(settings: [UInt8], request: HTTPRequest) throws(HTTP2SessionError) -> HTTP2Stream {
         let stream = try session.upgrade(settings: settings, request: request)
         try session.start()
+        return stream
+    }
+
+    /// After the 101: answers stream 1, then reads the bytes that followed the request (the
+    /// client preface, usually).
+    func startUpgraded(_ stream: HTTP2Stream, request: HTTPRequest, then bytes: [UInt8]) {
         logger.debug("HTTP/1.1 connection upgraded to h2c")
         if connection.draining { beginDrain() }
         respond(to: stream, request: request)

@@ -1,5 +1,3 @@
-import CNGHTTP2
-
 /// The two ways an HTTP/1.1 connection becomes HTTP/2: the client preface as its first bytes
 /// (prior knowledge), or `Upgrade: h2c` on a request. Everything here runs on `queue`.
 extension HTTPConnection {
@@ -34,25 +32,20 @@ extension HTTPConnection {
               let settings = Self.decodeBase64URL(encoded)
         else { return false }
         let request = HTTPRequest(head: head, body: body, remoteAddress: remoteAddress, receivedAt: requestStart)
-        let http2: HTTP2Connection
+        let http2: HTTP2Connection, stream1: HTTP2Stream
         do {
             http2 = try HTTP2Connection(connection: self)
+            stream1 = try http2.prepareUpgrade(settings: settings, request: request)
         } catch {
-            logger.warning("cannot start HTTP/2: \(error)")
+            logger.debug("h2c upgrade ignored: \(error)")
             return false
         }
-        stream.write(Array("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n".utf8))
+        // The 101 goes out before the server's SETTINGS, which wait in nghttp2 until flushed.
+        self.stream.write(Array("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n".utf8))
         phase = .http2
         self.http2 = http2
         deadline = nil
-        do {
-            try http2.startUpgraded(settings: settings, request: request, then: decoder.takeBufferedBytes())
-        } catch {
-            // The 101 is out: the client now expects HTTP/2, so end it the HTTP/2 way.
-            logger.debug("h2c upgrade refused: \(error)")
-            http2.session.terminate(NGHTTP2_PROTOCOL_ERROR)
-            http2.flush()
-        }
+        http2.startUpgraded(stream1, request: request, then: decoder.takeBufferedBytes())
         return true
     }
 
