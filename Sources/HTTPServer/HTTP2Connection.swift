@@ -197,6 +197,9 @@ final class HTTP2Connection: @unchecked Sendable {
             consider(stream.lastActivity + (stream.headersComplete ? configuration.bodyIdleTimeout : configuration.headerReadTimeout))
         }
         if outstandingBytes > 0 { consider(connection.stream.lastWriteProgress + configuration.writeTimeout) }
+        for stream in session.streams.values where stream.state == .sending {
+            consider(stream.lastActivity + configuration.writeTimeout)
+        }
         if session.streams.isEmpty { consider(lastActivity + configuration.keepAliveIdleTimeout) }
         if let due { connection.setDeadline(.http2, after: due - .now) }
     }
@@ -221,6 +224,12 @@ final class HTTP2Connection: @unchecked Sendable {
                 stream.resetAfterResponse = true
                 session.respond(to: stream.id, with: .error(status: 408, message: "request body stalled for \(configuration.bodyIdleTimeout)"))
             }
+        }
+        // A response the client's flow-control window holds back for too long: that stream is
+        // cancelled, so a client cannot pin responses in memory by never sending WINDOW_UPDATE.
+        for stream in session.streams.values where stream.state == .sending && now >= stream.lastActivity + configuration.writeTimeout {
+            logger.debug("stream \(stream.id): response stalled by flow control")
+            session.reset(stream.id, code: NGHTTP2_CANCEL)
         }
         if session.streams.isEmpty, now >= lastActivity + configuration.keepAliveIdleTimeout {
             logger.debug("HTTP/2 connection idle: GOAWAY")

@@ -157,6 +157,7 @@ final class HTTP2Session {
         stream.response = response
         stream.responseBody = body
         stream.state = .sending
+        stream.lastActivity = now()
         let rc = HTTP2ResponseFields.withNameValuePairs(fields) { pairs in
             guard !body.isEmpty else {
                 return nghttp2_submit_response(session, stream.id, pairs.baseAddress, pairs.count, nil)
@@ -284,7 +285,9 @@ final class HTTP2Session {
 
     /// nghttp2 asks for the next piece of `streamID`'s response body.
     func bodyBytes(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> (count: Int, end: Bool)? {
-        streams[streamID]?.nextBodyBytes(into: buffer)
+        guard let stream = streams[streamID] else { return nil }
+        stream.lastActivity = now()  // progress: the client's flow-control window let more through
+        return stream.nextBodyBytes(into: buffer)
     }
 }
 

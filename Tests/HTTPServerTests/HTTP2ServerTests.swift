@@ -115,6 +115,18 @@ final class HTTP2ServerTests: LiveServerTestCase {
         XCTAssertEqual(client.response(again).text, "hello")
     }
 
+    func testResponseHeldBackByFlowControlIsCancelledAfterTheWriteTimeout() throws {
+        let client = try HTTP2TestClient(port: server.port, initialWindow: 0)
+        let start = Date()
+        let held = client.submit("GET", "/big?bytes=1000")
+        try client.run(timeout: 3) { client.response(held).closeCode != nil }
+        XCTAssertEqual(client.response(held).status, 200, "the headers are not flow-controlled")
+        XCTAssertEqual(client.response(held).body, [])
+        XCTAssertEqual(client.response(held).closeCode, 0x8, "CANCEL")
+        XCTAssertGreaterThan(Date().timeIntervalSince(start), 0.25, "cancelled before the 300 ms write timeout")
+        XCTAssertEqual(server.exchanges(atLeast: 1).first?.completed, false)
+    }
+
     func testIdleConnectionGetsGoAwayAndCloses() throws {
         let client = try HTTP2TestClient(port: server.port)
         let id = client.submit("GET", "/hello")

@@ -25,8 +25,9 @@ final class HTTP2TestClient {
     private(set) var goAways: [(lastStreamID: Int32, code: UInt32)] = []
     private(set) var peerClosed = false
 
-    /// Connects and sends the preface and SETTINGS (prior knowledge).
-    init(port: Int) throws {
+    /// Connects and sends the preface and SETTINGS (prior knowledge); `initialWindow` sets the
+    /// client's SETTINGS_INITIAL_WINDOW_SIZE (0: the server may send no response body at all).
+    init(port: Int, initialWindow: UInt32? = nil) throws {
         socket = try TestClient(port: port, receiveTimeout: 5)
         var callbacks: OpaquePointer?
         nghttp2_session_callbacks_new(&callbacks)
@@ -63,7 +64,10 @@ final class HTTP2TestClient {
         guard let created else { throw Failure(description: "client session") }
         session = created
         nghttp2_session_set_user_data(created, Unmanaged.passUnretained(self).toOpaque())
-        nghttp2_submit_settings(created, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil, 0)
+        var settings = initialWindow.map {
+            [nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: $0)]
+        } ?? []
+        nghttp2_submit_settings(created, UInt8(NGHTTP2_FLAG_NONE.rawValue), &settings, settings.count)
     }
 
     deinit {
