@@ -21,7 +21,16 @@ final class HTTP2Connection: @unchecked Sendable {
     private var isClosed = false
     private var peerClosed = false
     private var drainStarted = false
+    /// The last bytes from the client, or a stream closing: what the idle timeout counts from.
     private var lastActivity = ContinuousClock.now
+    /// The last bytes from the client: what the header, body and preface timeouts count from.
+    private var lastReceived = ContinuousClock.now
+    private var upgraded = false
+    private var bytesReceived = 0
+    /// Stream 1's answer on an upgraded connection, held until the client's preface arrives
+    /// (see `completed`).
+    private var heldUpgradeAnswer: (request: HTTPRequest, response: HTTPResponse)?
+    private var awaitingPreface: Bool { bytesReceived < HTTPConnection.http2Preface.count }
 
     static let highWater = 256 * 1024
     static let chunkBytes = 64 * 1024
@@ -59,6 +68,7 @@ final class HTTP2Connection: @unchecked Sendable {
     /// client preface, usually).
     func startUpgraded(_ stream: HTTP2Stream, request: HTTPRequest, then bytes: [UInt8]) {
         logger.debug("HTTP/1.1 connection upgraded to h2c")
+        upgraded = true
         if connection.draining { beginDrain() }
         respond(to: stream, request: request)
         bytes.withUnsafeBytes { received($0) }
@@ -68,8 +78,14 @@ final class HTTP2Connection: @unchecked Sendable {
     func received(_ bytes: UnsafeRawBufferPointer) {
         guard !isClosed else { return }
         lastActivity = .now
+        lastReceived = lastActivity
+        bytesReceived += bytes.count
         if !session.receive(bytes) {
             logger.debug("HTTP/2 protocol error: closing with GOAWAY")
+        }
+        if !awaitingPreface, let held = heldUpgradeAnswer {
+            heldUpgradeAnswer = nil
+            completed(streamID: 1, request: held.request, response: held.response)
         }
         flush()
     }
@@ -88,6 +104,13 @@ final class HTTP2Connection: @unchecked Sendable {
     }
 
     private func completed(streamID: Int32, request: HTTPRequest, response: HTTPResponse) {
+        // After a 101, answer stream 1 only once the client has sent its preface, i.e. has
+        // read the 101: curl 7.88 drops the connection when more than 32 KB of HTTP/2 data
+        // arrive together with the 101 ("connection buffer size is too small").
+        if upgraded, streamID == 1, awaitingPreface, !isClosed {
+            heldUpgradeAnswer = (request, response)
+            return
+        }
         guard !isClosed, session.respond(to: streamID, with: response) else {
             // The client reset the stream (or went away) while the responder worked.
             report(method: request.method, path: request.path, headers: request.headers, start: request.receivedAt,
@@ -187,20 +210,23 @@ final class HTTP2Connection: @unchecked Sendable {
 
     // MARK: Deadlines
 
-    /// One deadline for the whole connection: the earliest of a stalled header block or body
-    /// (per stream), a stalled write, or, with no stream open, the idle timeout.
+    /// One deadline for the whole connection: the earliest of a stalled header block or body, a
+    /// stalled write, or, with no stream open, the idle timeout. The header and body timeouts
+    /// count from the last bytes the connection received, not per stream: a stream whose body
+    /// waits behind others for the connection's flow-control window is not idle.
     private func scheduleDeadline() {
         let configuration = connection.configuration
         var due: ContinuousClock.Instant?
         func consider(_ instant: ContinuousClock.Instant) { due = min(due ?? instant, instant) }
         for stream in session.streams.values where stream.state == .receiving && stream.refusal == nil {
-            consider(stream.lastActivity + (stream.headersComplete ? configuration.bodyIdleTimeout : configuration.headerReadTimeout))
+            consider(lastReceived + (stream.headersComplete ? configuration.bodyIdleTimeout : configuration.headerReadTimeout))
         }
         if outstandingBytes > 0 { consider(connection.stream.lastWriteProgress + configuration.writeTimeout) }
         for stream in session.streams.values where stream.state == .sending {
             consider(stream.lastActivity + configuration.writeTimeout)
         }
         if session.streams.isEmpty { consider(lastActivity + configuration.keepAliveIdleTimeout) }
+        if awaitingPreface { consider(lastReceived + configuration.headerReadTimeout) }
         if let due { connection.setDeadline(.http2, after: due - .now) }
     }
 
@@ -208,17 +234,22 @@ final class HTTP2Connection: @unchecked Sendable {
         guard !isClosed else { return }
         let configuration = connection.configuration
         let now = ContinuousClock.now
+        if awaitingPreface, now >= lastReceived + configuration.headerReadTimeout {
+            logger.debug("no client preface after the 101: closing")
+            connection.close()
+            return
+        }
         if outstandingBytes > 0, now >= connection.stream.lastWriteProgress + configuration.writeTimeout {
             logger.debug("write timeout: client is not reading")
             connection.close()
             return
         }
         for stream in session.streams.values where stream.state == .receiving && stream.refusal == nil {
-            if !stream.headersComplete, now >= stream.lastActivity + configuration.headerReadTimeout {
+            if !stream.headersComplete, now >= lastReceived + configuration.headerReadTimeout {
                 // A header block cut off mid-way blocks the whole connection (CONTINUATION).
                 logger.debug("header block stalled: closing")
                 session.terminate(NGHTTP2_NO_ERROR)
-            } else if stream.headersComplete, now >= stream.lastActivity + configuration.bodyIdleTimeout {
+            } else if stream.headersComplete, now >= lastReceived + configuration.bodyIdleTimeout {
                 logger.debug("stream \(stream.id): body stalled")
                 stream.refusal = (408, "request body stalled for \(configuration.bodyIdleTimeout)")
                 stream.resetAfterResponse = true

@@ -36,6 +36,26 @@ final class HTTP2FrameDriverTests: XCTestCase {
         }
     }
 
+    /// A small seeded fuzz run of the same entry point: random frames after the preface never
+    /// crash the session, and whatever it answers is whole frames.
+    func testRandomFramesAfterThePrefaceAreHandled() throws {
+        var generator = SplitMix64(state: 9)
+        for _ in 0..<300 {
+            let driver = try driver()
+            var input = HTTP2Frames.preface + HTTP2Frames.frame(HTTP2Frames.Kind.settings.rawValue)
+            for _ in 0..<Int(generator.next() % 4 + 1) {
+                let type = UInt8(generator.next() % 10), flags = UInt8(generator.next() % 256)
+                let stream = UInt32(generator.next() % 4) * 2 + 1
+                let payload = (0..<Int(generator.next() % 40)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+                input += generator.next() % 3 == 0 ? HTTP2Frames.get("/r", stream: stream)
+                    : HTTP2Frames.frame(type, flags: flags, stream: stream, payload)
+            }
+            let (output, _) = driver.feed(input)
+            let frames = HTTP2Frames.parse(output)
+            XCTAssertEqual(frames.reduce(0) { $0 + 9 + $1.payload.count }, output.count, "output is whole frames")
+        }
+    }
+
     func testAProtocolErrorEndsTheSessionWithGoAway() throws {
         let driver = try driver()
         let (output, isOpen) = driver.feed(HTTP2Frames.preface + HTTP2Frames.frame(HTTP2Frames.Kind.data.rawValue, stream: 0, [0]))

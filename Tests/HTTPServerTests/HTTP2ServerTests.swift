@@ -42,6 +42,36 @@ final class HTTP2ServerTests: LiveServerTestCase {
         XCTAssertEqual(client.response(quick).text, "hello")
     }
 
+    func testMaxConcurrentStreamsBoundsTheRequestsInFlight() throws {
+        server.server.shutdown()
+        var configuration = TestServer.shortTimeouts
+        configuration.http2MaxConcurrentStreams = 4
+        server = try TestServer(configuration)
+        // Sent before the server's SETTINGS reached the client: streams past the limit are
+        // refused (RST_STREAM REFUSED_STREAM, safe to retry), the first four are served.
+        let eager = try HTTP2TestClient(port: server.port)
+        let early = (0..<10).map { _ in eager.submit("GET", "/hold") }
+        try eager.run { eager.responses.values.filter { $0.closeCode == 0x7 }.count == 6 && self.server.held.value.count == 4 }
+        server.releaseHeld()
+        try eager.runUntilAllClosed()
+        XCTAssertEqual(early.map { eager.response($0).text }, Array(repeating: "released", count: 4) + Array(repeating: "", count: 6))
+
+        // A client that has the SETTINGS keeps the other six waiting on its side.
+        let client = try HTTP2TestClient(port: server.port)
+        try? client.run(timeout: 0.1) { false }
+        let ids = (0..<10).map { _ in client.submit("GET", "/hold") }
+        try client.run { self.server.held.value.count == 4 }
+        try? client.run(timeout: 0.2) { false }
+        XCTAssertEqual(server.held.value.count, 4)
+        var rounds = 0
+        while client.responses.values.filter({ $0.closeCode != nil }).count < 10, rounds < 10 {
+            rounds += 1
+            server.releaseHeld()
+            try client.run { self.server.held.value.count > 0 || client.responses.values.filter { $0.closeCode != nil }.count == 10 }
+        }
+        for id in ids { XCTAssertEqual(client.response(id).text, "released") }
+    }
+
     func testRouterErrorsAndHeadWorkAsOverHTTP1() throws {
         let client = try HTTP2TestClient(port: server.port)
         let missing = client.submit("GET", "/nope")
@@ -207,6 +237,40 @@ final class HTTP2ServerTests: LiveServerTestCase {
         let id = again.submit("GET", "/hello")
         try again.run { again.response(id).closeCode != nil }
         XCTAssertEqual(again.response(id).text, "hello")
+    }
+
+    // MARK: Upgrade
+
+    private static let upgradeRequest = "GET /hello HTTP/1.1\r\nHost: t\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+        + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n"
+
+    /// The bytes after the 101's header section, as frames.
+    private func framesAfter101(_ bytes: [UInt8]) -> [HTTP2Frames.Frame] {
+        let text = String(decoding: bytes, as: UTF8.self)
+        XCTAssertTrue(text.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"), text)
+        guard let end = bytes.indices.first(where: { bytes[$0...].starts(with: Array("\r\n\r\n".utf8)) }) else { return [] }
+        return HTTP2Frames.parse(Array(bytes[(end + 4)...]))
+    }
+
+    func testUpgradeAnswersStreamOneOnceTheClientPrefaceArrives() throws {
+        let client = try server.client(receiveTimeout: 3)
+        try client.send(Self.upgradeRequest + String(decoding: HTTP2Frames.preface, as: UTF8.self))
+        try client.send(HTTP2Frames.frame(HTTP2Frames.Kind.settings.rawValue) + HTTP2Frames.frame(HTTP2Frames.Kind.goAway.rawValue, [0, 0, 0, 0, 0, 0, 0, 0]))
+        let frames = framesAfter101(client.readUntilClosed())
+        XCTAssertEqual(frames.first?.type, HTTP2Frames.Kind.settings.rawValue)
+        XCTAssertTrue(frames.contains { $0.type == HTTP2Frames.Kind.headers.rawValue && $0.streamID == 1 })
+        XCTAssertEqual(String(decoding: frames.filter { $0.type == HTTP2Frames.Kind.data.rawValue && $0.streamID == 1 }.flatMap(\.payload), as: UTF8.self), "hello")
+    }
+
+    func testUpgradeWithoutAPrefaceIsClosedAfterTheHeaderTimeout() throws {
+        let client = try server.client(receiveTimeout: 3)
+        try client.send(Self.upgradeRequest)
+        let start = Date()
+        let frames = framesAfter101(client.readUntilClosed())
+        XCTAssertLessThan(Date().timeIntervalSince(start), 2, "no preface, yet the connection stayed open")
+        XCTAssertEqual(frames.first?.type, HTTP2Frames.Kind.settings.rawValue)
+        XCTAssertFalse(frames.contains { $0.streamID == 1 }, "stream 1 answered before the client read the 101")
+        XCTAssertTrue(eventually { self.server.server.openConnections == 0 })
     }
 
     // MARK: Drain
