@@ -124,7 +124,8 @@ final class HTTP2Connection: @unchecked Sendable {
         lastActivity = .now
         guard let response = stream.response else { return }  // no answer yet: reported on completion, if any
         let complete = code == NGHTTP2_NO_ERROR.rawValue && stream.responseOffset == stream.responseBody.count
-        report(method: stream.method, path: stream.request(remoteAddress: "").path, headers: stream.headers,
+        let path = stream.path.map { RequestTarget($0)?.path ?? $0 }
+        report(method: stream.method, path: path, headers: stream.headers,
                start: stream.startedAt, response: response,
                bytesWritten: complete ? stream.responseBody.count : stream.responseOffset, completed: complete)
     }
@@ -171,6 +172,7 @@ final class HTTP2Connection: @unchecked Sendable {
         if outstandingBytes == 0, !session.wantsRead, !session.wantsWrite {
             // GOAWAY sent and no stream left (drain, idle close or a protocol error).
             logger.debug("HTTP/2 session finished")
+            isClosed = true  // nothing more to do here; the connection lingers, then closes
             connection.lingerAndClose()
             return
         }

@@ -88,7 +88,7 @@ final class HTTP2Session {
             nghttp2_session_upgrade2(session, payload.baseAddress, payload.count, request.method == "HEAD" ? 1 : 0, nil)
         }
         guard rc == 0 else { throw HTTP2SessionError(message: "bad HTTP2-Settings (\(Self.describe(rc)))") }
-        let stream = HTTP2Stream(id: 1, now: now())
+        let stream = HTTP2Stream(id: 1, now: request.receivedAt)
         stream.method = request.method
         stream.path = request.target
         stream.headers = request.headers
