@@ -96,10 +96,16 @@ final class HTTP2Connection: @unchecked Sendable {
         respond(to: stream, request: stream.request(remoteAddress: connection.remoteAddress))
     }
 
+    /// Runs the responder off the connection's serial queue: a handler's own work (e.g. decoding
+    /// a JSON body) for 32 streams would otherwise run one after another on one core, where 32
+    /// HTTP/1.1 connections run it in parallel. The answer hops back to the connection's queue.
     private func respond(to stream: HTTP2Stream, request: HTTPRequest) {
         let id = stream.id
-        connection.responder.respond(to: request) { [self] response in
-            connection.queue.async { self.completed(streamID: id, request: request, response: response) }
+        let responder = connection.responder, queue = connection.queue
+        connection.targetQueue.async { [self] in
+            responder.respond(to: request) { response in
+                queue.async { self.completed(streamID: id, request: request, response: response) }
+            }
         }
     }
 

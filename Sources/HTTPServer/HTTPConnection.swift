@@ -36,6 +36,9 @@ final class HTTPConnection: @unchecked Sendable {
 
     let id: Int
     let queue: DispatchQueue
+    /// The concurrent queue `queue` targets: where an HTTP/2 connection runs its streams'
+    /// responders, so that they work in parallel as separate HTTP/1.1 connections would.
+    let targetQueue: DispatchQueue
     let remoteAddress: String
     let stream: SocketStream
     let configuration: HTTPServerConfiguration
@@ -76,6 +79,7 @@ final class HTTPConnection: @unchecked Sendable {
     ) {
         self.id = id
         self.queue = DispatchQueue(label: "HTTPServer.connection.\(id)", target: targetQueue)
+        self.targetQueue = targetQueue
         self.remoteAddress = remoteAddress
         self.stream = SocketStream(socket: socket, queue: queue)
         self.configuration = configuration
