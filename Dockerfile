@@ -40,10 +40,11 @@ RUN chmod -R a+rX,go-w /out/models
 
 FROM ${RUNTIME_IMAGE}
 # libopenblas0-pthread: the OpenBLAS build the binary was linked against (libopenblas-dev's default
-# variant); it brings libgfortran5. Not pinned, for the reason given in the build stage.
+# variant); it brings libgfortran5. libnghttp2-14: the HTTP/2 framing library the server links.
+# Not pinned, for the reason given in the build stage.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libopenblas0-pthread \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libopenblas0-pthread libnghttp2-14 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 signbert \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \

@@ -34,6 +34,12 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // libnghttp2 from the system (Debian: libnghttp2-dev): HTTP/2 framing for h2c connections.
+        .systemLibrary(
+            name: "CNGHTTP2",
+            pkgConfig: "libnghttp2",
+            providers: [.apt(["libnghttp2-dev"])]
+        ),
         // The model runtime: checkpoint readers, configuration, kernels and the forward pass.
         .target(
             name: "SignBERTRuntime",
@@ -44,10 +50,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // HTTP/1.1 on plain sockets and Dispatch; knows nothing of models.
+        // HTTP/1.1 and HTTP/2 (h2c) on plain sockets and Dispatch; knows nothing of models.
         .target(
             name: "HTTPServer",
             dependencies: [
+                "CNGHTTP2",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -85,7 +92,8 @@ let package = Package(
         ),
         .testTarget(
             name: "HTTPServerTests",
-            dependencies: ["HTTPServer"],
+            // CNGHTTP2 also drives the tests' own HTTP/2 client.
+            dependencies: ["HTTPServer", "CNGHTTP2"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

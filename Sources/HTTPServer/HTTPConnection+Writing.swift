@@ -27,7 +27,7 @@ extension HTTPConnection {
             method: info.method, path: info.path, version: info.version, status: response.status,
             bytesWritten: written ? bodyBytes : 0, duration: .now - info.start,
             remoteAddress: remoteAddress, requestHeaders: info.headers, responseHeaders: response.headers,
-            completed: written
+            completed: written, protocolVersion: info.version ?? .http1_1
         ))
         guard written, case .writing = phase else { return }  // the stream failed: closed already
         requestsServed += 1
@@ -74,6 +74,8 @@ extension HTTPConnection {
     func close() {
         if case .closed = phase { return }
         phase = .closed
+        http2?.connectionClosed()
+        http2 = nil  // it holds this connection: break the cycle
         deadline = nil
         timer.cancel()
         let id = self.id, onClose = self.onClose
@@ -129,6 +131,8 @@ extension HTTPConnection {
             close()
         case .linger:
             close()
+        case .http2:
+            http2?.deadlineReached()
         }
     }
 

@@ -16,12 +16,14 @@ final class HTTPConnection: @unchecked Sendable {
         /// The responder has the request; `serial` tells its completion from a stale one.
         case responding(serial: Int)
         case writing
+        /// The connection speaks HTTP/2: `http2` has it.
+        case http2
         /// The final response is out and FIN sent; input is read and dropped until EOF.
         case lingering
         case closed
     }
 
-    enum DeadlineKind { case firstRequest, keepAlive, head, body, write, linger }
+    enum DeadlineKind { case firstRequest, keepAlive, head, body, write, linger, http2 }
 
     /// What an exchange report needs to know about the request being answered.
     struct RequestInfo {
@@ -34,6 +36,9 @@ final class HTTPConnection: @unchecked Sendable {
 
     let id: Int
     let queue: DispatchQueue
+    /// The concurrent queue `queue` targets: where an HTTP/2 connection runs its streams'
+    /// responders, so that they work in parallel as separate HTTP/1.1 connections would.
+    let targetQueue: DispatchQueue
     let remoteAddress: String
     let stream: SocketStream
     let configuration: HTTPServerConfiguration
@@ -54,6 +59,9 @@ final class HTTPConnection: @unchecked Sendable {
     var readingPaused = false
     var requestStart = ContinuousClock.now
     var serial = 0
+    /// Until the first bytes tell: may this connection still turn out to be HTTP/2?
+    var sniffingPreface: Bool
+    var http2: HTTP2Connection?
 
     let timer: any DispatchSourceTimer
     var deadline: (kind: DeadlineKind, at: ContinuousClock.Instant)?
@@ -71,6 +79,7 @@ final class HTTPConnection: @unchecked Sendable {
     ) {
         self.id = id
         self.queue = DispatchQueue(label: "HTTPServer.connection.\(id)", target: targetQueue)
+        self.targetQueue = targetQueue
         self.remoteAddress = remoteAddress
         self.stream = SocketStream(socket: socket, queue: queue)
         self.configuration = configuration
@@ -83,6 +92,7 @@ final class HTTPConnection: @unchecked Sendable {
         self.logger[metadataKey: "connection"] = "\(id)"
         self.logger[metadataKey: "peer"] = "\(remoteAddress)"
         self.decoder = HTTPRequestDecoder(limits: configuration.decoderLimits)
+        self.sniffingPreface = configuration.http2Enabled
         self.timer = DispatchSource.makeTimerSource(queue: queue)
         // Active from the start (never scheduled yet): Dispatch must not release an inactive source.
         timer.activate()
@@ -114,6 +124,7 @@ final class HTTPConnection: @unchecked Sendable {
     func beginDrain() {
         queue.async { [self] in
             if case .awaitingRequest = phase, requestsServed > 0 { close() }
+            if case .http2 = phase { http2?.beginDrain() }
         }
     }
 
@@ -127,12 +138,16 @@ final class HTTPConnection: @unchecked Sendable {
         switch phase {
         case .lingering, .closed:
             return
+        case .http2:
+            http2?.received(bytes)
         case .awaitingRequest:
             decoder.append(bytes)
             beginRequest()
+            if sniffedPreface() { return }
             process()
         case .readingHead:
             decoder.append(bytes)
+            if sniffedPreface() { return }
             process()
         case .readingBody:
             decoder.append(bytes)
@@ -159,6 +174,8 @@ final class HTTPConnection: @unchecked Sendable {
         switch phase {
         case .responding, .writing:
             break  // a half-closed client still gets its response, then the connection closes
+        case .http2:
+            http2?.peerClosedInput()
         default:
             // Between requests, or a request that can no longer be completed.
             close()
@@ -210,6 +227,8 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     private func dispatch(_ head: HTTPRequestHead, body: [UInt8]) {
+        sniffingPreface = false
+        if upgradedToHTTP2(head, body: body) { return }
         serial += 1
         let current = serial
         phase = .responding(serial: current)

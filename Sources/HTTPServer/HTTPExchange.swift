@@ -21,4 +21,7 @@ public struct HTTPExchange: Sendable {
     public var responseHeaders: HTTPHeaders
     /// False when the client went away before the whole response was written.
     public var completed: Bool
+    /// The protocol the connection spoke, known even when the request was not: the request's
+    /// HTTP/1.x version (HTTP/1.1 if unparsed) or `.http2` for a stream, for a metrics label.
+    public var protocolVersion: HTTPVersion
 }

@@ -2,11 +2,14 @@
 public enum HTTPVersion: Sendable, Hashable, CustomStringConvertible {
     case http1_0
     case http1_1
+    /// A stream of an HTTP/2 connection (h2c: prior knowledge or `Upgrade: h2c`).
+    case http2
 
     public var description: String {
         switch self {
         case .http1_0: "HTTP/1.0"
         case .http1_1: "HTTP/1.1"
+        case .http2: "HTTP/2"
         }
     }
 }

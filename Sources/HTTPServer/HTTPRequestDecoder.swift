@@ -69,6 +69,19 @@ public struct HTTPRequestDecoder: Sendable {
     /// Bytes received and not yet consumed.
     public var bufferedByteCount: Int { buffer.count - readIndex }
 
+    /// Removes and returns the bytes received and not consumed: what follows a request after
+    /// which the connection changes protocol.
+    public mutating func takeBufferedBytes() -> [UInt8] {
+        let rest = Array(buffer[readIndex...])
+        buffer.removeAll()
+        readIndex = 0
+        scanIndex = 0
+        return rest
+    }
+
+    /// The bytes received and not consumed yet.
+    public var bufferedBytes: ArraySlice<UInt8> { buffer[readIndex...] }
+
     /// True between requests: nothing of the next request has been consumed yet.
     public var isAtRequestBoundary: Bool {
         if case .requestLine = state { return sectionBytes == 0 }

@@ -27,6 +27,13 @@ public struct HTTPServerConfiguration: Sendable {
     /// After a final response on a connection that is closing, how long the server keeps
     /// reading (and discarding) so that its close does not reset the response in flight.
     public var lingerTimeout: Duration
+    /// Whether a connection may speak HTTP/2 in cleartext: the prior-knowledge preface as its
+    /// first bytes, or `Upgrade: h2c` on an HTTP/1.1 request.
+    public var http2Enabled: Bool
+    /// SETTINGS_MAX_CONCURRENT_STREAMS: requests in flight on one HTTP/2 connection. The
+    /// other HTTP/2 limits are the ones above, per stream (header bytes and count → 431, body
+    /// → 413, timeouts → 408 or GOAWAY); flow-control windows are as large as `maxBodyBytes`.
+    public var http2MaxConcurrentStreams: Int
 
     public init(
         host: String = "0.0.0.0",
@@ -41,7 +48,9 @@ public struct HTTPServerConfiguration: Sendable {
         maxConnections: Int = 1024,
         serverName: String = "signbert",
         backlog: Int = 512,
-        lingerTimeout: Duration = .seconds(2)
+        lingerTimeout: Duration = .seconds(2),
+        http2Enabled: Bool = true,
+        http2MaxConcurrentStreams: Int = 100
     ) {
         self.host = host
         self.port = port
@@ -56,6 +65,8 @@ public struct HTTPServerConfiguration: Sendable {
         self.serverName = serverName
         self.backlog = backlog
         self.lingerTimeout = lingerTimeout
+        self.http2Enabled = http2Enabled
+        self.http2MaxConcurrentStreams = http2MaxConcurrentStreams
     }
 
     var decoderLimits: HTTPRequestDecoder.Limits {

@@ -102,25 +102,30 @@ final class SocketStream: @unchecked Sendable {
     }
 
     private func readAvailable() {
-        guard !isClosed else { return }
-        // A buffer per read rather than per connection: idle connections then cost no memory.
-        let result = withUnsafeTemporaryAllocation(byteCount: 64 * 1024, alignment: 16) { scratch in
-            let result = socket.read(into: scratch)
-            if case .bytes(let count) = result {
-                onData?(UnsafeRawBufferPointer(rebasing: scratch[0..<count]))
+        // Reads until the kernel has nothing more (or reading pauses): when a reset follows
+        // data, Dispatch reports the hang-up once and then stops watching the descriptor, so
+        // the error behind the data must be read now or never.
+        while !isClosed, !readSuspended {
+            // A buffer per read rather than per connection: idle connections then cost no memory.
+            let result = withUnsafeTemporaryAllocation(byteCount: 64 * 1024, alignment: 16) { scratch in
+                let result = socket.read(into: scratch)
+                if case .bytes(let count) = result {
+                    onData?(UnsafeRawBufferPointer(rebasing: scratch[0..<count]))
+                }
+                return result
             }
-            return result
-        }
-        switch result {
-        case .bytes:
-            break
-        case .endOfFile:
-            pauseReading()
-            onEndOfFile?()
-        case .wouldBlock:
-            break
-        case .failed(let error):
-            onError?(error)
+            switch result {
+            case .bytes:
+                continue
+            case .endOfFile:
+                pauseReading()
+                onEndOfFile?()
+            case .wouldBlock:
+                break
+            case .failed(let error):
+                onError?(error)
+            }
+            return
         }
     }
 

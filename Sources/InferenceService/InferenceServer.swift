@@ -119,12 +119,33 @@ struct RequestIDResponder: HTTPResponder {
 struct AccessLog: Sendable {
     let logger: Logger
     let metrics: ServiceMetrics
-    static let routes: Set<String> = ["/", "/predict", "/health", "/ready", "/metrics"]
+    static let routes: Set<String> = ["/", "/predict", "/health", "/ready", "/metrics", "/openapi.json", "/invocations",
+                                      "/ping", "/v2", "/v2/health/live", "/v2/health/ready"]
+
+    /// The metric label of a path: the route's pattern, never the raw path (a label per client-chosen path
+    /// would grow the registry without bound).
+    static func routeLabel(_ path: String) -> String {
+        if routes.contains(path) { return path }
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        if segments.count >= 4, segments[1] == "v2", segments[2] == "models" {
+            let rest = segments.dropFirst(4).map(String.init)
+            switch rest {
+            case []: return "/v2/models/{name}"
+            case ["ready"], ["infer"]: return "/v2/models/{name}/" + rest[0]
+            case let r where r.count >= 2 && r[0] == "versions": return "/v2/models/{name}/versions/{version}" + (r.count == 3 ? "/" + r[2] : "")
+            default: return "other"
+            }
+        }
+        if segments.count == 4, segments[1] == "v1", segments[2] == "models" {
+            return segments[3].hasSuffix(":predict") ? "/v1/models/{name}:predict" : "/v1/models/{name}"
+        }
+        return "other"
+    }
 
     func record(_ exchange: HTTPExchange) {
         let path = exchange.path ?? "-"
-        metrics.recordResponse(route: Self.routes.contains(path) ? path : "other", status: exchange.status,
-                               duration: exchange.duration)
+        metrics.recordResponse(route: Self.routeLabel(path), status: exchange.status,
+                               protocol: exchange.protocolVersion.description, duration: exchange.duration)
         var metadata: Logger.Metadata = [
             "method": "\(exchange.method ?? "-")",
             "path": "\(path)",
@@ -132,6 +153,7 @@ struct AccessLog: Sendable {
             "bytes": .stringConvertible(exchange.bytesWritten),
             "duration_ms": .stringConvertible((exchange.duration.seconds * 1e6).rounded() / 1e3),
             "remote": "\(exchange.remoteAddress)",
+            "protocol": "\(exchange.protocolVersion)",
         ]
         if let id = exchange.responseHeaders["X-Request-Id"] { metadata["request_id"] = "\(id)" }
         if let size = exchange.responseHeaders["X-Batch-Size"].flatMap(Int.init) {

@@ -31,10 +31,11 @@ public final class ServiceMetrics: Sendable {
         clips = Metrics.Counter(label: "signbert_clips_total", dimensions: [], factory: factory)
     }
 
-    /// Counts a response by route and status and records its latency (every response, including the
-    /// HTTP server's own errors).
-    func recordResponse(route: String, status: Int, duration: Duration) {
-        Metrics.Counter(label: "signbert_requests_total", dimensions: [("route", route), ("status", String(status))], factory: factory)
+    /// Counts a response by route, status and protocol ("HTTP/1.1", "HTTP/1.0" or "HTTP/2") and
+    /// records its latency (every response, including the HTTP server's own errors).
+    func recordResponse(route: String, status: Int, protocol: String, duration: Duration) {
+        Metrics.Counter(label: "signbert_requests_total",
+                        dimensions: [("route", route), ("status", String(status)), ("protocol", `protocol`)], factory: factory)
             .increment()
         Metrics.Timer(label: "signbert_request_duration_seconds", dimensions: [("route", route)], factory: factory)
             .recordNanoseconds(duration.nanoseconds)

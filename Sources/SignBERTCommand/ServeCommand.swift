@@ -9,7 +9,7 @@ import SignBERTRuntime
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the model over HTTP/1.1: POST /predict, GET / /health /ready /metrics.",
+        abstract: "Serve the model over HTTP/1.1 and HTTP/2 (h2c): POST /predict, GET / /health /ready /metrics.",
         discussion: """
         Every option can also come from the environment (the flag wins): PORT or SIGNBERT_PORT, SIGNBERT_HOST,
         SIGNBERT_MODEL (a model directory), SIGNBERT_CHECKPOINT, SIGNBERT_CONFIG, SIGNBERT_LABELS,

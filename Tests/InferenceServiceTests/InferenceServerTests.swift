@@ -122,7 +122,7 @@ final class InferenceServerTests: LiveInferenceTestCase {
         let (body, _) = Self.randomClips(1, seed: 3)
         XCTAssertEqual(try client.post("/predict", json: body).status, 200)
         let metrics = String(decoding: try client.get("/metrics").body, as: UTF8.self)
-        XCTAssertTrue(metrics.contains("signbert_requests_total{route=\"/predict\",status=\"200\"} 1"), metrics)
+        XCTAssertTrue(metrics.contains("signbert_requests_total{route=\"/predict\",status=\"200\",protocol=\"HTTP/1.1\"} 1"), metrics)
         for name in ["signbert_queue_wait_seconds_bucket", "signbert_compute_seconds_bucket", "signbert_batch_size_bucket",
                      "signbert_request_duration_seconds_bucket", "signbert_queue_clips", "signbert_requests_in_flight"] {
             XCTAssertTrue(metrics.contains(name), name)

@@ -152,6 +152,11 @@ final class ProtocolRoutesTests: LiveInferenceTestCase {
         }
         XCTAssertEqual(try client.post("/v2/models/other/infer", json: Data("{}".utf8)).status, 404)
         XCTAssertEqual(try client.get("/v1/models/gestures").json?["ready"] as? Bool, true)
+        // Metrics label routes by pattern, so client-chosen names and versions cannot grow the registry.
+        let metrics = String(decoding: try client.get("/metrics").body, as: UTF8.self)
+        XCTAssertTrue(metrics.contains("route=\"/v2/models/{name}\""), metrics)
+        XCTAssertTrue(metrics.contains("route=\"/v2/models/{name}/versions/{version}/ready\""), metrics)
+        XCTAssertFalse(metrics.contains("gestures"), "no model name in a label")
     }
 
     func testMalformedOpenInferenceRequestsNameTheFieldAndTheServerKeepsServing() throws {

@@ -62,11 +62,12 @@ enum SignBERTProcess {
         throw Failure.binaryNotFound(candidates.map(\.path))
     }
 
-    /// Runs `signbert <arguments>` to completion; kills it (SIGKILL) and throws after `timeout` seconds.
+    /// Runs `signbert <arguments>` (or `executable`, e.g. a client against `serve`) to completion; kills it
+    /// (SIGKILL) and throws after `timeout` seconds.
     static func run(_ arguments: [String], environment: [String: String]? = nil, currentDirectory: URL? = nil,
-                    timeout: Double = 60) throws -> Result {
+                    timeout: Double = 60, executable: URL? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = try binaryURL()
+        process.executableURL = try executable ?? binaryURL()
         process.arguments = arguments
         if let environment { process.environment = environment }
         if let currentDirectory { process.currentDirectoryURL = currentDirectory }

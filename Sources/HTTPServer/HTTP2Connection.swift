@@ -1,0 +1,218 @@
+import CNGHTTP2
+import Dispatch
+import Logging
+
+/// Drives an `HTTP2Session` over an `HTTPConnection`'s socket once the connection turned out to
+/// speak HTTP/2 (prior-knowledge preface or `Upgrade: h2c`): reads go to `mem_recv`, frames from
+/// `mem_send` go out in chunks, each complete stream goes to the same responder as HTTP/1.1.
+///
+/// Back-pressure: at most `highWater` bytes are handed to the socket and not yet in the kernel;
+/// past that nghttp2 keeps the rest and reading pauses until the client reads.
+///
+/// `@unchecked Sendable`: all state is confined to the connection's serial queue; responder
+/// completions hop back to it.
+final class HTTP2Connection: @unchecked Sendable {
+    let connection: HTTPConnection
+    let session: HTTP2Session
+    var logger: Logger
+    private(set) var outstandingBytes = 0
+    private var flushing = false
+    private var readingPaused = false
+    private(set) var isClosed = false
+    private var peerClosed = false
+    private var drainStarted = false
+    /// The last bytes from the client, or a stream closing: what the idle timeout counts from.
+    private(set) var lastActivity = ContinuousClock.now
+    /// The last bytes from the client: what the header, body and preface timeouts count from.
+    private(set) var lastReceived = ContinuousClock.now
+    private var upgraded = false
+    private var bytesReceived = 0
+    /// Stream 1's answer on an upgraded connection, held until the client's preface arrives
+    /// (see `completed`).
+    private var heldUpgradeAnswer: (request: HTTPRequest, response: HTTPResponse)?
+    var awaitingPreface: Bool { bytesReceived < HTTPConnection.http2Preface.count }
+
+    static let highWater = 256 * 1024
+    static let chunkBytes = 64 * 1024
+    /// Between the shutdown notice and the final GOAWAY: time for streams the client sent
+    /// before it saw the notice to arrive (nghttp2 asks for about one round trip).
+    static let shutdownNoticeGrace = DispatchTimeInterval.milliseconds(50)
+
+    init(connection: HTTPConnection) throws(HTTP2SessionError) {
+        self.connection = connection
+        self.session = try HTTP2Session(limits: HTTP2Session.Limits(connection.configuration))
+        self.logger = connection.logger
+        logger[metadataKey: "protocol"] = "h2c"
+        session.onRequest = { [unowned self] stream in dispatch(stream) }
+        session.onStreamClosed = { [unowned self] stream, code in streamClosed(stream, code: code) }
+    }
+
+    /// Starts with the bytes read so far (the client preface and whatever followed it).
+    func start(with bytes: [UInt8]) throws(HTTP2SessionError) {
+        try session.start()
+        logger.debug("HTTP/2 connection started")
+        if connection.draining { beginDrain() }
+        bytes.withUnsafeBytes { received($0) }
+        if bytes.isEmpty { flush() }
+    }
+
+    /// For `Upgrade: h2c`: applies the client's HTTP2-Settings and makes the request stream 1.
+    /// Throws, before anything is sent, if the settings are not valid.
+    func prepareUpgrade(settings: [UInt8], request: HTTPRequest) throws(HTTP2SessionError) -> HTTP2Stream {
+        let stream = try session.upgrade(settings: settings, request: request)
+        try session.start()
+        return stream
+    }
+
+    /// After the 101: answers stream 1, then reads the bytes that followed the request (the
+    /// client preface, usually).
+    func startUpgraded(_ stream: HTTP2Stream, request: HTTPRequest, then bytes: [UInt8]) {
+        logger.debug("HTTP/1.1 connection upgraded to h2c")
+        upgraded = true
+        if connection.draining { beginDrain() }
+        respond(to: stream, request: request)
+        bytes.withUnsafeBytes { received($0) }
+        if bytes.isEmpty { flush() }
+    }
+
+    func received(_ bytes: UnsafeRawBufferPointer) {
+        guard !isClosed else { return }
+        lastActivity = .now
+        lastReceived = lastActivity
+        bytesReceived += bytes.count
+        if !session.receive(bytes) {
+            logger.debug("HTTP/2 protocol error: closing with GOAWAY")
+        }
+        if !awaitingPreface, let held = heldUpgradeAnswer {
+            heldUpgradeAnswer = nil
+            completed(streamID: 1, request: held.request, response: held.response)
+        }
+        flush()
+    }
+
+    // MARK: Streams
+
+    private func dispatch(_ stream: HTTP2Stream) {
+        respond(to: stream, request: stream.request(remoteAddress: connection.remoteAddress))
+    }
+
+    /// Runs the responder off the connection's serial queue: a handler's own work (e.g. decoding
+    /// a JSON body) for 32 streams would otherwise run one after another on one core, where 32
+    /// HTTP/1.1 connections run it in parallel. The answer hops back to the connection's queue.
+    private func respond(to stream: HTTP2Stream, request: HTTPRequest) {
+        let id = stream.id
+        let responder = connection.responder, queue = connection.queue
+        connection.targetQueue.async { [self] in
+            responder.respond(to: request) { response in
+                queue.async { self.completed(streamID: id, request: request, response: response) }
+            }
+        }
+    }
+
+    private func completed(streamID: Int32, request: HTTPRequest, response: HTTPResponse) {
+        // After a 101, answer stream 1 only once the client has sent its preface, i.e. has
+        // read the 101: curl 7.88 drops the connection when more than 32 KB of HTTP/2 data
+        // arrive together with the 101 ("connection buffer size is too small").
+        if upgraded, streamID == 1, awaitingPreface, !isClosed {
+            heldUpgradeAnswer = (request, response)
+            return
+        }
+        guard !isClosed, session.respond(to: streamID, with: response) else {
+            // The client reset the stream (or went away) while the responder worked.
+            report(method: request.method, path: request.path, headers: request.headers, start: request.receivedAt,
+                   response: response, bytesWritten: 0, completed: false)
+            return
+        }
+        flush()
+    }
+
+    private func streamClosed(_ stream: HTTP2Stream, code: UInt32) {
+        lastActivity = .now
+        guard let response = stream.response else { return }  // no answer yet: reported on completion, if any
+        let complete = code == NGHTTP2_NO_ERROR.rawValue && stream.responseOffset == stream.responseBody.count
+        let path = stream.path.map { RequestTarget($0)?.path ?? $0 }
+        report(method: stream.method, path: path, headers: stream.headers,
+               start: stream.startedAt, response: response,
+               bytesWritten: complete ? stream.responseBody.count : stream.responseOffset, completed: complete)
+    }
+
+    private func report(method: String?, path: String?, headers: HTTPHeaders?, start: ContinuousClock.Instant,
+                        response: HTTPResponse, bytesWritten: Int, completed: Bool) {
+        connection.onExchange?(HTTPExchange(
+            method: method, path: path, version: .http2, status: response.status, bytesWritten: bytesWritten,
+            duration: .now - start, remoteAddress: connection.remoteAddress, requestHeaders: headers,
+            responseHeaders: response.headers, completed: completed, protocolVersion: .http2
+        ))
+    }
+
+    // MARK: Writing
+
+    /// Moves frames from nghttp2 to the socket until `highWater` bytes are in flight, then
+    /// decides about reading and closing.
+    func flush() {
+        guard !isClosed, !flushing else { return }  // a write completing inside the loop re-enters
+        flushing = true
+        while outstandingBytes < Self.highWater {
+            guard let chunk = session.nextOutput(limit: Self.chunkBytes) else {
+                logger.debug("nghttp2 failed while sending: closing")
+                flushing = false
+                connection.close()
+                return
+            }
+            if chunk.isEmpty { break }
+            let count = chunk.count
+            outstandingBytes += count
+            connection.stream.write(chunk) { [self] written in
+                outstandingBytes -= count
+                if written { flush() }
+            }
+        }
+        flushing = false
+        guard !isClosed else { return }
+        if outstandingBytes >= Self.highWater {
+            if !readingPaused { readingPaused = true; connection.stream.pauseReading() }
+        } else if readingPaused, !peerClosed {
+            readingPaused = false
+            connection.stream.resumeReading()
+        }
+        if outstandingBytes == 0, !session.wantsRead, !session.wantsWrite {
+            // GOAWAY sent and no stream left (drain, idle close or a protocol error).
+            logger.debug("HTTP/2 session finished")
+            isClosed = true  // nothing more to do here; the connection lingers, then closes
+            connection.lingerAndClose()
+            return
+        }
+        if peerClosed, outstandingBytes == 0, !session.streams.values.contains(where: { $0.state != .receiving }) {
+            connection.close()
+            return
+        }
+        scheduleDeadline()
+    }
+
+    // MARK: Lifecycle
+
+    /// Graceful drain: a shutdown notice now, the final GOAWAY with the last stream id a
+    /// moment later; streams up to it are answered, then the session ends by itself.
+    func beginDrain() {
+        guard !isClosed, !drainStarted else { return }
+        drainStarted = true
+        session.submitShutdownNotice()
+        flush()
+        connection.queue.asyncAfter(deadline: .now() + Self.shutdownNoticeGrace) { [self] in
+            guard !isClosed else { return }
+            session.submitGoAway()
+            flush()
+        }
+    }
+
+    func peerClosedInput() {
+        logger.debug("peer closed its side")
+        peerClosed = true
+        flush()
+    }
+
+    /// The connection closed (by us or the peer): later completions are dropped.
+    func connectionClosed() {
+        isClosed = true
+    }
+}

@@ -1,0 +1,66 @@
+/// One request and its response on an HTTP/2 connection, from its HEADERS frame until
+/// nghttp2 closes it. Owned by `HTTP2Session`, used only on its owner's queue.
+final class HTTP2Stream {
+    enum State {
+        /// Header fields or body still arriving.
+        case receiving
+        /// The request went to the responder; its answer has not come back.
+        case responding
+        /// A response was submitted; nghttp2 pulls its body through `nextBodyBytes`.
+        case sending
+    }
+
+    let id: Int32
+    var state = State.receiving
+    var method: String?
+    var path: String?
+    var scheme: String?
+    var authority: String?
+    var headers = HTTPHeaders()
+    /// The header list size as RFC 9113 §6.5.2 counts it (name + value + 32 per field).
+    var headerListBytes = 0
+    var headersComplete = false
+    var body: [UInt8] = []
+    /// A limit this request broke, answered with this status and message instead of the
+    /// responder's.
+    var refusal: (status: Int, message: String)?
+    /// Set when the response is out before the request is (a 413 mid-body): the rest of the
+    /// upload is cancelled with RST_STREAM(NO_ERROR) after it (RFC 9113 §8.1).
+    var resetAfterResponse = false
+    let startedAt: ContinuousClock.Instant
+    var lastActivity: ContinuousClock.Instant
+
+    var response: HTTPResponse?
+    var responseBody: [UInt8] = []
+    var responseOffset = 0
+
+    init(id: Int32, now: ContinuousClock.Instant) {
+        self.id = id
+        self.startedAt = now
+        self.lastActivity = now
+    }
+
+    /// Copies up to `buffer.count` bytes of the response body into `buffer`; returns the
+    /// count and whether that was the end.
+    func nextBodyBytes(into buffer: UnsafeMutableRawBufferPointer) -> (count: Int, end: Bool) {
+        let count = min(buffer.count, responseBody.count - responseOffset)
+        if count > 0 {
+            responseBody.withUnsafeBytes { all in
+                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: all[responseOffset..<(responseOffset + count)]))
+            }
+        }
+        responseOffset += count
+        return (count, responseOffset == responseBody.count)
+    }
+
+    /// The request as every responder sees it, whatever protocol carried it. `:authority`
+    /// becomes `Host` (RFC 9113 §8.3.1) when the client sent no Host field.
+    func request(remoteAddress: String) -> HTTPRequest {
+        var headers = self.headers
+        if let authority, !headers.contains("Host") { headers.add(name: "Host", value: authority) }
+        return HTTPRequest(
+            method: method ?? "GET", target: path ?? "/", version: .http2, headers: headers, body: body,
+            remoteAddress: remoteAddress, receivedAt: startedAt
+        )
+    }
+}
