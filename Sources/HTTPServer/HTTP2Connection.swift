@@ -40,7 +40,8 @@ final class HTTP2Connection: @unchecked Sendable {
 
     init(connection: HTTPConnection) throws(HTTP2SessionError) {
         self.connection = connection
-        self.session = try HTTP2Session(limits: HTTP2Session.Limits(connection.configuration))
+        self.session = try HTTP2Session(limits: HTTP2Session.Limits(connection.configuration),
+                                        bodyBudget: connection.bodyBudget)
         self.logger = connection.logger
         logger[metadataKey: "protocol"] = "h2c"
         session.onRequest = { [unowned self] stream in dispatch(stream) }
@@ -101,11 +102,15 @@ final class HTTP2Connection: @unchecked Sendable {
     /// HTTP/1.1 connections run it in parallel. The answer hops back to the connection's queue.
     private func respond(to stream: HTTP2Stream, request: HTTPRequest) {
         let id = stream.id
-        let responder = connection.responder, queue = connection.queue
+        let responder = connection.responder, queue = connection.queue, budget = session.bodyBudget
+        // The responder gets the body: its budget share is given back once it has the request.
+        let reserved = stream.reservedBody
+        stream.reservedBody = 0
         connection.targetQueue.async { [self] in
             responder.respond(to: request) { response in
                 queue.async { self.completed(streamID: id, request: request, response: response) }
             }
+            budget.release(reserved)
         }
     }
 

@@ -8,7 +8,8 @@ public final class HTTP2FrameDriver {
 
     public init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
                 respond: @escaping (HTTPRequest) -> HTTPResponse) throws {
-        session = try HTTP2Session(limits: HTTP2Session.Limits(configuration))
+        session = try HTTP2Session(limits: HTTP2Session.Limits(configuration),
+                                   bodyBudget: RequestBodyBudget(limit: configuration.maxBufferedBodyBytes))
         try session.start()
         session.onRequest = { [unowned session, unowned self] stream in
             let request = stream.request(remoteAddress: "fuzz")

@@ -44,8 +44,11 @@ final class HTTP2Session {
     var onStreamClosed: ((HTTP2Stream, _ errorCode: UInt32) -> Void)?
     var now: () -> ContinuousClock.Instant = { .now }
 
-    init(limits: Limits) throws(HTTP2SessionError) {
+    let bodyBudget: RequestBodyBudget
+
+    init(limits: Limits, bodyBudget: RequestBodyBudget) throws(HTTP2SessionError) {
         self.limits = limits
+        self.bodyBudget = bodyBudget
         var callbacks: OpaquePointer?
         guard nghttp2_session_callbacks_new(&callbacks) == 0, let callbacks else {
             throw HTTP2SessionError(message: "nghttp2_session_callbacks_new failed")
@@ -62,6 +65,7 @@ final class HTTP2Session {
 
     deinit {
         nghttp2_session_del(session)
+        for stream in streams.values { bodyBudget.release(stream.reservedBody) }
     }
 
     /// Queues the server's SETTINGS (the first frame it must send) and opens the connection
@@ -122,7 +126,9 @@ final class HTTP2Session {
             ready = []
             for stream in refusedNow {
                 guard let refusal = stream.refusal, stream.response == nil else { continue }
-                submit(.error(status: refusal.status, message: refusal.message), on: stream)
+                var response = HTTPResponse.error(status: refusal.status, message: refusal.message)
+                if refusal.status == 503 { response.headers.replace(name: "Retry-After", value: "1") }
+                submit(response, on: stream)
             }
             for stream in readyNow { onRequest?(stream) }
         }
@@ -264,9 +270,15 @@ final class HTTP2Session {
         guard stream.refusal == nil else { return }  // dropped: its 413 is on its way
         guard stream.body.count + data.count <= limits.maxBodyBytes else {
             stream.refusal = (413, "request body exceeds \(limits.maxBodyBytes) bytes")
-            stream.body = []
+            dropBody(of: stream)
             return
         }
+        guard bodyBudget.reserve(data.count) else {
+            stream.refusal = (503, RequestBodyBudget.refusalMessage)
+            dropBody(of: stream)
+            return
+        }
+        stream.reservedBody += data.count
         stream.body.append(contentsOf: data)
     }
 
@@ -278,8 +290,15 @@ final class HTTP2Session {
         }
     }
 
+    func dropBody(of stream: HTTP2Stream) {
+        stream.body = []
+        bodyBudget.release(stream.reservedBody)
+        stream.reservedBody = 0
+    }
+
     func streamClosed(streamID: Int32, errorCode: UInt32) {
         guard let stream = streams.removeValue(forKey: streamID) else { return }
+        dropBody(of: stream)
         onStreamClosed?(stream, errorCode)
     }
 

@@ -21,6 +21,8 @@ final class HTTP2Stream {
     var headerListBytes = 0
     var headersComplete = false
     var body: [UInt8] = []
+    /// The body's bytes taken from the server's `RequestBodyBudget`, given back when the responder has it.
+    var reservedBody = 0
     /// A limit this request broke, answered with this status and message instead of the
     /// responder's.
     var refusal: (status: Int, message: String)?

@@ -74,6 +74,7 @@ extension HTTPConnection {
     func close() {
         if case .closed = phase { return }
         phase = .closed
+        releaseBody()
         http2?.connectionClosed()
         http2 = nil  // it holds this connection: break the cycle
         deadline = nil

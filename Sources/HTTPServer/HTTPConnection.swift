@@ -62,6 +62,9 @@ final class HTTPConnection: @unchecked Sendable {
     /// Until the first bytes tell: may this connection still turn out to be HTTP/2?
     var sniffingPreface: Bool
     var http2: HTTP2Connection?
+    let bodyBudget: RequestBodyBudget
+    /// This connection's share of `bodyBudget`: the current request's body.
+    var reservedBodyBytes = 0
 
     let timer: any DispatchSourceTimer
     var deadline: (kind: DeadlineKind, at: ContinuousClock.Instant)?
@@ -74,7 +77,7 @@ final class HTTPConnection: @unchecked Sendable {
     init(
         id: Int, socket: Socket, remoteAddress: String, targetQueue: DispatchQueue,
         configuration: HTTPServerConfiguration, responder: any HTTPResponder, logger: Logger,
-        drainSignal: DrainSignal, onExchange: (@Sendable (HTTPExchange) -> Void)?,
+        drainSignal: DrainSignal, bodyBudget: RequestBodyBudget, onExchange: (@Sendable (HTTPExchange) -> Void)?,
         onClose: @escaping @Sendable (Int) -> Void
     ) {
         self.id = id
@@ -88,6 +91,7 @@ final class HTTPConnection: @unchecked Sendable {
         self.onExchange = onExchange
         self.onClose = onClose
         self.drainSignal = drainSignal
+        self.bodyBudget = bodyBudget
         self.logger = logger
         self.logger[metadataKey: "connection"] = "\(id)"
         self.logger[metadataKey: "peer"] = "\(remoteAddress)"
@@ -150,6 +154,11 @@ final class HTTPConnection: @unchecked Sendable {
             if sniffedPreface() { return }
             process()
         case .readingBody:
+            // A chunked body has no declared length: it reserves its bytes as they come.
+            if decoder.head?.framing == .chunked {
+                guard bodyBudget.reserve(bytes.count) else { return refuseBody() }
+                reservedBodyBytes += bytes.count
+            }
             decoder.append(bytes)
             setDeadline(.body, after: configuration.bodyIdleTimeout)
             process()
@@ -202,6 +211,11 @@ final class HTTPConnection: @unchecked Sendable {
                 return
             case .head(let head)?:
                 guard head.hasBody else { continue }
+                // A declared length is reserved whole before any body byte is read; a chunked body counts
+                // what came with its head now, the rest as it arrives (`received`).
+                let reserve = if case .length(let length) = head.framing { length } else { decoder.bufferedByteCount }
+                guard bodyBudget.reserve(reserve) else { return refuseBody() }
+                reservedBodyBytes = reserve
                 phase = .readingBody
                 setDeadline(.body, after: configuration.bodyIdleTimeout)
                 // RFC 9110 §10.1.1: ask for the body only if the client is waiting for us.
@@ -213,6 +227,23 @@ final class HTTPConnection: @unchecked Sendable {
                 return
             }
         }
+    }
+
+    /// The body would not fit in the server's body budget: 503, and the connection closes (its body is
+    /// not read).
+    private func refuseBody() {
+        releaseBody()
+        var response = HTTPResponse.error(status: 503, message: RequestBodyBudget.refusalMessage)
+        response.headers.replace(name: "Retry-After", value: "1")
+        let head = decoder.head
+        let info = RequestInfo(method: head?.method, path: head?.path, version: head?.version, headers: head?.headers,
+                               start: requestStart)
+        writeResponse(response, info: info, keepAlive: false)
+    }
+
+    func releaseBody() {
+        bodyBudget.release(reservedBodyBytes)
+        reservedBodyBytes = 0
     }
 
     private func fail(_ error: HTTPDecodingError) {
@@ -238,6 +269,8 @@ final class HTTPConnection: @unchecked Sendable {
         responder.respond(to: request) { [self] response in
             queue.async { self.completed(serial: current, head: head, info: info, response: response) }
         }
+        // The responder has the request: the body is its memory now (ours is released with the request).
+        releaseBody()
     }
 
     private func completed(serial: Int, head: HTTPRequestHead, info: RequestInfo, response: HTTPResponse) {

@@ -41,6 +41,8 @@ public final class HTTPServer: Sendable {
 
     let state = Mutex(State())
     let drainSignal = DrainSignal()
+    /// Request bodies held at once, over all connections (`maxBufferedBodyBytes`).
+    public let bodyBudget: RequestBodyBudget
 
     /// `onExchange` is called once for every response written or abandoned, the server's own
     /// error responses included, on the connection's queue: keep it quick.
@@ -56,6 +58,7 @@ public final class HTTPServer: Sendable {
         self.responder = responder
         self.logger = logger
         self.onExchange = onExchange
+        self.bodyBudget = RequestBodyBudget(limit: configuration.maxBufferedBodyBytes)
     }
 
     /// The bound port (the kernel's choice when the configuration says 0); 0 before `start()`.
@@ -197,7 +200,7 @@ public final class HTTPServer: Sendable {
             let connection = HTTPConnection(
                 id: id, socket: socket, remoteAddress: peer, targetQueue: connectionQueue,
                 configuration: configuration, responder: responder, logger: logger,
-                drainSignal: drainSignal, onExchange: onExchange, onClose: { [self] id in connectionClosed(id) }
+                drainSignal: drainSignal, bodyBudget: bodyBudget, onExchange: onExchange, onClose: { [self] id in connectionClosed(id) }
             )
             state.connections[id] = connection
             if reject { state.rejecting.insert(id) }

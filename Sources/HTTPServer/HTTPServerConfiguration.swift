@@ -34,6 +34,9 @@ public struct HTTPServerConfiguration: Sendable {
     /// other HTTP/2 limits are the ones above, per stream (header bytes and count → 431, body
     /// → 413, timeouts → 408 or GOAWAY); flow-control windows are as large as `maxBodyBytes`.
     public var http2MaxConcurrentStreams: Int
+    /// Request bodies held at once, all connections and streams together (`RequestBodyBudget`);
+    /// a body that does not fit → 503 with Retry-After.
+    public var maxBufferedBodyBytes: Int
 
     public init(
         host: String = "0.0.0.0",
@@ -50,7 +53,8 @@ public struct HTTPServerConfiguration: Sendable {
         backlog: Int = 512,
         lingerTimeout: Duration = .seconds(2),
         http2Enabled: Bool = true,
-        http2MaxConcurrentStreams: Int = 100
+        http2MaxConcurrentStreams: Int = 100,
+        maxBufferedBodyBytes: Int = 1024 * 1024 * 1024
     ) {
         self.host = host
         self.port = port
@@ -67,6 +71,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.lingerTimeout = lingerTimeout
         self.http2Enabled = http2Enabled
         self.http2MaxConcurrentStreams = http2MaxConcurrentStreams
+        self.maxBufferedBodyBytes = maxBufferedBodyBytes
     }
 
     var decoderLimits: HTTPRequestDecoder.Limits {

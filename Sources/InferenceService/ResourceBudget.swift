@@ -48,7 +48,7 @@ public struct ResourceBudget: Sendable, Equatable {
     }
 
     /// "max" (v2) or a number; v1 reports "no limit" as a number near 2^63.
-    static func parseMemoryLimit(_ text: String) -> Int? {
+    public static func parseMemoryLimit(_ text: String) -> Int? {
         let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard let bytes = Int(value), bytes > 0, bytes < 1 << 50 else { return nil }
         return bytes

@@ -15,7 +15,7 @@ struct ServeCommand: ParsableCommand {
         SIGNBERT_MODEL (a model directory), SIGNBERT_CHECKPOINT, SIGNBERT_CONFIG, SIGNBERT_LABELS,
         SIGNBERT_MAX_BATCH_SIZE, SIGNBERT_MAX_QUEUE_DELAY_MS, SIGNBERT_FIXED_QUEUE_DELAY, SIGNBERT_MAX_QUEUE, SIGNBERT_REQUEST_TIMEOUT,
         SIGNBERT_DRAIN_TIMEOUT, SIGNBERT_THREADS, SIGNBERT_LOG_LEVEL, SIGNBERT_MODEL_NAME, SIGNBERT_MAX_BODY_BYTES,
-        SIGNBERT_MAX_CONNECTIONS, SIGNBERT_MAX_FRAMES, SIGNBERT_API_KEY, SIGNBERT_API_KEY_FILE, SIGNBERT_PROTECT_METRICS.
+        SIGNBERT_MAX_CONNECTIONS, SIGNBERT_MAX_BUFFERED_BODY_BYTES, SIGNBERT_MAX_FRAMES, SIGNBERT_API_KEY, SIGNBERT_API_KEY_FILE, SIGNBERT_PROTECT_METRICS.
         Platforms: Vertex AI's AIP_HTTP_PORT (after SIGNBERT_PORT, before PORT), AIP_PREDICT_ROUTE and AIP_HEALTH_ROUTE
         (served in addition to the fixed routes); SageMaker's GET /ping and POST /invocations are always served.
         """)
@@ -61,8 +61,11 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Largest request body in bytes (default 33554432).")
     var maxBodyBytes: Int?
 
-    @Option(name: .long, help: "Most open connections (default 1024).")
+    @Option(name: .long, help: "Most open connections (default 1024, less under a small memory limit).")
     var maxConnections: Int?
+
+    @Option(name: .long, help: "Request bodies held at once over all connections, in bytes (default 1 GiB, or a quarter of a memory limit).")
+    var maxBufferedBodyBytes: Int?
 
     @Option(name: .long, help: "Require Authorization: Bearer <key> on the prediction routes (prefer --api-key-file or SIGNBERT_API_KEY: flags show in ps).")
     var apiKey: String?
@@ -79,7 +82,7 @@ struct ServeCommand: ParsableCommand {
     func validate() throws {
         for (name, value) in [("--max-batch-size", maxBatchSize), ("--max-queue", maxQueue), ("--threads", threads),
                               ("--max-body-bytes", maxBodyBytes), ("--max-connections", maxConnections),
-                              ("--max-frames", maxFrames)] {
+                              ("--max-frames", maxFrames), ("--max-buffered-body-bytes", maxBufferedBodyBytes)] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1") }
         }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be in 0...65535") }
@@ -87,16 +90,18 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
-        let settings = try reportingErrors { try ServeSettings(command: self, environment: environment) }
+        var settings = try reportingErrors { try ServeSettings(command: self, environment: environment) }
+        let logLevel = settings.logLevel
         LoggingSystem.bootstrap { label in
             var handler = JSONLogHandler(label: label)
-            handler.logLevel = settings.logLevel
+            handler.logLevel = logLevel
             return handler
         }
         let logger = Logger(label: "signbert")
         let started = ContinuousClock.now
         let loaded = try reportingErrors { try ModelLoader.load(modelOptions.source(environment: environment)) }
         if let warning = ModelDescription(loaded).assumptionWarning { logger.warning("assumed \(warning)") }
+        settings.applyMemoryBudget(loaded.config)
         if printOpenAPI {
             FileHandle.standardOutput.write(Data(InferenceServer.openAPIDocument(loaded: loaded, configuration: settings.service)))
             return
@@ -114,6 +119,11 @@ struct ServeCommand: ParsableCommand {
             "blas_core": "\(BLASThreads.coreName)",
             "max_batch_size": .stringConvertible(settings.service.maxBatchSize),
             "api_key": "\(settings.service.apiKeys.isEmpty ? "off" : settings.service.protectMetrics ? "required (predictions, metrics)" : "required (predictions)")",
+            "max_queue": .stringConvertible(settings.service.maxQueuedClips),
+            "max_connections": .stringConvertible(settings.http.maxConnections),
+            "max_body_bytes": .stringConvertible(settings.http.maxBodyBytes),
+            "max_buffered_body_bytes": .stringConvertible(settings.http.maxBufferedBodyBytes),
+            "memory_limit": "\(settings.budget?.memoryLimit.map(String.init) ?? "none")",
             "startup_ms": .stringConvertible((started.duration(to: .now) / .milliseconds(1)).rounded()),
         ])
         // SIGTERM (orchestrators) and SIGINT (Ctrl-C) start a graceful drain; a second one ends at once.
@@ -142,6 +152,12 @@ struct ServeSettings {
     var service = ServiceConfiguration()
     var http = HTTPServerConfiguration()
     var logLevel = Logger.Level.info
+    /// The memory-holding limits given by a flag or the environment; the others come from `ResourceBudget`.
+    var explicitBodyBytes: Int?
+    var explicitConnections: Int?
+    var explicitBodyBudget: Int?
+    var explicitQueue: Int?
+    var budget: ResourceBudget?
 
     init(command c: ServeCommand, environment env: [String: String]) throws {
         func integer(_ flag: Int?, _ names: String...) throws -> Int? {
@@ -170,14 +186,15 @@ struct ServeSettings {
         http.host = c.host ?? env["SIGNBERT_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "0.0.0.0"
         http.port = try integer(c.port, "SIGNBERT_PORT", "AIP_HTTP_PORT", "PORT") ?? 8080
         guard (0...65535).contains(http.port) else { throw ValidationError("the port \(http.port) is not in 0...65535") }
-        if let bytes = try integer(c.maxBodyBytes, "SIGNBERT_MAX_BODY_BYTES") { http.maxBodyBytes = bytes }
-        if let connections = try integer(c.maxConnections, "SIGNBERT_MAX_CONNECTIONS") { http.maxConnections = connections }
+        explicitBodyBytes = try integer(c.maxBodyBytes, "SIGNBERT_MAX_BODY_BYTES")
+        explicitConnections = try integer(c.maxConnections, "SIGNBERT_MAX_CONNECTIONS")
+        explicitBodyBudget = try integer(c.maxBufferedBodyBytes, "SIGNBERT_MAX_BUFFERED_BODY_BYTES")
         service.maxBatchSize = max(1, try integer(c.maxBatchSize, "SIGNBERT_MAX_BATCH_SIZE") ?? 32)
         if let delay = try number(c.maxQueueDelayMs, "SIGNBERT_MAX_QUEUE_DELAY_MS") {
             service.maxQueueDelay = .microseconds(Int64(delay * 1000))
         }
         service.fixedQueueDelay = c.fixedQueueDelay || ["1", "true", "yes"].contains(env["SIGNBERT_FIXED_QUEUE_DELAY"]?.lowercased() ?? "")
-        service.maxQueuedClips = max(service.maxBatchSize, try integer(c.maxQueue, "SIGNBERT_MAX_QUEUE") ?? 256)
+        explicitQueue = try integer(c.maxQueue, "SIGNBERT_MAX_QUEUE")
         if let timeout = try number(c.requestTimeout, "SIGNBERT_REQUEST_TIMEOUT") {
             service.requestTimeout = .milliseconds(Int64(timeout * 1000))
         }
@@ -213,5 +230,17 @@ struct ServeSettings {
             throw ValidationError("log level \(level) is not one of trace, debug, info, notice, warning, error, critical")
         }
         logLevel = parsed
+    }
+
+    /// The memory-holding limits that were not given, from the container's memory limit (`ResourceBudget`) and
+    /// the loaded model's clip size.
+    mutating func applyMemoryBudget(_ config: SignBERTConfig, memoryLimit: Int? = ResourceBudget.cgroupMemoryLimit()) {
+        let derived = ResourceBudget(memoryLimit: memoryLimit, bytesPerQueuedClip: config.numFrames * config.inputFeatures * 4,
+                                     maxBatchSize: service.maxBatchSize)
+        budget = derived
+        http.maxBodyBytes = explicitBodyBytes ?? derived.maxBodyBytes
+        http.maxConnections = explicitConnections ?? derived.maxConnections
+        http.maxBufferedBodyBytes = max(http.maxBodyBytes, explicitBodyBudget ?? derived.bodyBudgetBytes)
+        service.maxQueuedClips = max(service.maxBatchSize, explicitQueue ?? derived.maxQueuedClips)
     }
 }

@@ -198,6 +198,10 @@ blas_threads="$(log_field blas_threads <<<"$line")"
 log "ready: cold start ${bundled_cold_ms} ms from podman run to /ready 200 (the server's own startup_ms: $server_startup_ms)"
 check "/ready 200 on 127.0.0.1:$host_port in $bundled_cold_ms ms" true
 check "the server saw $CPUS CPU: blas_threads=$blas_threads in its started line" [ "$blas_threads" = "$CPUS" ]
+memory_limit="$(log_field memory_limit <<<"$line")"
+body_budget="$(log_field max_buffered_body_bytes <<<"$line")"
+check "the server saw the 256 MiB limit (memory_limit=$memory_limit) and held request bodies to a quarter (max_buffered_body_bytes=$body_budget)" \
+  test "$memory_limit" = "268435456" -a "$body_budget" = "67108864"
 check "POST /predict matches the host build on examples/gestures/*.json and generated clips" \
   python3 "$DEPLOY_TEST_DIR/predict_compare.py" --url "http://127.0.0.1:$host_port" --host-binary "$host_binary" \
   --model models/demo-gestures --expect-label-from-name --random 2 examples/gestures/*.json

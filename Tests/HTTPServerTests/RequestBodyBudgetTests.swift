@@ -1,0 +1,90 @@
+import Foundation
+import HTTPServer
+import XCTest
+
+/// The server-wide budget for request bodies held at once: a body that does not fit is a 503 with
+/// Retry-After (HTTP/1.1 and HTTP/2 alike), and every byte is given back afterwards.
+final class RequestBodyBudgetTests: XCTestCase {
+    private var server: TestServer!
+
+    override func setUpWithError() throws {
+        var configuration = TestServer.shortTimeouts
+        configuration.maxBufferedBodyBytes = 10_000  // bodies up to 64 KiB each, 10 000 bytes together
+        configuration.bodyIdleTimeout = .seconds(5)
+        server = try TestServer(configuration)
+    }
+
+    override func tearDown() {
+        server.server.shutdown()
+        server = nil
+    }
+
+    private func waitForBudget(_ bytes: Int, file: StaticString = #filePath, line: UInt = #line) {
+        let deadline = Date() + 5
+        while server.server.bodyBudget.inUse != bytes, Date() < deadline { usleep(5_000) }
+        XCTAssertEqual(server.server.bodyBudget.inUse, bytes, file: file, line: line)
+    }
+
+    func testADeclaredBodyBeyondTheBudgetIs503AndTheBudgetComesBack() throws {
+        // One upload holds 6 000 bytes of the budget while it is still arriving...
+        let slow = try server.client()
+        try slow.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 6000\r\n\r\n" + String(repeating: "a", count: 1000))
+        waitForBudget(6000)
+        // ...so another 6 000-byte body does not fit: refused before it is read.
+        let refused = try server.client()
+        try refused.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 6000\r\n\r\n")
+        let response = try refused.readResponse()
+        XCTAssertEqual(response.status, 503, response.text)
+        XCTAssertEqual(response.headers["Retry-After"], "1")
+        XCTAssertNotNil(response.errorMessage)
+        // A smaller one still fits beside it.
+        let small = try server.client()
+        try small.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3000\r\n\r\n" + String(repeating: "b", count: 3000))
+        XCTAssertEqual(try small.readResponse().status, 200)
+        // The slow upload completes and is answered; then nothing is held.
+        try slow.send(String(repeating: "a", count: 5000))
+        let echoed = try slow.readResponse()
+        XCTAssertEqual(echoed.status, 200)
+        XCTAssertEqual(echoed.body.count, 6000)
+        waitForBudget(0)
+    }
+
+    func testAChunkedBodyIsCountedAsItArrivesAndAClosedConnectionGivesItsShareBack() throws {
+        let chunk = String(repeating: "c", count: 0x1000)
+        let chunked = try server.client()
+        try chunked.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n")
+        try chunked.send("1000\r\n\(chunk)\r\n")
+        usleep(50_000)
+        try chunked.send("1000\r\n\(chunk)\r\n")
+        usleep(50_000)
+        try chunked.send("1000\r\n\(chunk)\r\n")  // past 10 000 bytes together
+        let response = try chunked.readResponse()
+        XCTAssertEqual(response.status, 503, response.text)
+        waitForBudget(0)
+
+        let abandoned = try server.client()
+        try abandoned.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 8000\r\n\r\n" + String(repeating: "a", count: 100))
+        waitForBudget(8000)
+        abandoned.close()
+        waitForBudget(0)
+        server.assertHealthy()
+    }
+
+    func testHTTP2StreamsShareTheSameBudget() throws {
+        let client = try HTTP2TestClient(port: server.port)
+        // Eight 2 000-byte bodies on one connection: 16 000 bytes would be held at once if all arrived
+        // before any was handed over; the budget refuses the ones that do not fit with 503, the others succeed.
+        let ids = (0..<8).map { index in client.submit("POST", "/echo", body: [UInt8](repeating: UInt8(index), count: 2000)) }
+        try client.runUntilAllClosed()
+        let statuses = ids.map { client.response($0).status }
+        XCTAssertTrue(statuses.allSatisfy { $0 == 200 || $0 == 503 }, "\(statuses)")
+        XCTAssertTrue(statuses.contains(200))
+        for id in ids where client.response(id).status == 503 {
+            XCTAssertEqual(client.response(id).headers["retry-after"], "1")
+        }
+        for (index, id) in ids.enumerated() where client.response(id).status == 200 {
+            XCTAssertEqual(client.response(id).body, [UInt8](repeating: UInt8(index), count: 2000))
+        }
+        waitForBudget(0)
+    }
+}
