@@ -26,7 +26,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Port to listen on (default 8080).")
     var port: Int?
 
-    @Option(name: .long, help: "Most clips computed together, and per request (default 32).")
+    @Option(name: .long, help: "Most clips computed together, and per request (default 32, fewer for a heavier model: see README).")
     var maxBatchSize: Int?
 
     @Option(name: .customLong("max-queue-delay-ms"), help: "How long the first queued clip waits for others (default 2).")
@@ -35,7 +35,7 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .long, help: "Always wait the whole queue delay for other requests, even when none is under way.")
     var fixedQueueDelay = false
 
-    @Option(name: .customLong("max-queue"), help: "Most clips waiting; past it requests get 503 (default 256).")
+    @Option(name: .customLong("max-queue"), help: "Most clips waiting; past it requests get 503 (default 256, fewer for a heavier model).")
     var maxQueue: Int?
 
     @Option(name: .long, help: "Seconds a request may wait before 504 (default 30).")
@@ -69,16 +69,18 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
-        let settings = try reportingErrors { try ServeSettings(command: self, environment: environment) }
+        var settings = try reportingErrors { try ServeSettings(command: self, environment: environment) }
+        let logLevel = settings.logLevel
         LoggingSystem.bootstrap { label in
             var handler = JSONLogHandler(label: label)
-            handler.logLevel = settings.logLevel
+            handler.logLevel = logLevel
             return handler
         }
         let logger = Logger(label: "signbert")
         let started = ContinuousClock.now
         let loaded = try reportingErrors { try ModelLoader.load(modelOptions.source(environment: environment)) }
         if let warning = ModelDescription(loaded).assumptionWarning { logger.warning("assumed \(warning)") }
+        settings.applyModelCost(loaded.config)
         let server = InferenceServer(loaded: loaded, configuration: settings.service, http: settings.http, logger: logger)
         try reportingErrors { try server.start() }
         let config = loaded.config
@@ -86,11 +88,12 @@ struct ServeCommand: ParsableCommand {
             "version": "\(InferenceServer.version)",
             "listen": "\(settings.http.host):\(server.port)",
             "model": "\(loaded.checkpointPath)",
-            "architecture": "signbert-v1 depth=\(config.depth) dim=\(config.embedDim) heads=\(config.numHeads) frames=\(config.numFrames) joints=\(config.numJoints)x\(config.numCoords) classes=\(config.numClasses)",
+            "architecture": "\(config.variant.name)\(config.variant.v2Flags.map { " " + $0.summary } ?? "") depth=\(config.depth) dim=\(config.embedDim) heads=\(config.numHeads) frames=\(config.numFrames) joints=\(config.numJoints)x\(config.numCoords) classes=\(config.numClasses)",
             "gflop_per_clip": "\(String(format: "%.3f", config.flopsPerClip / 1e9))",
             "blas_threads": .stringConvertible(settings.service.computeThreads),
             "blas_core": "\(BLASThreads.coreName)",
             "max_batch_size": .stringConvertible(settings.service.maxBatchSize),
+            "max_queue": .stringConvertible(settings.service.maxQueuedClips),
             "startup_ms": .stringConvertible((started.duration(to: .now) / .milliseconds(1)).rounded()),
         ])
         // SIGTERM (orchestrators) and SIGINT (Ctrl-C) start a graceful drain; a second one ends at once.
@@ -119,6 +122,9 @@ struct ServeSettings {
     var service = ServiceConfiguration()
     var http = HTTPServerConfiguration()
     var logLevel = Logger.Level.info
+    /// Whether the batch and queue limits were given (flag or environment); if not, the model's cost sets them.
+    var explicitBatchSize = false
+    var explicitQueue = false
 
     init(command c: ServeCommand, environment env: [String: String]) throws {
         func integer(_ flag: Int?, _ names: String...) throws -> Int? {
@@ -141,12 +147,16 @@ struct ServeSettings {
         http.port = try integer(c.port, "SIGNBERT_PORT", "PORT") ?? 8080
         if let bytes = try integer(c.maxBodyBytes, "SIGNBERT_MAX_BODY_BYTES") { http.maxBodyBytes = bytes }
         if let connections = try integer(c.maxConnections, "SIGNBERT_MAX_CONNECTIONS") { http.maxConnections = connections }
-        service.maxBatchSize = max(1, try integer(c.maxBatchSize, "SIGNBERT_MAX_BATCH_SIZE") ?? 32)
+        let batch = try integer(c.maxBatchSize, "SIGNBERT_MAX_BATCH_SIZE")
+        explicitBatchSize = batch != nil
+        service.maxBatchSize = max(1, batch ?? ServingLimits.v1Defaults.maxBatchSize)
         if let delay = try number(c.maxQueueDelayMs, "SIGNBERT_MAX_QUEUE_DELAY_MS") {
             service.maxQueueDelay = .microseconds(Int64(delay * 1000))
         }
         service.fixedQueueDelay = c.fixedQueueDelay || ["1", "true", "yes"].contains(env["SIGNBERT_FIXED_QUEUE_DELAY"]?.lowercased() ?? "")
-        service.maxQueuedClips = max(service.maxBatchSize, try integer(c.maxQueue, "SIGNBERT_MAX_QUEUE") ?? 256)
+        let queue = try integer(c.maxQueue, "SIGNBERT_MAX_QUEUE")
+        explicitQueue = queue != nil
+        service.maxQueuedClips = max(service.maxBatchSize, queue ?? ServingLimits.v1Defaults.maxQueuedClips)
         if let timeout = try number(c.requestTimeout, "SIGNBERT_REQUEST_TIMEOUT") {
             service.requestTimeout = .milliseconds(Int64(timeout * 1000))
         }
@@ -160,5 +170,12 @@ struct ServeSettings {
             throw ValidationError("log level \(level) is not one of trace, debug, info, notice, warning, error, critical")
         }
         logLevel = parsed
+    }
+
+    /// The limits not given explicitly, from the loaded model's cost per clip (ServingLimits).
+    mutating func applyModelCost(_ config: SignBERTConfig) {
+        let recommended = ServingLimits.recommended(for: config, cores: service.computeThreads)
+        if !explicitBatchSize { service.maxBatchSize = recommended.maxBatchSize }
+        if !explicitQueue { service.maxQueuedClips = max(service.maxBatchSize, recommended.maxQueuedClips) }
     }
 }
