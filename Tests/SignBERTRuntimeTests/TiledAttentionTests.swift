@@ -21,8 +21,11 @@ final class TiledAttentionTests: XCTestCase {
         var scratch = [Float](repeating: 0, count: rows * keys + 2 * rows)
         tiledAttention(&tiled, qkv: qkv, scratch: &scratch, tokens: tokens, dim: dim, heads: heads,
                        queryTile: queryTile, keyTile: keyTile)
+        // Float32 rounding of sums over up to 1,729 keys, relative to the outputs' size (values up to 6 here);
+        // a wrong rescale or a skipped tile is off by far more (tens of percent).
         let worst = maxAbsDifference(tiled, naive)
-        XCTAssertLessThanOrEqual(worst, 2e-5, "tokens \(tokens), tiles \(queryTile)x\(keyTile)", file: file, line: line)
+        let size = naive.map(abs).max() ?? 1
+        XCTAssertLessThanOrEqual(worst, 1e-5 * max(1, size), "tokens \(tokens), tiles \(queryTile)x\(keyTile)", file: file, line: line)
     }
 
     func testSmallTilesWithRaggedTails() {

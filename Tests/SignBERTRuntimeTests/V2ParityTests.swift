@@ -122,4 +122,27 @@ final class V2ParityTests: XCTestCase {
         XCTAssertEqual(SignBERTConfig.v2Defaults.flopsPerClip / 1e9, 34.7, accuracy: 0.1)
         XCTAssertEqual(ratio, 55, accuracy: 1)
     }
+
+    /// The engine's paths for v2 (a single clip with its heads split over threads; batches in shards)
+    /// give the single-threaded answer, for every flag combination's readout (cls or mean).
+    func testEngineMatchesSingleThreadedForward() throws {
+        for flags in [SignBERTV2Flags.trainingDefaults, SignBERTV2Flags(useClsToken: false, normalizeSkeleton: true,
+                                                                         useVelocity: false, useBone: true)] {
+            let config = SignBERTConfig(numJoints: 27, numCoords: 3, numFrames: 8, embedDim: 32, depth: 2, numHeads: 4,
+                                        mlpRatio: 2, numClasses: 5, variant: .v2(flags))
+            let model = SignBERTModel(config: config, weights: try SignBERTWeights(stateDict: .random(config: config), config: config))
+            var generator = SplitMix64(seed: 9)
+            for batch in [1, 3] {
+                let input = (0..<(batch * config.numFrames * config.inputFeatures)).map { _ in Float.random(in: -1..<1, using: &generator) }
+                BLASThreads.set(1)
+                let reference = model.logits(for: input, batch: batch)
+                for sharding in [true, false] {
+                    let engine = ForwardEngine(model: model, capacity: 4, threads: 2, sharding: sharding)
+                    var logits = [Float](repeating: .nan, count: batch * config.numClasses)
+                    input.withUnsafeBufferPointer { x in logits.withUnsafeMutableBufferPointer { engine.forward(x, batch: batch, logits: $0) } }
+                    XCTAssertLessThanOrEqual(maxAbsDifference(logits, reference), 1e-5, "batch \(batch), sharding \(sharding)")
+                }
+            }
+        }
+    }
 }

@@ -37,10 +37,18 @@ func sumOfSquaredDeviations(_ x: UnsafePointer<Float>, count: Int, mean: Float) 
     return total
 }
 
-/// max x[i] (count > 0).
+/// max x[i] (count > 0), eight lanes at a time (a scalar compare-and-branch loop cost 12 % of v2's
+/// attention time).
 @inline(__always)
 func maximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
-    var best = -Float.infinity
-    for i in 0..<count where x[i] > best { best = x[i] }
+    var lanes = SIMD8<Float>(repeating: -.infinity)
+    var i = 0
+    let raw = UnsafeRawPointer(x)
+    while i + 8 <= count {
+        lanes = pointwiseMax(lanes, raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self))
+        i += 8
+    }
+    var best = lanes.max()
+    while i < count { best = max(best, x[i]); i += 1 }
     return best
 }

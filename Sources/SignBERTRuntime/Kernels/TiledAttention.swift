@@ -19,9 +19,10 @@ func tiledAttentionScratchCount(tokens: Int) -> Int {
 /// a larger max rescales the row's accumulated output and sum by e^(m_old - m_new) before adding its own
 /// e^(s - m_new)-weighted values. Memory is `tiledAttentionScratchCount` floats, linear in nothing but the
 /// tile sizes; the accumulator is `out` itself. Both products of a tile go through `cblas_sgemm`.
+/// `headRange` (default all) lets several threads share one clip, each with its own scratch.
 func tiledAttention(_ out: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
                     scratch: UnsafeMutablePointer<Float>,
-                    tokens: Int, dim: Int, heads: Int,
+                    tokens: Int, dim: Int, heads: Int, headRange: Range<Int>? = nil,
                     queryTile: Int = attentionQueryTile, keyTile: Int = attentionKeyTile) {
     let headDim = dim / heads
     let scale = 1 / Float(headDim).squareRoot()
@@ -30,7 +31,7 @@ func tiledAttention(_ out: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float
     let scores = scratch
     let runningMax = scratch + tileRows * tileKeys
     let runningSum = runningMax + tileRows
-    for h in 0..<heads {
+    for h in headRange ?? 0..<heads {
         let q = qkv + h * headDim
         let k = qkv + dim + h * headDim
         let v = qkv + 2 * dim + h * headDim

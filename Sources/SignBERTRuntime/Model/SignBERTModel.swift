@@ -1,3 +1,5 @@
+import Dispatch
+
 /// SignBERT v1 or v2, forward only (eval mode: Dropout and DropPath are the identity).
 public final class SignBERTModel: Sendable {
     public let config: SignBERTConfig
@@ -44,8 +46,7 @@ public final class SignBERTModel: Sendable {
             apply(block.qkv, ws.qkv.pointer, ws.normed.pointer, rows: rows)
             for b in 0..<batch {
                 if tiled {
-                    tiledAttention(ws.attended.pointer + b * n * d, qkv: ws.qkv.pointer + b * n * 3 * d,
-                                   scratch: ws.scores.pointer, tokens: n, dim: d, heads: config.numHeads)
+                    attendTiled(clip: b, tokens: n, workspace: ws)
                 } else {
                     attention(ws.attended.pointer + b * n * d, qkv: ws.qkv.pointer + b * n * 3 * d,
                               scores: ws.scores.pointer, tokens: n, dim: d, heads: config.numHeads)
@@ -75,6 +76,26 @@ public final class SignBERTModel: Sendable {
         apply(w.headFC1, ws.headHidden.pointer, ws.pooled.pointer, rows: batch)
         gelu(ws.headHidden.pointer, count: batch * config.headHiddenDim)
         apply(w.headFC2, out, ws.headHidden.pointer, rows: batch)
+    }
+
+    /// One clip's tiled attention, its heads split over the workspace's attention workers.
+    private func attendTiled(clip b: Int, tokens n: Int, workspace ws: ForwardWorkspace) {
+        let d = config.embedDim, heads = config.numHeads
+        let out = ws.attended.pointer + b * n * d, qkv = UnsafePointer(ws.qkv.pointer + b * n * 3 * d)
+        let workers = ws.attentionWorkers
+        guard workers > 1 else {
+            tiledAttention(out, qkv: qkv, scratch: ws.scores.pointer, tokens: n, dim: d, heads: heads)
+            return
+        }
+        let scratchCount = tiledAttentionScratchCount(tokens: config.maxTokens)
+        // Each worker writes only its heads' columns of `out` and its own slice of scratch.
+        nonisolated(unsafe) let (output, input, scratch) = (out, qkv, ws.scores.pointer)
+        BLASThreads.set(1)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            tiledAttention(output, qkv: input, scratch: scratch + w * scratchCount, tokens: n, dim: d, heads: heads,
+                           headRange: heads * w / workers..<heads * (w + 1) / workers)
+        }
+        BLASThreads.set(workers)
     }
 
     /// Convenience for callers without a workspace of their own (tests): allocates one, runs on the
