@@ -165,8 +165,17 @@ class OrtEngine:
         import onnxruntime as ort
         x = torch.zeros(2, ARCH["num_frames"], ARCH["num_joints"], ARCH["num_coords"])
         t0 = time.perf_counter()
-        torch.onnx.export(model, (x,), str(onnx_path), opset_version=17, input_names=["x"],
-                          output_names=["logits"], dynamic_axes={"x": {0: "batch"}}, dynamo=False)
+        self.exporter = "torch.onnx.export(dynamo=False)"
+        try:
+            torch.onnx.export(model, (x,), str(onnx_path), opset_version=17, input_names=["x"],
+                              output_names=["logits"], dynamic_axes={"x": {0: "batch"}}, dynamo=False)
+        except torch.onnx.errors.UnsupportedOperatorError as first:
+            # v2's torch.median has no TorchScript-exporter symbolic; the torch.export-based exporter decomposes more.
+            print(f"# TorchScript ONNX export failed ({str(first).splitlines()[0][:200]}); trying dynamo=True",
+                  file=sys.stderr)
+            self.exporter = "torch.onnx.export(dynamo=True)"
+            torch.onnx.export(model, (x,), str(onnx_path), input_names=["x"], output_names=["logits"],
+                              dynamic_shapes={"x": {0: torch.export.Dim("batch", min=1, max=64)}}, dynamo=True)
         self.export_s = time.perf_counter() - t0
         self.sessions = {}
         for n in threads_list:
@@ -228,6 +237,8 @@ def main():
     ap.add_argument("--onnx", default=None, help="keep the exported ONNX model at this path (default: temp dir)")
     ap.add_argument("--compare-cmd", default=None)
     ap.add_argument("--variant", default="v1", choices=["v1", "v2"])
+    ap.add_argument("--peak-rss-batch", type=int, default=0,
+                    help="only run PyTorch eager twice on one batch of this size and print the process's peak RSS (VmHWM)")
     args = ap.parse_args()
     if args.variant == "v2":
         ARCH.update(V2_FLAGS)
@@ -244,6 +255,15 @@ def main():
     randomize_(model, torch.Generator().manual_seed(args.seed + 1))
     model.eval()
     gen = torch.Generator().manual_seed(args.seed + 2)
+    if args.peak_rss_batch:
+        torch.set_num_threads(max(args.threads))
+        x = torch.randn(args.peak_rss_batch, ARCH["num_frames"], ARCH["num_joints"], ARCH["num_coords"], generator=gen)
+        with torch.inference_mode():
+            for _ in range(2):
+                model(x)
+        hwm = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM"))
+        print(f"PyTorch eager {args.variant} batch {args.peak_rss_batch}, {max(args.threads)} threads: {hwm.split(':')[1].strip()}")
+        return
     inputs = {b: torch.randn(b, ARCH["num_frames"], ARCH["num_joints"], ARCH["num_coords"], generator=gen)
               for b in args.batches}
 

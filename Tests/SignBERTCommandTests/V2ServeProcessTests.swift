@@ -65,4 +65,23 @@ final class V2ServeProcessTests: XCTestCase {
         XCTAssertEqual(bad.status, 400, bad.text)
         XCTAssertNotNil(bad.json?["error"] as? String, bad.text)
     }
+
+    /// `convert` writes a v2 model directory (architecture signbert-v2 and the four flags in config.json)
+    /// that `predict --model` loads to the same logits.
+    func testConvertedModelDirectoryKeepsVariantAndFlags() throws {
+        let fixture = try CommandFixtures.parityCase("v2-training-run")
+        let scratch = try TemporaryDirectory()
+        let output = scratch.file("v2-model")
+        let converted = try SignBERTProcess.run(["convert", CommandFixtures.v2TrainingRun.path, "--output", output.path])
+        XCTAssertEqual(converted.status, 0, converted.summary)
+        let config = try XCTUnwrap(JSONSerialization.jsonObject(
+            with: Data(contentsOf: output.appendingPathComponent("config.json"))) as? [String: Any])
+        XCTAssertEqual(config["architecture"] as? String, "signbert-v2")
+        XCTAssertEqual(config["use_cls_token"] as? Bool, true)
+        let request = try scratch.write("request.json", fixture.requestBody())
+        let predicted = try SignBERTProcess.run(["predict", "--model", output.path, "--input", request.path])
+        XCTAssertEqual(predicted.status, 0, predicted.summary)
+        let logits = try CommandFixtures.logits(fromPredictionJSON: predicted.stdout)
+        XCTAssertLessThanOrEqual(maxAbsDifference(logits, try XCTUnwrap(fixture.expected["f32"])), fixture.tolerance)
+    }
 }
