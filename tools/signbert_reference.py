@@ -142,6 +142,8 @@ class SignBERTV2(nn.Module):
             parents = [-1] * num_joints
             hand_types = [0] * num_joints
         self.parents = parents
+        # For ONNX export only (no exporter has aten::median): the same lower median, by sorting.
+        self.median_by_sort = False
         self.register_buffer("hand_types", torch.tensor(hand_types, dtype=torch.long), persistent=False)
 
     def _normalize(self, x):
@@ -149,7 +151,10 @@ class SignBERTV2(nn.Module):
         x = x - x[:, :, 0:1, :]
         if self.num_joints > 2:
             dist = torch.norm(x[:, :, 1, :2] - x[:, :, 2, :2], dim=-1).clamp(min=1e-6)  # (B,T)
-            scale = torch.median(dist, dim=1).values  # lower median for even T
+            if self.median_by_sort:
+                scale = torch.sort(dist, dim=1).values[:, (dist.shape[1] - 1) // 2]
+            else:
+                scale = torch.median(dist, dim=1).values  # lower median for even T
             x = x / (1.2 * scale).view(-1, 1, 1, 1)
         return x
 
