@@ -124,7 +124,7 @@ struct ServeSettings {
     var logLevel = Logger.Level.info
     /// Whether the batch and queue limits were given (flag or environment); if not, the model's cost sets them.
     var explicitBatchSize = false
-    var explicitQueue = false
+    var requestedQueue: Int?
 
     init(command c: ServeCommand, environment env: [String: String]) throws {
         func integer(_ flag: Int?, _ names: String...) throws -> Int? {
@@ -154,9 +154,8 @@ struct ServeSettings {
             service.maxQueueDelay = .microseconds(Int64(delay * 1000))
         }
         service.fixedQueueDelay = c.fixedQueueDelay || ["1", "true", "yes"].contains(env["SIGNBERT_FIXED_QUEUE_DELAY"]?.lowercased() ?? "")
-        let queue = try integer(c.maxQueue, "SIGNBERT_MAX_QUEUE")
-        explicitQueue = queue != nil
-        service.maxQueuedClips = max(service.maxBatchSize, queue ?? ServingLimits.v1Defaults.maxQueuedClips)
+        requestedQueue = try integer(c.maxQueue, "SIGNBERT_MAX_QUEUE")
+        service.maxQueuedClips = max(service.maxBatchSize, requestedQueue ?? ServingLimits.v1Defaults.maxQueuedClips)
         if let timeout = try number(c.requestTimeout, "SIGNBERT_REQUEST_TIMEOUT") {
             service.requestTimeout = .milliseconds(Int64(timeout * 1000))
         }
@@ -176,6 +175,6 @@ struct ServeSettings {
     mutating func applyModelCost(_ config: SignBERTConfig) {
         let recommended = ServingLimits.recommended(for: config, cores: service.computeThreads)
         if !explicitBatchSize { service.maxBatchSize = recommended.maxBatchSize }
-        if !explicitQueue { service.maxQueuedClips = max(service.maxBatchSize, recommended.maxQueuedClips) }
+        service.maxQueuedClips = max(service.maxBatchSize, requestedQueue ?? recommended.maxQueuedClips)
     }
 }

@@ -103,6 +103,19 @@ final class V2ParityTests: XCTestCase {
                 for needle in needles { XCTAssertTrue(message.contains(needle), message) }
             }
         }
+        // A v1 checkpoint whose config promises a cls token.
+        let v1 = try ParityCase.load("v1-small")
+        let v1Yaml = try String(contentsOf: try v1.url("config_yaml"), encoding: .utf8)
+        XCTAssertTrue(v1Yaml.contains("model:\n"))
+        let promised = folder.appendingPathComponent("v1-with-cls.yaml")
+        try v1Yaml.replacingOccurrences(of: "model:\n", with: "model:\n  use_cls_token: true\n")
+            .write(to: promised, atomically: true, encoding: .utf8)
+        do {
+            _ = try ModelLoader.load(ModelSource(checkpoint: try v1.url("safetensors_f32"), config: promised))
+            XCTFail("a v1 checkpoint with use_cls_token: true should not load")
+        } catch {
+            XCTAssertTrue(String(describing: error).contains("use_cls_token = true"), "\(error)")
+        }
     }
 
     /// Detection: v1 files stay v1, v2 files are v2 with their flags; the cost follows the token count.

@@ -74,6 +74,11 @@ public enum ArchitectureResolver {
                                    configSource: configSource)
             (numJoints, numCoords, variant) = (v2.numJoints, v2.numCoords, .v2(v2.flags))
             assumed += v2.assumed
+        } else if section.useClsToken == true {
+            // A v2 training config beside a v1 checkpoint: the cls token it promises is not there.
+            throw .flagContradiction(flag: "use_cls_token", stated: true,
+                                     shape: "the checkpoint has no cls_token (its pos_embed makes it SignBERT v1)",
+                                     source: configSource)
         } else if let features = fromShape("input_proj.weight", 1) {
             switch (numJoints, numCoords) {
             case let (v?, c?) where v * c != features:
