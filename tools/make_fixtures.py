@@ -33,6 +33,17 @@ Cases (one folder each, each with a case.json manifest):
   v1-features/            2 coords (F = 54), fed (B,T,F) only: 8 frames, D=16, depth 1, 2 heads, 4 classes.
       model_f32.safetensors, config.yaml (num_heads 2 is not derivable from the tensors)
   broken/                 deliberately broken files for the loader's error tests, see broken/README.md.
+  v2-flags-XXXX/          SignBERT v2 (tools/signbert_reference.py SignBERTV2), one folder per flag combination
+                          (digits: use_cls_token, normalize_skeleton, use_velocity, use_bone; all 16): 27x3,
+                          6 frames (even: the lower median), D=16, depth 1, 2 heads, 5 classes; model_f32.safetensors,
+                          config.yaml with the flags; clips offset from the origin, the last one ending in 2 zero frames.
+  v2-training-run/        v2, all flags on, 8 frames, D=32, depth 2, 4 heads (config only), 9 classes: training-run
+                          dict with AdamW state and numpy scalars, config.yaml, label_mapping.json, bare_module.pth
+                          (module. prefixes), model_f32.safetensors.
+  v2-joints-10/           v2 with V=10, C=2, 7 frames (odd): no bone parents (all -1), hand type 0 everywhere.
+  v2-long/                v2 at the default token count 1 + 64 x 27 = 1,729 (D=16, depth 1): several attention tiles.
+  v2 case.json files add "variant": "v2" and the four flags to "architecture", and "short_inputs" {shape, values,
+  expected}: one clip shorter than num_frames (v2 accepts T <= num_frames), with its PyTorch logits.
 
 case.json schema (all keys always present; values are JSON numbers/strings/lists):
   {
