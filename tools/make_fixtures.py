@@ -33,6 +33,17 @@ Cases (one folder each, each with a case.json manifest):
   v1-features/            2 coords (F = 54), fed (B,T,F) only: 8 frames, D=16, depth 1, 2 heads, 4 classes.
       model_f32.safetensors, config.yaml (num_heads 2 is not derivable from the tensors)
   broken/                 deliberately broken files for the loader's error tests, see broken/README.md.
+  v2-flags-XXXX/          SignBERT v2 (tools/signbert_reference.py SignBERTV2), one folder per flag combination
+                          (digits: use_cls_token, normalize_skeleton, use_velocity, use_bone; all 16): 27x3,
+                          6 frames (even: the lower median), D=16, depth 1, 2 heads, 5 classes; model_f32.safetensors,
+                          config.yaml with the flags; clips offset from the origin, the last one ending in 2 zero frames.
+  v2-training-run/        v2, all flags on, 8 frames, D=32, depth 2, 4 heads (config only), 9 classes: training-run
+                          dict with AdamW state and numpy scalars, config.yaml, label_mapping.json, bare_module.pth
+                          (module. prefixes), model_f32.safetensors.
+  v2-joints-10/           v2 with V=10, C=2, 7 frames (odd): no bone parents (all -1), hand type 0 everywhere.
+  v2-long/                v2 at the default token count 1 + 64 x 27 = 1,729 (D=16, depth 1): several attention tiles.
+  v2 case.json files add "variant": "v2" and the four flags to "architecture", and "short_inputs" {shape, values,
+  expected}: one clip shorter than num_frames (v2 accepts T <= num_frames), with its PyTorch logits.
 
 case.json schema (all keys always present; values are JSON numbers/strings/lists):
   {
@@ -87,7 +98,7 @@ from safetensors.torch import load_file, save_file
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from signbert_reference import SignBERT, randomize_  # noqa: E402
+from signbert_reference import SignBERT, SignBERTV2, randomize_  # noqa: E402
 
 DEFAULT_OUT = HERE.parent / "Tests" / "SignBERTRuntimeTests" / "Fixtures" / "parity"
 TOLERANCE = 1e-4
@@ -705,6 +716,8 @@ def verify(out):
     for case_dir in sorted(p for p in out.iterdir() if (p / "case.json").exists()):
         man = json.loads((case_dir / "case.json").read_text(encoding="utf-8"))
         arch = man["architecture"]
+        if arch.get("variant") == "v2":
+            continue  # verify_v2
         x = torch.tensor(man["inputs"]["values"], dtype=torch.float32).reshape(man["inputs"]["shape"])
         xf = x.reshape(man["inputs"]["features_shape"])
         cfg_path = man["files"].get("config_yaml")
@@ -762,6 +775,163 @@ def verify(out):
     return report
 
 
+# ----------------------------------------------------------------------------------------------------------
+# SignBERT v2 cases (spec, "v2"): every flag combination at a small size, a training run, V != 27, and one
+# sequence of the default length 1 + 64 x 27 = 1,729 tokens (several attention tiles, ragged tails).
+# ----------------------------------------------------------------------------------------------------------
+
+V2_FLAGS = ("use_cls_token", "normalize_skeleton", "use_velocity", "use_bone")
+
+
+def v2_arch(num_joints, num_coords, num_frames, embed_dim, depth, num_heads, mlp_ratio, num_classes, flags):
+    arch = arch_dict(num_joints, num_coords, num_frames, embed_dim, depth, num_heads, mlp_ratio, num_classes)
+    arch["variant"] = "v2"
+    arch.update({k: bool(v) for k, v in zip(V2_FLAGS, flags)})
+    return arch
+
+
+def v2_model(arch, sd=None, seed=None):
+    kwargs = {k: v for k, v in arch.items() if k != "variant"}
+    if sd is None:
+        torch.manual_seed(seed)
+        m = SignBERTV2(**kwargs)
+        randomize_(m, torch.Generator().manual_seed(seed + 1))
+        with torch.no_grad():  # the embeddings at the scale of a trained model's, not 1/sqrt(D)-tiny
+            for name, p in m.named_parameters():
+                if "embed" in name or "cls_token" in name:
+                    p.mul_(4.0)
+    else:
+        m = SignBERTV2(**kwargs)
+        m.load_state_dict(sd, strict=True)
+    return m.eval()
+
+
+def make_v2_clips(seed, batch, frames, joints, coords, pad_tail=0):
+    """Skeletons NOT centred on joint 0 (each clip offset somewhere in the frame), so normalize_skeleton's
+    centring and shoulder scaling matter; values are multiples of 1/256. The last clip ends in `pad_tail`
+    zero frames, as the request layer pads short clips (their shoulder distance clamps to 1e-6)."""
+    rng = np.random.default_rng(seed)
+    x = make_clips(seed, batch, frames, joints, coords).numpy().astype(np.float64)
+    offset = rng.uniform(0.5, 2.5, size=(batch, 1, 1, min(coords, 2)))
+    x[..., :min(coords, 2)] += offset
+    if pad_tail:
+        x[-1, frames - pad_tail:] = 0.0
+    x = np.round(x * 256.0) / 256.0
+    return torch.from_numpy(x.astype(np.float32))
+
+
+def v2_config_yaml(arch, path, experiment):
+    cfg = training_config(arch, optimizer="adamw", lr=0.0001, output_dir=f"./logs/{experiment}", experiment=experiment)
+    cfg["model"]["type"] = "signbert_v2"
+    cfg["model"].update({k: arch[k] for k in V2_FLAGS})
+    write_yaml(cfg, path)
+
+
+def v2_case(out, name, arch, seed, batch, pad_tail, short_frames, training_run=False, labels=None, notes=""):
+    d = out / name
+    model = v2_model(arch, seed=seed)
+    sd = model.state_dict()
+    files, by_file = {}, {}
+    summary = ""
+    if training_run:
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=50)
+        train_losses, train_accs = train_a_little(model, arch, opt, sched, seed=seed + 2)
+        sd = model.state_dict()
+        ckpt = {
+            "epoch": 3, "model_state_dict": sd, "optimizer_state_dict": opt.state_dict(),
+            "scheduler_state_dict": sched.state_dict(), "best_val_loss": 1.52, "best_val_f1": np.float32(0.81),
+            "best_val_acc": np.float64(0.86), "train_losses": train_losses, "val_losses": [1.9, 1.52],
+            "train_accs": train_accs, "val_accs": [70.0, 86.0], "val_f1s": [np.float64(0.66), np.float64(0.81)],
+        }
+        torch_save(ckpt, d / "training_run" / "checkpoint_best.pth")
+        v2_config_yaml(arch, d / "training_run" / "config.yaml", name)
+        files.update(training_run="training_run/checkpoint_best.pth", config_yaml="training_run/config.yaml")
+        by_file["training_run"] = "f32"
+        if labels:
+            mapping = {"label_to_folder": {str(i): n for i, n in enumerate(labels)},
+                       "folder_to_label": {n: i for i, n in enumerate(labels)}, "num_classes": len(labels)}
+            (d / "training_run" / "label_mapping.json").write_text(json.dumps(mapping, indent=2) + "\n", encoding="utf-8")
+            files["label_mapping"] = "training_run/label_mapping.json"
+        dp_sd = nn.DataParallel(model).state_dict()
+        torch_save(dp_sd, d / "bare_module.pth")
+        files["bare_module"] = "bare_module.pth"
+        by_file["bare_module"] = "f32"
+    else:
+        v2_config_yaml(arch, d / "config.yaml", name)
+        files["config_yaml"] = "config.yaml"
+    save_st(sd, d / "model_f32.safetensors")
+    files["safetensors_f32"] = "model_f32.safetensors"
+    by_file["safetensors_f32"] = "f32"
+
+    x = make_v2_clips(seed + 3, batch, arch["num_frames"], arch["num_joints"], arch["num_coords"], pad_tail)
+    logits = reference_logits(model, x)
+    man = manifest(name, arch, files, by_file, x, {"f32": logits}, labels, notes)
+    if short_frames:
+        # A clip shorter than num_frames (v2 slices temporal_pos_embed[:, :T] and uses n mod T).
+        xs = make_v2_clips(seed + 4, 1, short_frames, arch["num_joints"], arch["num_coords"])
+        man["short_inputs"] = {"shape": list(xs.shape), "values": [float(v) for v in xs.reshape(-1).tolist()],
+                               "expected": f32_list(reference_logits(model, xs))}
+    dump_json(man, d / "case.json")
+    flags = "".join(k.split("_")[1][0] + str(int(arch[k])) for k in V2_FLAGS)
+    summary = (f"v2 {flags} V={arch['num_joints']} C={arch['num_coords']} T={arch['num_frames']} "
+               f"D={arch['embed_dim']} tokens={int(arch['use_cls_token']) + arch['num_frames'] * arch['num_joints']}")
+    return {"dir": d, "summary": summary}
+
+
+def write_v2_cases(out):
+    cases = []
+    # All 16 flag combinations at a small size (T = 6 even: the lower median; short clip T = 5).
+    for i in range(16):
+        flags = tuple(bool(i >> (3 - j) & 1) for j in range(4))
+        name = "v2-flags-" + "".join(str(int(f)) for f in flags)
+        arch = v2_arch(27, 3, 6, 16, 1, 2, 2.0, 5, flags)
+        cases.append(v2_case(out, name, arch, seed=3000 + 10 * i, batch=2, pad_tail=2, short_frames=5,
+                             notes="flags in the folder name: use_cls_token, normalize_skeleton, use_velocity, use_bone"))
+    # A training run (AdamW state, numpy scalars, labels), 4 heads only in config.yaml, all flags on.
+    cases.append(v2_case(out, "v2-training-run", v2_arch(27, 3, 8, 32, 2, 4, 4.0, 9, (True,) * 4), seed=3200,
+                         batch=3, pad_tail=3, short_frames=3, training_run=True, labels=LABELS_9,
+                         notes="num_heads 4 only in config.yaml; the third clip's last 3 frames are zero padding"))
+    # V != 27: no bones (parents all -1) and hand type 0 everywhere; 2 coordinates, odd T.
+    cases.append(v2_case(out, "v2-joints-10", v2_arch(10, 2, 7, 24, 2, 3, 2.0, 4, (True,) * 4), seed=3300,
+                         batch=2, pad_tail=0, short_frames=4,
+                         notes="V = 10: parents all -1 (bone features all 0), hand type 0 for every joint"))
+    # The default sequence length: 1 + 64 x 27 = 1,729 tokens (4 key tiles of 512, query tiles of 64 with a
+    # tail of 1), at a small width so the file stays small.
+    cases.append(v2_case(out, "v2-long", v2_arch(27, 3, 64, 16, 1, 2, 2.0, 3, (True,) * 4), seed=3400,
+                         batch=1, pad_tail=0, short_frames=0,
+                         notes="the default token count 1,729 at D=16, depth 1"))
+    return cases
+
+
+def verify_v2(out):
+    """Reload every v2 model file from disk and check it reproduces the manifest's logits bitwise."""
+    report = []
+    for case_dir in sorted(p for p in out.iterdir() if (p / "case.json").exists()):
+        man = json.loads((case_dir / "case.json").read_text(encoding="utf-8"))
+        arch = man["architecture"]
+        if arch.get("variant") != "v2":
+            continue
+        cfg_path = man["files"]["config_yaml"]
+        mcfg = yaml.safe_load((case_dir / cfg_path).read_text(encoding="utf-8"))["model"]
+        assert all(mcfg[k] == arch[k] for k in V2_FLAGS), case_dir.name
+        x = torch.tensor(man["inputs"]["values"], dtype=torch.float32).reshape(man["inputs"]["shape"])
+        for role in man["expected_key_by_file"]:
+            path = case_dir / man["files"][role]
+            if path.suffix == ".pth":
+                obj = torch.load(path, map_location="cpu", weights_only=False)
+                sd = obj["model_state_dict"] if role == "training_run" else obj
+                sd = OrderedDict((k[len("module."):] if k.startswith("module.") else k, v) for k, v in sd.items())
+            else:
+                sd = load_file(str(path))
+            assert ("cls_token" in sd) == arch["use_cls_token"], case_dir.name
+            got = reference_logits(v2_model(arch, sd=sd), x)
+            want = torch.tensor(man["expected"]["f32"], dtype=torch.float32)
+            assert torch.equal(got, want), (case_dir.name, role)
+            report.append((case_dir.name, role, "f32", 0.0))
+    return report
+
+
 def main():
     out = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else DEFAULT_OUT
     out.mkdir(parents=True, exist_ok=True)
@@ -770,13 +940,16 @@ def main():
     heads = case_v1_heads_from_config(out)
     feats = case_v1_features(out)
     case_broken(out, small)
-    report = verify(out)
+    v2_cases = write_v2_cases(out)
+    report = verify(out) + verify_v2(out)
     assert os.path.exists(PWNED_MARKER) == marker_before, "something executed the evil pickle!"
     print(f"fixtures written to {out}")
     for c in (small, heads, feats):
         print(f"  {c['dir'].name}: torch f32 vs float64 spec forward, max |diff| = "
               + ", ".join(f"{k} {v:.2e}" for k, v in c["diffs"].items()))
     print(f"  v1-heads-from-config: with 8 heads instead of 6 the logits move by up to {heads['wrong_heads_diff']:.3g}")
+    for c in v2_cases:
+        print(f"  {c['dir'].name}: {c['summary']}")
     for name, role, key, diff in report:
         print(f"  reload {name}/{role} ({key}): max |diff| = {diff:.1e}")
     total = 0

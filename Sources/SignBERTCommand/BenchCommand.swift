@@ -11,6 +11,12 @@ struct BenchCommand: ParsableCommand {
                                             valueName: "file"))
     var checkpoint: String?
 
+    @Option(name: .long, help: "Without a checkpoint: random weights of v1 or v2 (all flags on) at the spec's defaults.")
+    var variant: String = "v1"
+
+    @Flag(name: .long, help: "Also measure raw cblas_sgemm throughput (1,729 x 256 x 1,024, as fc1 at v2's defaults) per thread count, and the model's GFLOP/s as a share of it.")
+    var sgemm = false
+
     @Option(name: .long, help: ArgumentHelp("A model directory to measure.", valueName: "dir"))
     var model: String?
 
@@ -41,7 +47,9 @@ struct BenchCommand: ParsableCommand {
                                          modelDirectory: self.model.map { URL(fileURLWithPath: $0) })
                 model = try ModelLoader.load(source).model
             } else {
-                let config = SignBERTConfig.defaults
+                guard let config = ["v1": SignBERTConfig.defaults, "v2": SignBERTConfig.v2Defaults][variant] else {
+                    throw ValidationError("--variant is v1 or v2")
+                }
                 model = SignBERTModel(config: config, weights: try SignBERTWeights(stateDict: .random(config: config), config: config))
             }
             let threadCounts = try threads.map { list in
@@ -52,6 +60,19 @@ struct BenchCommand: ParsableCommand {
                 return counts
             } ?? [BLASThreads.availableCores()]
             let config = model.config
+            // sgemm yardstick per thread count: with 2+ threads the better of one multi-threaded GEMM and
+            // one 1-thread GEMM per thread side by side (what the engine does with a batch).
+            var sgemmGFLOPs: [Int: Double] = [:]
+            if sgemm {
+                for threadCount in threadCounts {
+                    let single = SGEMMThroughput.measure(rows: 1729, inner: 256, cols: 1024, threads: threadCount, streams: 1,
+                                                         seconds: seconds / 2)
+                    let streams = threadCount > 1
+                        ? SGEMMThroughput.measure(rows: 1729, inner: 256, cols: 1024, threads: 1, streams: threadCount,
+                                                  seconds: seconds / 2) : 0
+                    sgemmGFLOPs[threadCount] = max(single, streams)
+                }
+            }
             var results: [(threads: Int, batch: Int, medianMs: Double, clipsPerSecond: Double, gflops: Double, runs: Int)] = []
             for threadCount in threadCounts {
                 for batch in sizes {
@@ -67,7 +88,14 @@ struct BenchCommand: ParsableCommand {
                 out.string(BLASThreads.coreName)
                 out.raw(",\"gflop_per_clip\":")
                 out.number(config.flopsPerClip / 1e9)
-                out.raw(",\"results\":[")
+                out.raw(",\"architecture\":")
+                out.string(config.variant.name)
+                out.raw(",\"sgemm_gflops\":{")
+                for (i, (t, g)) in sgemmGFLOPs.sorted(by: { $0.key < $1.key }).enumerated() {
+                    out.raw(i > 0 ? ",\"\(t)\":" : "\"\(t)\":")
+                    out.number(g)
+                }
+                out.raw("},\"results\":[")
                 for (i, r) in results.enumerated() {
                     if i > 0 { out.raw(",") }
                     out.raw("{\"batch\":\(r.batch),\"threads\":\(r.threads),\"median_ms\":")
@@ -76,17 +104,27 @@ struct BenchCommand: ParsableCommand {
                     out.number(r.clipsPerSecond)
                     out.raw(",\"gflops\":")
                     out.number(r.gflops)
-                    out.raw(",\"runs\":\(r.runs)}")
+                    out.raw(",\"runs\":\(r.runs)")
+                    if let peak = sgemmGFLOPs[r.threads] {
+                        out.raw(",\"sgemm_share\":")
+                        out.number(r.gflops / peak)
+                    }
+                    out.raw("}")
                 }
                 out.raw("]}")
                 printJSON(out.bytes)
             } else {
-                print("SignBERT v1 forward, \(String(format: "%.3f", config.flopsPerClip / 1e9)) GFLOP/clip, "
+                print("SignBERT \(config.variant == .v1 ? "v1" : "v2") forward, \(config.maxTokens) tokens, "
+                      + "\(String(format: "%.3f", config.flopsPerClip / 1e9)) GFLOP/clip, "
                       + "OpenBLAS core \(BLASThreads.coreName)\(noSharding ? ", batches unsharded" : "")")
-                print("threads batch   median ms    clips/s    GFLOP/s   runs")
+                for (t, g) in sgemmGFLOPs.sorted(by: { $0.key < $1.key }) {
+                    print(String(format: "sgemm 1729x256x1024, %d threads: %.1f GFLOP/s", t, g))
+                }
+                print("threads batch   median ms    clips/s    GFLOP/s   runs" + (sgemm ? "  % of sgemm" : ""))
                 for r in results {
+                    let share = sgemmGFLOPs[r.threads].map { String(format: " %10.1f", 100 * r.gflops / $0) } ?? ""
                     print(String(format: "%7d %5d %11.3f %10.1f %10.1f %6d", r.threads, r.batch, r.medianMs, r.clipsPerSecond,
-                                 r.gflops, r.runs))
+                                 r.gflops, r.runs) + share)
                 }
             }
         }

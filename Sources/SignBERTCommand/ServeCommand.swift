@@ -28,7 +28,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Port to listen on (default 8080).")
     var port: Int?
 
-    @Option(name: .long, help: "Most clips computed together, and per request (default 32).")
+    @Option(name: .long, help: "Most clips computed together, and per request (default 32, fewer for a heavier model: see README).")
     var maxBatchSize: Int?
 
     @Option(name: .customLong("max-queue-delay-ms"), help: "How long the first queued clip waits for others (default 2).")
@@ -37,7 +37,7 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .long, help: "Always wait the whole queue delay for other requests, even when none is under way.")
     var fixedQueueDelay = false
 
-    @Option(name: .customLong("max-queue"), help: "Most clips waiting; past it requests get 503 (default 256).")
+    @Option(name: .customLong("max-queue"), help: "Most clips waiting; past it requests get 503 (default 256, fewer for a heavier model).")
     var maxQueue: Int?
 
     @Option(name: .long, help: "Seconds a request may wait before 504 (default 30).")
@@ -101,6 +101,7 @@ struct ServeCommand: ParsableCommand {
         let started = ContinuousClock.now
         let loaded = try reportingErrors { try ModelLoader.load(modelOptions.source(environment: environment)) }
         if let warning = ModelDescription(loaded).assumptionWarning { logger.warning("assumed \(warning)") }
+        settings.applyModelCost(loaded.config)
         settings.applyMemoryBudget(loaded.config)
         if printOpenAPI {
             FileHandle.standardOutput.write(Data(InferenceServer.openAPIDocument(loaded: loaded, configuration: settings.service)))
@@ -113,7 +114,7 @@ struct ServeCommand: ParsableCommand {
             "version": "\(InferenceServer.version)",
             "listen": "\(settings.http.host):\(server.port)",
             "model": "\(loaded.checkpointPath)",
-            "architecture": "signbert-v1 depth=\(config.depth) dim=\(config.embedDim) heads=\(config.numHeads) frames=\(config.numFrames) joints=\(config.numJoints)x\(config.numCoords) classes=\(config.numClasses)",
+            "architecture": "\(config.variant.name)\(config.variant.v2Flags.map { " " + $0.summary } ?? "") depth=\(config.depth) dim=\(config.embedDim) heads=\(config.numHeads) frames=\(config.numFrames) joints=\(config.numJoints)x\(config.numCoords) classes=\(config.numClasses)",
             "gflop_per_clip": "\(String(format: "%.3f", config.flopsPerClip / 1e9))",
             "blas_threads": .stringConvertible(settings.service.computeThreads),
             "blas_core": "\(BLASThreads.coreName)",
@@ -152,7 +153,10 @@ struct ServeSettings {
     var service = ServiceConfiguration()
     var http = HTTPServerConfiguration()
     var logLevel = Logger.Level.info
-    /// The memory-holding limits given by a flag or the environment; the others come from `ResourceBudget`.
+    /// Whether the batch size was given (flag or environment); if not, the model's cost sets it.
+    var explicitBatchSize = false
+    /// The memory-holding limits given by a flag or the environment; the others come from the model's cost and
+    /// `ResourceBudget`.
     var explicitBodyBytes: Int?
     var explicitConnections: Int?
     var explicitBodyBudget: Int?
@@ -189,12 +193,15 @@ struct ServeSettings {
         explicitBodyBytes = try integer(c.maxBodyBytes, "SIGNBERT_MAX_BODY_BYTES")
         explicitConnections = try integer(c.maxConnections, "SIGNBERT_MAX_CONNECTIONS")
         explicitBodyBudget = try integer(c.maxBufferedBodyBytes, "SIGNBERT_MAX_BUFFERED_BODY_BYTES")
-        service.maxBatchSize = max(1, try integer(c.maxBatchSize, "SIGNBERT_MAX_BATCH_SIZE") ?? 32)
+        let batch = try integer(c.maxBatchSize, "SIGNBERT_MAX_BATCH_SIZE")
+        explicitBatchSize = batch != nil
+        service.maxBatchSize = max(1, batch ?? ServingLimits.v1Defaults.maxBatchSize)
         if let delay = try number(c.maxQueueDelayMs, "SIGNBERT_MAX_QUEUE_DELAY_MS") {
             service.maxQueueDelay = .microseconds(Int64(delay * 1000))
         }
         service.fixedQueueDelay = c.fixedQueueDelay || ["1", "true", "yes"].contains(env["SIGNBERT_FIXED_QUEUE_DELAY"]?.lowercased() ?? "")
         explicitQueue = try integer(c.maxQueue, "SIGNBERT_MAX_QUEUE")
+        service.maxQueuedClips = max(service.maxBatchSize, explicitQueue ?? ServingLimits.v1Defaults.maxQueuedClips)
         if let timeout = try number(c.requestTimeout, "SIGNBERT_REQUEST_TIMEOUT") {
             service.requestTimeout = .milliseconds(Int64(timeout * 1000))
         }
@@ -232,8 +239,15 @@ struct ServeSettings {
         logLevel = parsed
     }
 
+    /// The limits not given explicitly, from the loaded model's cost per clip (ServingLimits).
+    mutating func applyModelCost(_ config: SignBERTConfig) {
+        let recommended = ServingLimits.recommended(for: config, cores: service.computeThreads)
+        if !explicitBatchSize { service.maxBatchSize = recommended.maxBatchSize }
+        service.maxQueuedClips = max(service.maxBatchSize, explicitQueue ?? recommended.maxQueuedClips)
+    }
+
     /// The memory-holding limits that were not given, from the container's memory limit (`ResourceBudget`) and
-    /// the loaded model's clip size.
+    /// the loaded model's clip size; the queue takes the smaller of the cost's and the memory's bound.
     mutating func applyMemoryBudget(_ config: SignBERTConfig, memoryLimit: Int? = ResourceBudget.cgroupMemoryLimit()) {
         let derived = ResourceBudget(memoryLimit: memoryLimit, bytesPerQueuedClip: config.numFrames * config.inputFeatures * 4,
                                      maxBatchSize: service.maxBatchSize)
@@ -241,6 +255,6 @@ struct ServeSettings {
         http.maxBodyBytes = explicitBodyBytes ?? derived.maxBodyBytes
         http.maxConnections = explicitConnections ?? derived.maxConnections
         http.maxBufferedBodyBytes = max(http.maxBodyBytes, explicitBodyBudget ?? derived.bodyBudgetBytes)
-        service.maxQueuedClips = max(service.maxBatchSize, explicitQueue ?? derived.maxQueuedClips)
+        service.maxQueuedClips = max(service.maxBatchSize, explicitQueue ?? min(service.maxQueuedClips, derived.maxQueuedClips))
     }
 }

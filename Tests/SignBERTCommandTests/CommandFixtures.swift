@@ -12,6 +12,7 @@ enum CommandFixtures {
     static let trainingRun = v1Small.appendingPathComponent("training_run/checkpoint_best.pth")
     static let trainingConfig = v1Small.appendingPathComponent("training_run/config.yaml")
     static let safetensorsF32 = v1Small.appendingPathComponent("model_f32.safetensors")
+    static let v2TrainingRun = parity.appendingPathComponent("v2-training-run/training_run/checkpoint_best.pth")
 
     /// `v1-small/case.json`: its clips as a request body, and PyTorch's logits per weight dtype.
     struct Case {
@@ -40,8 +41,11 @@ enum CommandFixtures {
         }
     }
 
-    static func v1SmallCase() throws -> Case {
-        let data = try Data(contentsOf: v1Small.appendingPathComponent("case.json"))
+    static func v1SmallCase() throws -> Case { try parityCase("v1-small") }
+
+    /// Any `parity/<name>/case.json` with labels and (B,T,V,C) clips.
+    static func parityCase(_ name: String) throws -> Case {
+        let data = try Data(contentsOf: parity.appendingPathComponent(name).appendingPathComponent("case.json"))
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
         let inputs = try XCTUnwrap(object["inputs"] as? [String: Any])
         let expected = try XCTUnwrap(object["expected"] as? [String: [[Double]]])

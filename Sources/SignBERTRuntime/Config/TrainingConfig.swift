@@ -12,9 +12,15 @@ public struct TrainingModelSection: Sendable, Equatable {
     public var depth: Int?
     public var numHeads: Int?
     public var mlpRatio: Double?
+    /// The v2 flags (absent in a v1 run's config).
+    public var useClsToken: Bool?
+    public var normalizeSkeleton: Bool?
+    public var useVelocity: Bool?
+    public var useBone: Bool?
 
     public init(numClasses: Int? = nil, numJoints: Int? = nil, numCoords: Int? = nil, numFrames: Int? = nil,
-                embedDim: Int? = nil, depth: Int? = nil, numHeads: Int? = nil, mlpRatio: Double? = nil) {
+                embedDim: Int? = nil, depth: Int? = nil, numHeads: Int? = nil, mlpRatio: Double? = nil,
+                v2Flags: SignBERTV2Flags? = nil) {
         self.numClasses = numClasses
         self.numJoints = numJoints
         self.numCoords = numCoords
@@ -23,6 +29,10 @@ public struct TrainingModelSection: Sendable, Equatable {
         self.depth = depth
         self.numHeads = numHeads
         self.mlpRatio = mlpRatio
+        useClsToken = v2Flags?.useClsToken
+        normalizeSkeleton = v2Flags?.normalizeSkeleton
+        useVelocity = v2Flags?.useVelocity
+        useBone = v2Flags?.useBone
     }
 
     /// Reads `config.yaml` and returns its `model:` section.
@@ -48,7 +58,16 @@ public struct TrainingModelSection: Sendable, Equatable {
             if let number = value as? Double, number == number.rounded(), abs(number) < 1e9 { return Int(number) }
             throw .file("\(source): model.\(key) must be an integer, got \(value)")
         }
+        func flag(_ key: String) throws(ModelLoadError) -> Bool? {
+            guard let value = model[key] else { return nil }
+            guard let bool = value as? Bool else { throw .file("\(source): model.\(key) must be true or false, got \(value)") }
+            return bool
+        }
         var section = TrainingModelSection()
+        section.useClsToken = try flag("use_cls_token")
+        section.normalizeSkeleton = try flag("normalize_skeleton")
+        section.useVelocity = try flag("use_velocity")
+        section.useBone = try flag("use_bone")
         if let classes = try integer("num_class") { section.numClasses = classes } else { section.numClasses = try integer("num_classes") }
         section.numJoints = try integer("num_joints")
         section.numCoords = try integer("num_coords")

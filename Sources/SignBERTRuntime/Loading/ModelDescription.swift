@@ -17,11 +17,16 @@ public struct ModelDescription: Sendable {
             out.string(key)
             out.raw(":\(value),")
         }
-        out.raw("\"architecture\":{\"name\":\"signbert-v1\",\"num_joints\":\(c.numJoints),\"num_coords\":\(c.numCoords),")
+        out.raw("\"architecture\":{\"name\":\"\(c.variant.name)\",\"num_joints\":\(c.numJoints),\"num_coords\":\(c.numCoords),")
         out.raw("\"num_frames\":\(c.numFrames),\"embed_dim\":\(c.embedDim),\"depth\":\(c.depth),\"num_heads\":\(c.numHeads),")
         out.raw("\"mlp_ratio\":")
         out.number(c.mlpRatio)
-        out.raw(",\"num_classes\":\(c.numClasses)},")
+        out.raw(",\"num_classes\":\(c.numClasses)")
+        if let flags = c.variant.v2Flags {
+            out.raw(",\"use_cls_token\":\(flags.useClsToken),\"normalize_skeleton\":\(flags.normalizeSkeleton)")
+            out.raw(",\"use_velocity\":\(flags.useVelocity),\"use_bone\":\(flags.useBone)")
+        }
+        out.raw(",\"tokens_per_clip\":\(c.maxTokens)},")
         out.raw("\"input_shape\":{\"clip\":[\(c.numFrames),\(c.numJoints),\(c.numCoords)],\"flat\":[\(c.numFrames),\(c.inputFeatures)]},")
         out.raw("\"parameters\":\(c.parameterCount),\"gflop_per_clip\":")
         out.number((gflopsPerClip * 1000).rounded() / 1000)
@@ -67,8 +72,8 @@ public struct ModelDescription: Sendable {
             "checkpoint:   \(loaded.checkpointPath) (\(loaded.checkpointFormat))",
             "config:       \(loaded.configPath ?? "none (shapes and defaults)")",
             "labels:       \(loaded.labelsPath ?? "none (class_0 ... class_\(c.numClasses - 1))")",
-            "architecture: SignBERT v1: \(c.depth) blocks, embed_dim \(c.embedDim), \(c.numHeads) heads "
-                + "(head_dim \(c.headDim)), mlp_ratio \(c.mlpRatio), \(c.numClasses) classes",
+            "architecture: \(variantText): \(c.depth) blocks, embed_dim \(c.embedDim), \(c.numHeads) heads "
+                + "(head_dim \(c.headDim)), mlp_ratio \(c.mlpRatio), \(c.numClasses) classes, \(c.maxTokens) tokens per clip",
             "input:        [\(c.numFrames) frames][\(c.numJoints) joints][\(c.numCoords) coords] "
                 + "or [\(c.numFrames)][\(c.inputFeatures)]",
             "parameters:   \(c.parameterCount) (\(String(format: "%.2f", Double(c.parameterCount) / 1e6)) M)",
@@ -92,12 +97,26 @@ public struct ModelDescription: Sendable {
         return lines.joined(separator: "\n")
     }
 
+    /// "SignBERT v1", or "SignBERT v2 (use_cls_token=true ...)".
+    var variantText: String {
+        guard let flags = loaded.config.variant.v2Flags else { return "SignBERT v1" }
+        return "SignBERT v2 (\(flags.summary))"
+    }
+
     /// A sentence for what was assumed, or nil when every hyper-parameter was given or read.
     public var assumptionWarning: String? {
         guard !loaded.assumedDefaults.isEmpty else { return nil }
         let c = loaded.config
+        let flags = c.variant.v2Flags
         let values = loaded.assumedDefaults.map { name in
-            name == "num_heads" ? "num_heads = \(c.numHeads)" : "\(name) = \(c.numJoints) x \(c.numCoords)"
+            switch name {
+            case "num_heads": return "num_heads = \(c.numHeads)"
+            case "num_coords": return "num_coords = \(c.numCoords)"
+            case "normalize_skeleton": return "normalize_skeleton = \(flags?.normalizeSkeleton ?? true)"
+            case "use_velocity/use_bone":
+                return "use_velocity = \(flags?.useVelocity ?? true), use_bone = \(flags?.useBone ?? true)"
+            default: return "\(name) = \(c.numJoints) x \(c.numCoords)"
+            }
         }
         return values.joined(separator: ", ") + " (the training code's defaults: the checkpoint cannot tell; "
             + "give the training run's config.yaml or the flags if they differ, or the logits will be wrong)"

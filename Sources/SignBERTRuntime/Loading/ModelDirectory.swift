@@ -18,7 +18,7 @@ public struct ModelDirectoryConfig: Codable, Sendable, Equatable {
     public init(config: SignBERTConfig, skeletonLayout: String? = nil, source: String? = nil) {
         format = Self.formatName
         formatVersion = 1
-        architecture = "signbert-v1"
+        architecture = config.variant.name
         model = config
         self.skeletonLayout = skeletonLayout ?? (config.numJoints == 27 ? "mediapipe_27" : nil)
         self.source = source
@@ -48,7 +48,7 @@ public struct ModelDirectoryConfig: Codable, Sendable, Equatable {
     var modelSection: TrainingModelSection {
         TrainingModelSection(numClasses: model.numClasses, numJoints: model.numJoints, numCoords: model.numCoords,
                              numFrames: model.numFrames, embedDim: model.embedDim, depth: model.depth,
-                             numHeads: model.numHeads, mlpRatio: model.mlpRatio)
+                             numHeads: model.numHeads, mlpRatio: model.mlpRatio, v2Flags: model.variant.v2Flags)
     }
 
     static func load(from url: URL) throws(ModelLoadError) -> ModelDirectoryConfig {
@@ -61,8 +61,11 @@ public struct ModelDirectoryConfig: Codable, Sendable, Equatable {
         guard config.format == formatName else {
             throw .file("\(url.path): format is \"\(config.format)\", expected \"\(formatName)\"")
         }
-        guard config.architecture == "signbert-v1" else {
-            throw .file("\(url.path): architecture \"\(config.architecture)\" is not supported (this build serves signbert-v1)")
+        guard ["signbert-v1", "signbert-v2"].contains(config.architecture) else {
+            throw .file("\(url.path): architecture \"\(config.architecture)\" is not supported (this build serves signbert-v1 and signbert-v2)")
+        }
+        guard config.architecture == config.model.variant.name else {
+            throw .file("\(url.path): architecture is \"\(config.architecture)\" but its fields describe \(config.model.variant.name)")
         }
         return config
     }

@@ -41,9 +41,12 @@ public enum ArchitectureResolver {
             return shape ?? stated
         }
 
-        let embedDim = try agree("embed_dim", shape: fromShape("pos_embed", 2) ?? fromShape("input_proj.weight", 0),
+        // v2 from its own tensors' names (spec, "v2"); its temporal table plays pos_embed's part for T and D.
+        let isV2 = v2Keys.contains { tensors[$0] != nil }
+        let positions = isV2 ? "temporal_pos_embed" : "pos_embed"
+        let embedDim = try agree("embed_dim", shape: fromShape(positions, 2) ?? fromShape("input_proj.weight", 0),
                                  stated: section.embedDim) ?? defaults.embedDim
-        let numFrames = try agree("num_frames", shape: fromShape("pos_embed", 1), stated: section.numFrames)
+        let numFrames = try agree("num_frames", shape: fromShape(positions, 1), stated: section.numFrames)
             ?? defaults.numFrames
         let blockIndices = tensors.keys.compactMap(blockIndex)
         let depthFromShapes = blockIndices.max().map { $0 + 1 }
@@ -65,7 +68,18 @@ public enum ArchitectureResolver {
         if overrides.numHeads == nil && section.numHeads == nil { assumed.append("num_heads") }
         var numJoints = overrides.numJoints ?? section.numJoints
         var numCoords = overrides.numCoords ?? section.numCoords
-        if let features = fromShape("input_proj.weight", 1) {
+        var variant = SignBERTVariant.v1
+        if isV2 {
+            let v2 = try resolveV2(tensors: tensors, section: section, numJoints: numJoints, numCoords: numCoords,
+                                   configSource: configSource)
+            (numJoints, numCoords, variant) = (v2.numJoints, v2.numCoords, .v2(v2.flags))
+            assumed += v2.assumed
+        } else if section.useClsToken == true {
+            // A v2 training config beside a v1 checkpoint: the cls token it promises is not there.
+            throw .flagContradiction(flag: "use_cls_token", stated: true,
+                                     shape: "the checkpoint has no cls_token (its pos_embed makes it SignBERT v1)",
+                                     source: configSource)
+        } else if let features = fromShape("input_proj.weight", 1) {
             switch (numJoints, numCoords) {
             case let (v?, c?) where v * c != features:
                 throw .contradiction(parameter: "num_joints x num_coords", checkpoint: "\(features)",
@@ -98,10 +112,13 @@ public enum ArchitectureResolver {
         }
         let resolved = SignBERTConfig(numJoints: numJoints ?? defaults.numJoints, numCoords: numCoords ?? defaults.numCoords,
                                       numFrames: numFrames, embedDim: embedDim, depth: depth, numHeads: numHeads,
-                                      mlpRatio: mlpRatio, numClasses: numClasses)
+                                      mlpRatio: mlpRatio, numClasses: numClasses, variant: variant)
         try resolved.validate()
         return (resolved, assumed)
     }
+
+    /// Keys only SignBERT v2 has; any one of them makes a checkpoint v2.
+    static let v2Keys = ["cls_token", "temporal_pos_embed", "joint_pos_embed", "hand_type_embed.weight"]
 
     /// `blocks.{i}.…` → i.
     static func blockIndex(_ key: String) -> Int? {

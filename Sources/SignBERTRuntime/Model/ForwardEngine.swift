@@ -20,11 +20,15 @@ public final class ForwardEngine {
         self.model = model
         self.capacity = capacity
         self.threads = max(1, threads)
-        whole = ForwardWorkspace(config: model.config, capacity: capacity)
         let perShard = (capacity + self.threads - 1) / self.threads
         shards = sharding && self.threads > 1 && capacity > 1
             ? (0..<self.threads).map { _ in ForwardWorkspace(config: model.config, capacity: perShard) }
             : []
+        // With shards, only a single clip runs whole: one clip's buffers (a v2 batch of 8 would otherwise
+        // hold its activations twice, ~140 MB more). The whole path runs on every thread; v2's attention
+        // then shares each clip's heads out.
+        whole = ForwardWorkspace(config: model.config, capacity: shards.isEmpty ? capacity : 1,
+                                 attentionWorkers: self.threads)
     }
 
     /// Logits [batch, K] for input [batch, T, V·C]; batch ≤ capacity.

@@ -2,32 +2,55 @@
 /// layers and calls, so `forward` allocates nothing. Not thread-safe: one workspace per thread.
 public final class ForwardWorkspace {
     public let capacity: Int           // clips
-    let hidden: Buffer                 // x, the residual stream   [B·T, D]
-    let normed: Buffer                 // LayerNorm output         [B·T, D]
-    let qkv: Buffer                    // fused projection         [B·T, 3D]
-    let attended: Buffer               // heads concatenated       [B·T, D]
-    let mlp: Buffer                    // fc1 output               [B·T, D·r]
-    let scores: Buffer                 // one head's scores        [T, T]
-    let pooled: Buffer                 // mean over frames         [B, D]
+    let hidden: Buffer                 // x, the residual stream   [B·N, D]  (N tokens per clip)
+    let normed: Buffer                 // LayerNorm output         [B·N, D]
+    let qkv: Buffer                    // fused projection         [B·N, 3D]
+    let attended: Buffer               // heads concatenated       [B·N, D]
+    let mlp: Buffer                    // fc1 output               [B·N, D·r]
+    let scores: Buffer                 // v1: one head's scores [T, T]; v2: the tiled kernel's scratch per worker
+    /// v2: threads that share a clip's attention heads (see init).
+    public let attentionWorkers: Int
+    let pooled: Buffer                 // mean over tokens or cls  [B, D]
     let headHidden: Buffer             // head's inner layer       [B, D/2]
+    let features: Buffer               // v2: per-joint features   [B·T·V, C']
+    let normalised: Buffer             // v2: one clip, normalised [T, V, C]
+    let distances: Buffer              // v2: one clip's shoulder distances [T]
 
-    public init(config: SignBERTConfig, capacity: Int) {
+    /// `attentionWorkers` > 1 (v2 only): the heads of each clip's attention are split over that many
+    /// threads with one BLAS thread each, and OpenBLAS is set back to that many threads afterwards; for a
+    /// workspace run with that many BLAS threads (ForwardEngine's unsharded path). The softmax between the
+    /// two GEMMs of a tile is this library's own single-threaded code, so at batch 1 a second BLAS thread
+    /// alone leaves a core idle for a quarter of the time.
+    public init(config: SignBERTConfig, capacity: Int, attentionWorkers: Int = 1) {
         precondition(capacity > 0, "a workspace holds at least one clip")
-        let rows = capacity * config.numFrames, d = config.embedDim
+        let rows = capacity * config.maxTokens, d = config.embedDim
         self.capacity = capacity
         hidden = Buffer(rows * d)
         normed = Buffer(rows * d)
         qkv = Buffer(rows * 3 * d)
         attended = Buffer(rows * d)
         mlp = Buffer(rows * config.hiddenDim)
-        scores = Buffer(config.numFrames * config.numFrames)
         pooled = Buffer(capacity * d)
         headHidden = Buffer(capacity * config.headHiddenDim)
+        if config.variant.v2Flags != nil {
+            self.attentionWorkers = max(1, min(attentionWorkers, config.numHeads))
+            scores = Buffer(self.attentionWorkers * tiledAttentionScratchCount(tokens: config.maxTokens))
+            features = Buffer(capacity * config.numFrames * config.numJoints * config.tokenFeatures)
+            normalised = Buffer(config.numFrames * config.inputFeatures)
+            distances = Buffer(config.numFrames)
+        } else {
+            self.attentionWorkers = 1
+            scores = Buffer(config.numFrames * config.numFrames)
+            features = Buffer(0)
+            normalised = Buffer(0)
+            distances = Buffer(0)
+        }
     }
 
     /// Bytes held by the activation buffers.
     public var byteCount: Int {
-        [hidden, normed, qkv, attended, mlp, scores, pooled, headHidden].reduce(0) { $0 + $1.count * 4 }
+        [hidden, normed, qkv, attended, mlp, scores, pooled, headHidden, features, normalised, distances]
+            .reduce(0) { $0 + $1.count * 4 }
     }
 }
 

@@ -20,10 +20,19 @@ struct BlockWeights: Sendable {
     let fc2: LinearWeights      // blocks.{i}.mlp.fc2    [D·r, D]
 }
 
-/// Every tensor of SignBERT v1, mirroring the state_dict (spec, "state_dict keys and shapes").
+/// SignBERT v2's embeddings (spec, "v2"), in place of v1's pos_embed.
+struct V2Embeddings: Sendable {
+    let temporal: WeightBuffer     // temporal_pos_embed [1, T, D]
+    let joint: WeightBuffer        // joint_pos_embed [1, V, D]
+    let handType: WeightBuffer     // hand_type_embed.weight [3, D]
+    let cls: WeightBuffer?         // cls_token + cls_pos_embed, summed at load [D] (use_cls_token)
+}
+
+/// Every tensor of SignBERT v1 or v2, mirroring the state_dict (spec, "state_dict keys and shapes").
 public struct SignBERTWeights: Sendable {
-    let posEmbed: WeightBuffer     // pos_embed [1, T, D]
-    let inputProj: LinearWeights   // input_proj [V·C, D]
+    let posEmbed: WeightBuffer     // pos_embed [1, T, D] (v1; empty for v2)
+    let v2: V2Embeddings?          // v2 only
+    let inputProj: LinearWeights   // input_proj [V·C or C', D]
     let blocks: [BlockWeights]     // blocks.{i}
     let norm: NormWeights          // norm
     let headNorm: NormWeights      // head.0 (LayerNorm)
@@ -35,10 +44,17 @@ public struct SignBERTWeights: Sendable {
     /// Every key the architecture needs, with its PyTorch shape, in the order the training code saves them.
     public static func expectedShapes(for config: SignBERTConfig) -> [(key: String, shape: [Int])] {
         let d = config.embedDim, h = config.hiddenDim
-        var shapes: [(String, [Int])] = [
-            ("pos_embed", [1, config.numFrames, d]),
-            ("input_proj.weight", [d, config.inputFeatures]), ("input_proj.bias", [d]),
-        ]
+        var shapes: [(String, [Int])]
+        if let flags = config.variant.v2Flags {
+            shapes = flags.useClsToken ? [("cls_token", [1, 1, d]), ("cls_pos_embed", [1, 1, d])] : []
+            shapes += [
+                ("temporal_pos_embed", [1, config.numFrames, d]), ("joint_pos_embed", [1, config.numJoints, d]),
+                ("hand_type_embed.weight", [3, d]),
+            ]
+        } else {
+            shapes = [("pos_embed", [1, config.numFrames, d])]
+        }
+        shapes += [("input_proj.weight", [d, config.tokenFeatures]), ("input_proj.bias", [d])]
         for i in 0..<config.depth {
             let p = "blocks.\(i)."
             shapes += [
@@ -71,7 +87,8 @@ public struct SignBERTWeights: Sendable {
             }
         }
         guard missing.isEmpty, mismatched.isEmpty else {
-            throw .stateDictMismatch(missing: missing, mismatched: mismatched)
+            throw .stateDictMismatch(missing: missing, mismatched: mismatched,
+                                     architecture: config.variant.v2Flags == nil ? "SignBERT v1" : "SignBERT v2 (\(config.variant.v2Flags?.summary ?? ""))")
         }
         let expectedKeys = Set(expected.map(\.key))
         let order = stateDict.order.isEmpty ? stateDict.tensors.keys.sorted() : stateDict.order
@@ -87,7 +104,16 @@ public struct SignBERTWeights: Sendable {
         func layerNorm(_ prefix: String) -> NormWeights {
             NormWeights(weight: WeightBuffer(values(prefix + ".weight")), bias: WeightBuffer(values(prefix + ".bias")))
         }
-        posEmbed = WeightBuffer(values("pos_embed"))
+        if let flags = config.variant.v2Flags {
+            posEmbed = WeightBuffer([])
+            // The cls token always enters with its position added: one row at load.
+            let cls = flags.useClsToken ? WeightBuffer(zip(values("cls_token"), values("cls_pos_embed")).map { $0 + $1 }) : nil
+            v2 = V2Embeddings(temporal: WeightBuffer(values("temporal_pos_embed")), joint: WeightBuffer(values("joint_pos_embed")),
+                              handType: WeightBuffer(values("hand_type_embed.weight")), cls: cls)
+        } else {
+            posEmbed = WeightBuffer(values("pos_embed"))
+            v2 = nil
+        }
         inputProj = linear("input_proj")
         blocks = (0..<config.depth).map { i in
             let p = "blocks.\(i)."
