@@ -21,7 +21,8 @@ class LiveInferenceTestCase: XCTestCase {
         servers = []
     }
 
-    func start(_ configure: (inout ServiceConfiguration, inout HTTPServerConfiguration) -> Void = { _, _ in })
+    func start(model: LoadedModel = LiveInferenceTestCase.loaded,
+               _ configure: (inout ServiceConfiguration, inout HTTPServerConfiguration) -> Void = { _, _ in })
         throws -> (InferenceServer, TestHTTPClient) {
         var service = ServiceConfiguration()
         var http = HTTPServerConfiguration()
@@ -30,7 +31,7 @@ class LiveInferenceTestCase: XCTestCase {
         configure(&service, &http)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let server = InferenceServer(loaded: Self.loaded, configuration: service, http: http, logger: logger)
+        let server = InferenceServer(loaded: model, configuration: service, http: http, logger: logger)
         try server.start()
         servers.append(server)
         XCTAssertTrue(server.waitUntilReady())
