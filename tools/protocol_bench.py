@@ -26,30 +26,11 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from load_bench import (Server, log, loadavg, machine_info, make_random_model, metric,  # noqa: E402
+from load_bench import (LUA_TEMPLATE, Server, log, loadavg, machine_info, make_random_model,  # noqa: E402
                         metrics_delta, run_wrk)
 
-LUA = r"""-- written by tools/protocol_bench.py
-wrk.method = "POST"
-%(headers)s
-local f = assert(io.open("%(body_path)s", "rb"))
-wrk.body = f:read("*a")
-f:close()
-
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "LOADBENCH_JSON {\"requests\":%%d,\"duration_us\":%%d,\"bytes\":%%d," ..
-    "\"connect\":%%d,\"read\":%%d,\"write\":%%d,\"status\":%%d,\"timeout\":%%d," ..
-    "\"lat_min_us\":%%d,\"lat_mean_us\":%%.1f,\"lat_max_us\":%%d," ..
-    "\"p50_us\":%%d,\"p75_us\":%%d,\"p90_us\":%%d,\"p99_us\":%%d,\"p999_us\":%%d}\n",
-    summary.requests, summary.duration, summary.bytes,
-    e.connect, e.read, e.write, e.status, e.timeout,
-    latency.min, latency.mean, latency.max,
-    latency:percentile(50), latency:percentile(75), latency:percentile(90),
-    latency:percentile(99), latency:percentile(99.9)))
-end
-"""
+# load_bench's wrk script (one body per request, exact numbers in done()), with each form's own headers.
+LUA = LUA_TEMPLATE.replace('wrk.headers["Content-Type"] = "application/json"', "%(headers)s")
 
 
 def forms(clip, shape):
