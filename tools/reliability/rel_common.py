@@ -42,6 +42,7 @@ def add_server_arguments(parser):
                         help="model directory (default: the bundled demo model)")
     parser.add_argument("--threads", type=int, default=2, help="serve --threads (default 2)")
     parser.add_argument("--json", help="also write the results as JSON to this file")
+    parser.add_argument("--keep-dir", help="keep the server log and work files in this directory (default: a temp dir)")
 
 
 def start_server(args, tmpdir, name, extra=()):
@@ -345,8 +346,12 @@ def summarize(records, since=None, until=None):
     ok = [r.latency_ms for r in sel if r.outcome == Outcome.OK]
     span = (max(r.sched for r in sel) - min(r.sched for r in sel)) if len(sel) > 1 else 0.0
     unavailable = [r for r in sel if r.outcome == Outcome.UNAVAILABLE]
+    # Answers keep coming after the client stops sending (the queue drains): goodput is over the time from the
+    # first request to the last answer.
+    ok_end = max((r.end for r in sel if r.outcome == Outcome.OK), default=None)
+    ok_span = (ok_end - min(r.sched for r in sel)) if ok_end is not None else 0.0
     return {"requests": len(sel), "counts": counts, "seconds": span,
-            "ok": len(ok), "ok_per_s": (len(ok) / span) if span else None,
+            "ok": len(ok), "ok_per_s": (len(ok) / ok_span) if ok_span else None,
             "sent_per_s": (len(sel) / span) if span else None,
             "p50_ms": percentile(ok, 50), "p99_ms": percentile(ok, 99), "max_ms": max(ok) if ok else None,
             "success_rate": (len(ok) / len(sel)) if sel else None,
@@ -365,6 +370,19 @@ def server_access_log(server):
             continue
         if entry.get("message") == "request" and entry.get("request_id"):
             out[entry["request_id"]] = entry
+    return out
+
+
+def server_access_log_all(server):
+    """Every access-log entry (also those without a request id, such as the server's own 408s)."""
+    out = []
+    for line in server.lines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("message") == "request":
+            out.append(entry)
     return out
 
 
@@ -481,5 +499,19 @@ def finish(table, args, extra=None):
     sys.exit(0 if table.passed else 1)
 
 
-def tempdir(prefix):
+class _Kept:
+    def __init__(self, path):
+        self.path = path
+
+    def __enter__(self):
+        os.makedirs(self.path, exist_ok=True)
+        return self.path
+
+    def __exit__(self, *exc):
+        return False
+
+
+def tempdir(prefix, args=None):
+    if args is not None and getattr(args, "keep_dir", None):
+        return _Kept(args.keep_dir)
     return tempfile.TemporaryDirectory(prefix=prefix)

@@ -156,7 +156,7 @@ def main():
     details = {"machine": rc.machine_line()}
     rc.log(details["machine"])
     modes = [m for m in args.modes.split(",") if m]
-    with rc.tempdir("rel-slow-") as tmp:
+    with rc.tempdir("rel-slow-", args) as tmp:
         server = rc.start_server(args, tmp, "slowloris")
         try:
             body = rc.make_body(server)

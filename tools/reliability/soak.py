@@ -35,7 +35,7 @@ def main():
     details = {"machine": rc.machine_line()}
     rc.log(details["machine"])
     table.add("machine", details["machine"], "", None)
-    with rc.tempdir("rel-soak-") as tmp:
+    with rc.tempdir("rel-soak-", args) as tmp:
         server = rc.start_server(args, tmp, "soak")
         pid = server.proc.pid
         try:
@@ -81,7 +81,7 @@ def main():
             table.add("RSS MiB first / min / max / last sample", f"{rss[0]:.1f} / {min(rss):.1f} / {max(rss):.1f} / {rss[-1]:.1f}"
                       if rss else "n/a", "", None)
             table.add(f"RSS slope after {warm:g} s (MiB/min)", rc.fmt(rss_slope, 3),
-                      f"|slope| ≤ {args.max_rss_slope}", rss_slope is not None and abs(rss_slope) <= args.max_rss_slope)
+                      f"abs(slope) ≤ {args.max_rss_slope}", rss_slope is not None and abs(rss_slope) <= args.max_rss_slope)
             table.add("fds min / max during; slope (fds/min)", f"{min(fds) if fds else '?'} / {max(fds) if fds else '?'}; "
                       f"{rc.fmt(fd_slope, 3)}", "", None)
             table.add("threads min / max", f"{min(threads)} / {max(threads)}" if threads else "n/a",
