@@ -116,7 +116,10 @@ final class HTTPConnection: @unchecked Sendable {
             stream.resumeReading()
             if rejecting {
                 let info = RequestInfo(start: requestStart)
-                writeResponse(.error(status: 503, message: "too many open connections"), info: info, keepAlive: false)
+                // Retry-After, as every other 503 of the service has: a client knows the refusal is temporary.
+                var response = HTTPResponse.error(status: 503, message: "too many open connections")
+                response.headers.replace(name: "Retry-After", value: "1")
+                writeResponse(response, info: info, keepAlive: false)
             } else {
                 setDeadline(.firstRequest, after: configuration.headerReadTimeout)
             }

@@ -104,7 +104,8 @@ final class SocketStream: @unchecked Sendable {
     private func readAvailable() {
         // Reads until the kernel has nothing more (or reading pauses): when a reset follows
         // data, Dispatch reports the hang-up once and then stops watching the descriptor, so
-        // the error behind the data must be read now or never.
+        // the error behind the data must be read now or never (found twice: the HTTP/2 work, and
+        // tools/reliability/disconnects.py, where such connections waited for the body timeout).
         while !isClosed, !readSuspended {
             // A buffer per read rather than per connection: idle connections then cost no memory.
             let result = withUnsafeTemporaryAllocation(byteCount: 64 * 1024, alignment: 16) { scratch in
