@@ -124,7 +124,9 @@ extension HTTPConnection {
             timedOut("request headers not received within \(configuration.headerReadTimeout)")
         case .body:
             logger.debug("body idle timeout")
-            timedOut("request body stalled for \(configuration.bodyIdleTimeout)")
+            let total = bodyStartedAt.duration(to: .now) >= configuration.maxBodyDuration
+            timedOut(total ? "request body took longer than \(configuration.maxBodyDuration)"
+                           : "request body stalled for \(configuration.bodyIdleTimeout)")
         case .keepAlive:
             close()
         case .write:

@@ -65,6 +65,7 @@ final class HTTPConnection: @unchecked Sendable {
     let bodyBudget: RequestBodyBudget
     /// This connection's share of `bodyBudget`: the current request's body.
     var reservedBodyBytes = 0
+    var bodyStartedAt = ContinuousClock.now
 
     let timer: any DispatchSourceTimer
     var deadline: (kind: DeadlineKind, at: ContinuousClock.Instant)?
@@ -163,7 +164,7 @@ final class HTTPConnection: @unchecked Sendable {
                 reservedBodyBytes += bytes.count
             }
             decoder.append(bytes)
-            setDeadline(.body, after: configuration.bodyIdleTimeout)
+            setBodyDeadline()
             process()
         case .responding, .writing:
             // The next pipelined request: keep it for later, up to a bound.
@@ -220,7 +221,8 @@ final class HTTPConnection: @unchecked Sendable {
                 guard bodyBudget.reserve(reserve) else { return refuseBody() }
                 reservedBodyBytes = reserve
                 phase = .readingBody
-                setDeadline(.body, after: configuration.bodyIdleTimeout)
+                bodyStartedAt = .now
+                setBodyDeadline()
                 // RFC 9110 §10.1.1: ask for the body only if the client is waiting for us.
                 if head.expectsContinue, decoder.bufferedByteCount == 0 {
                     stream.write(HTTPResponseEncoder.continueResponse)
@@ -230,6 +232,12 @@ final class HTTPConnection: @unchecked Sendable {
                 return
             }
         }
+    }
+
+    /// The next body byte is due within the idle timeout, and the whole body within `maxBodyDuration`.
+    private func setBodyDeadline() {
+        let left = bodyStartedAt + configuration.maxBodyDuration - .now
+        setDeadline(.body, after: min(configuration.bodyIdleTimeout, max(.zero, left)))
     }
 
     /// The body would not fit in the server's body budget: 503, and the connection closes (its body is

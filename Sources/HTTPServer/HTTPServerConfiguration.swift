@@ -15,6 +15,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var headerReadTimeout: Duration
     /// Longest wait for the next body byte. Expiry → 408 and close.
     public var bodyIdleTimeout: Duration
+    /// Longest time a whole body may take from the end of its headers, however steadily it trickles in
+    /// (a client sending a byte every few seconds would otherwise hold its connection forever). Expiry → 408.
+    public var maxBodyDuration: Duration
     /// Longest silence between requests on a kept-alive connection. Expiry → silent close.
     public var keepAliveIdleTimeout: Duration
     /// Longest time a response may make no progress (a client that does not read). Expiry → close.
@@ -46,6 +49,7 @@ public struct HTTPServerConfiguration: Sendable {
         maxBodyBytes: Int = 32 * 1024 * 1024,
         headerReadTimeout: Duration = .seconds(10),
         bodyIdleTimeout: Duration = .seconds(10),
+        maxBodyDuration: Duration = .seconds(60),
         keepAliveIdleTimeout: Duration = .seconds(5),
         writeTimeout: Duration = .seconds(30),
         maxConnections: Int = 1024,
@@ -63,6 +67,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.headerReadTimeout = headerReadTimeout
         self.bodyIdleTimeout = bodyIdleTimeout
+        self.maxBodyDuration = maxBodyDuration
         self.keepAliveIdleTimeout = keepAliveIdleTimeout
         self.writeTimeout = writeTimeout
         self.maxConnections = maxConnections

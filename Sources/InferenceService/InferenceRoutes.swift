@@ -79,6 +79,12 @@ final class InferenceRoutes: Sendable {
         case .starting: respond(Self.unavailable("the model is warming up; retry shortly")); return
         case .stopped: respond(Self.unavailable("the server is shutting down")); return
         }
+        // A full queue refuses before the body is decoded: under overload, decoding bodies only to refuse
+        // them would take CPU from the batches.
+        if scheduler.queuedClipCount >= configuration.maxQueuedClips {
+            respond(Self.unavailable("the server is at capacity (\(configuration.maxQueuedClips) clips queued); retry shortly"))
+            return
+        }
         // From here the request counts as in flight (metrics) and as company for the batcher, until
         // `finish` answers it, exactly once on every path.
         metrics.inFlight.increment()

@@ -88,3 +88,29 @@ final class RequestBodyBudgetTests: XCTestCase {
         waitForBudget(0)
     }
 }
+
+/// A body that trickles in, each byte within the idle timeout, still has to arrive whole within
+/// `maxBodyDuration` (a slow-body client cannot hold a connection forever).
+final class BodyDurationTests: XCTestCase {
+    func testATricklingBodyGets408AfterTheWholeBodyDeadline() throws {
+        var configuration = TestServer.shortTimeouts
+        configuration.bodyIdleTimeout = .milliseconds(300)
+        configuration.maxBodyDuration = .milliseconds(800)
+        let server = try TestServer(configuration)
+        defer { server.server.shutdown() }
+        let client = try server.client()
+        try client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n")
+        let started = Date()
+        var sent = 0
+        while sent < 100, !client.waitReadable(timeout: 0.1) {
+            try client.send("a")  // one byte every 100 ms: never idle for 300 ms
+            sent += 1
+        }
+        let response = try client.readResponse()
+        XCTAssertEqual(response.status, 408, response.text)
+        XCTAssertTrue(response.text.contains("took longer than"), response.text)
+        XCTAssertLessThan(sent, 100, "refused before the body was complete")
+        XCTAssertGreaterThan(Date().timeIntervalSince(started), 0.7)
+        server.assertHealthy()
+    }
+}
