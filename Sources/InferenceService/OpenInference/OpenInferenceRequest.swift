@@ -25,7 +25,8 @@ enum OpenInferenceOutputName: String, Sendable, CaseIterable {
     case probabilities
 }
 
-enum OpenInferenceRequestDecoder {
+/// Public only for `decodeClips` (OpenInferenceRequestDecoder+Public.swift); its members stay internal.
+public enum OpenInferenceRequestDecoder {
     /// `headerLength` is the `Inference-Header-Content-Length` value when the request carries binary data.
     static func decode(_ body: [UInt8], headerLength: String?, config: SignBERTConfig, maxBatchSize: Int,
                        maxFrames: Int) throws(RequestError) -> OpenInferenceRequest {

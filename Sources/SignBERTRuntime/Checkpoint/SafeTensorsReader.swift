@@ -12,10 +12,16 @@ public enum SafeTensorsReader {
         } catch {
             throw CheckpointError(path: url.path, kind: .unreadable(error.fileErrorDescription))
         }
+        return try read(data: data, path: url.path)
+    }
+
+    /// A safetensors file already in memory (the bytes-level entry the fuzz targets use); `path` only
+    /// names it in errors.
+    public static func read(data: Data, path: String = "<memory>") throws(CheckpointError) -> StateDict {
         do {
             return try parse(data)
         } catch let kind {
-            throw CheckpointError(path: url.path, kind: kind)
+            throw CheckpointError(path: path, kind: kind)
         }
     }
 

@@ -21,20 +21,26 @@ public enum TorchCheckpointReader {
         case .plainPickle: throw CheckpointError(path: url.path, kind: .plainPickle)
         case .safetensors, .unknown: throw CheckpointError(path: url.path, kind: .notACheckpoint)
         }
-        do {
-            return try readArchive(file)
-        } catch let kind {
-            throw CheckpointError(path: url.path, kind: kind)
-        }
-    }
-
-    private static func readArchive(_ file: CheckpointFile) throws(CheckpointError.Kind) -> StateDict {
         let mapped: Data
         do {
             mapped = try Data(contentsOf: file.url, options: .alwaysMapped)
         } catch {
-            throw .unreadable(error.fileErrorDescription)
+            throw CheckpointError(path: url.path, kind: .unreadable(error.fileErrorDescription))
         }
+        return try read(archive: mapped, path: url.path)
+    }
+
+    /// A torch.save archive already in memory (the bytes-level entry the fuzz targets use); `path` only
+    /// names it in errors. The format is not sniffed here: anything but a zip is a damaged archive.
+    public static func read(archive: Data, path: String = "<memory>") throws(CheckpointError) -> StateDict {
+        do {
+            return try readArchive(archive)
+        } catch let kind {
+            throw CheckpointError(path: path, kind: kind)
+        }
+    }
+
+    private static func readArchive(_ mapped: Data) throws(CheckpointError.Kind) -> StateDict {
         let zip = try ZipDirectory(file: mapped)
 
         // torch names every member `<archive>/...`, where <archive> is the saved file's stem.
