@@ -31,6 +31,7 @@ let package = Package(
         .target(name: "FuzzSupport", dependencies: [server("SignBERTRuntime"), server("HTTPServer")]),
         fuzzTarget("FuzzHTTPRequest", [server("HTTPServer")]),
         fuzzTarget("FuzzHTTPChunked", [server("HTTPServer")]),
+        fuzzTarget("FuzzHTTP2Frames", [server("HTTPServer")]),
         fuzzTarget("FuzzJSONParser", [server("SignBERTRuntime")]),
         fuzzTarget("FuzzPredictJSON", [server("SignBERTRuntime")]),
         fuzzTarget("FuzzOpenInference", [server("InferenceService"), server("SignBERTRuntime")]),

@@ -29,8 +29,7 @@ TARGETS=(
     "FuzzUnpickler|16384|pickle.dict"
     "FuzzTorchZip|40000|zip.dict"
     "FuzzSafeTensors|40000|json.dict"
-    # HTTP/2: the HTTP2FrameDriver (frames from bytes, no socket) arrives from the http2 branch. Add its
-    # target here once merged: "FuzzHTTP2Frames|16384|http2.dict" (FuzzTesting/Sources/FuzzHTTP2Frames).
+    "FuzzHTTP2Frames|16384|http2.dict"
 )
 
 SECONDS_PER_TARGET=60

@@ -255,11 +255,59 @@ def safetensors_seeds(out):
     }, metadata={"format": "pt"}))
 
 
+# HTTP/2 (RFC 9113) client streams for FuzzHTTP2Frames: the first byte is the target's control byte (bit 0: small
+# limits, bit 1: the stream carries its own preface), then a split plan, then frames.
+def h2_frame(kind, flags, stream, payload=b""):
+    return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
+
+
+def hpack_literal(name, value):
+    """A literal header field without indexing, new name, no Huffman (RFC 7541 6.2.2)."""
+    return bytes([0x00, len(name)]) + name.encode() + bytes([len(value)]) + value.encode()
+
+
+def h2_request(stream, method, path, body=b"", extra=()):
+    # :method GET/POST and :scheme http from the static table (2/3, 6); :path and :authority literal.
+    block = bytes([0x82 if method == "GET" else 0x83, 0x86]) + hpack_literal(":path", path) + hpack_literal(":authority", "a")
+    for name, value in extra:
+        block += hpack_literal(name, value)
+    frames = h2_frame(0x1, 0x4 | (0x1 if not body else 0), stream, block)  # HEADERS, END_HEADERS (+END_STREAM)
+    if body:
+        frames += h2_frame(0x0, 0x1, stream, body)  # DATA, END_STREAM
+    return frames
+
+
+def http2_seeds(out):
+    settings = h2_frame(0x4, 0, 0, (3).to_bytes(2, "big") + (100).to_bytes(4, "big"))
+    settings_ack = h2_frame(0x4, 0x1, 0)
+    body = compact({"inputs": [example_clip("wave.json", 2)]}).encode()
+    streams = {
+        "get": h2_request(1, "GET", "/health"),
+        "post": h2_request(1, "POST", "/predict", body[:900], [("content-type", "application/json")]),
+        "many": b"".join(h2_request(2 * i + 1, "POST", "/echo", bytes([i]) * (40 * i)) for i in range(6)),
+        "window-ping-rst": h2_request(1, "POST", "/echo", b"x" * 100)
+        + h2_frame(0x8, 0, 0, (1000).to_bytes(4, "big")) + h2_frame(0x6, 0, 0, b"12345678")
+        + h2_request(3, "GET", "/a") + h2_frame(0x3, 0, 3, (8).to_bytes(4, "big")),
+        "continuation": h2_frame(0x1, 0x0, 1, bytes([0x82, 0x86]) + hpack_literal(":path", "/c"))
+        + h2_frame(0x9, 0x4, 1, hpack_literal(":authority", "a")) + h2_frame(0x0, 0x1, 1, b""),
+        "priority-goaway": h2_frame(0x2, 0, 1, bytes(5)) + h2_request(1, "GET", "/p")
+        + h2_frame(0x7, 0, 0, bytes(8)),
+        "padded": h2_frame(0x1, 0x4 | 0x8, 1, bytes([3, 0x83, 0x86]) + hpack_literal(":path", "/x")
+                           + hpack_literal(":authority", "a") + bytes(3)) + h2_frame(0x0, 0x1 | 0x8, 1, bytes([2]) + b"ab" + bytes(2)),
+        "content-length-mismatch": h2_request(1, "POST", "/echo", b"abc", [("content-length", "10")]),
+    }
+    for name, frames in streams.items():
+        for control, suffix in ((0, ""), (1, "-small")):
+            write(out, "FuzzHTTP2Frames", name + suffix, bytes([control, 0]) + settings + settings_ack + frames)
+    preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+    write(out, "FuzzHTTP2Frames", "own-preface-split", bytes([2, 3, 5, 17, 200]) + preface + settings + streams["get"])
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: fuzz_seeds.py OUT_DIR")
     out = Path(sys.argv[1])
-    for make in (http_seeds, json_seeds, predict_seeds, open_inference_seeds, pose_seeds, pickle_seeds,
+    for make in (http_seeds, http2_seeds, json_seeds, predict_seeds, open_inference_seeds, pose_seeds, pickle_seeds,
                  torch_zip_seeds, safetensors_seeds):
         make(out)
     for folder in sorted(p for p in out.iterdir() if p.is_dir()):
