@@ -1,4 +1,4 @@
-public import SignBERTRuntime
+import SignBERTRuntime
 import Synchronization
 
 /// The inference service's knobs (the HTTP server's own limits live in `HTTPServerConfiguration`).
