@@ -120,7 +120,8 @@ public enum OpenInferenceRequestDecoder {
             case .failure(let bad): throw RequestError("inputs[0] element \(bad.index) is not a finite float32 number")
             }
         }
-        return Tensor(clips: resample(floats, geometry: geometry, config: config), batch: geometry.batch)
+        let clips = PredictionRequestDecoder.resampled(floats, clips: geometry.batch, frames: geometry.frames, config: config)
+        return Tensor(clips: clips, batch: geometry.batch)
     }
 
     static func decodeShape(_ value: JSONValue?) throws(RequestError) -> [Int] {
@@ -184,18 +185,6 @@ public enum OpenInferenceRequestDecoder {
             floats[i] = type == .fp16 ? Float(Float16(value)) : Float(value)
         }
         return floats
-    }
-
-    static func resample(_ floats: [Float], geometry: Geometry, config: SignBERTConfig) -> [Float] {
-        guard geometry.frames != config.numFrames else { return floats }
-        let features = config.inputFeatures, perClip = geometry.frames * features
-        var out: [Float] = []
-        out.reserveCapacity(geometry.batch * config.numFrames * features)
-        for c in 0..<geometry.batch {
-            out += FrameSampler.resample(floats[c * perClip..<(c + 1) * perClip], frames: geometry.frames,
-                                         features: features, to: config.numFrames)
-        }
-        return out
     }
 
     /// The requested outputs (all of them when the field is absent), each binary or JSON.

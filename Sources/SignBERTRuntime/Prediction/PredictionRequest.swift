@@ -127,7 +127,7 @@ public enum PredictionRequestDecoder {
     }
 
     /// Each of `clips` clips of `frames` frames brought to the model's T frames.
-    static func resampled(_ floats: [Float], clips: Int, frames: Int, config: SignBERTConfig) -> [Float] {
+    public static func resampled(_ floats: [Float], clips: Int, frames: Int, config: SignBERTConfig) -> [Float] {
         guard frames != config.numFrames else { return floats }
         let perClip = frames * config.inputFeatures
         var out: [Float] = []
