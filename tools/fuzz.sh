@@ -8,8 +8,9 @@
 #   tools/fuzz.sh [--seconds N | --runs N] [--target NAME]... [--jobs N] [--work DIR] [--no-build]
 #
 #   --seconds N   time budget per target (default 60)
-#   --runs N      a number of executions per target instead of a time budget
-#   --target NAME run only this target (repeatable); default: all of them
+#   --runs N      a number of executions per target instead of a time budget; with --seconds as well,
+#                 whichever comes first (the long run: --runs 10000000 --seconds 3600)
+#   --target NAME run only this target (repeatable, in the order given); default: all of them
 #   --jobs N      targets run at once (default 1; the fuzzers themselves are single-threaded)
 #   --work DIR    corpora, crashes and logs (default FuzzTesting/.build/fuzz-work, not committed)
 #   --no-build    use the binaries already built
@@ -33,6 +34,7 @@ TARGETS=(
 )
 
 SECONDS_PER_TARGET=60
+SECONDS_SET=0
 RUNS=""
 JOBS=1
 WORK="$ROOT/FuzzTesting/.build/fuzz-work"
@@ -41,7 +43,7 @@ REPLAY=0
 SELECTED=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
-        --seconds) SECONDS_PER_TARGET="$2"; shift 2 ;;
+        --seconds) SECONDS_PER_TARGET="$2"; SECONDS_SET=1; shift 2 ;;
         --runs) RUNS="$2"; shift 2 ;;
         --target) SELECTED+=("$2"); shift 2 ;;
         --jobs) JOBS="$2"; shift 2 ;;
@@ -82,7 +84,10 @@ run_target() {
     local inputs=("$corpus" "$WORK/seeds/$name")
     [[ -d "$regressions" ]] && inputs+=("$regressions")
     local budget=(-max_total_time="$SECONDS_PER_TARGET")
-    [[ -n "$RUNS" ]] && budget=(-runs="$RUNS")
+    if [[ -n "$RUNS" ]]; then
+        budget=(-runs="$RUNS")
+        [[ $SECONDS_SET == 1 ]] && budget+=(-max_total_time="$SECONDS_PER_TARGET")
+    fi
     [[ $REPLAY == 1 ]] && budget=(-runs=0)
     # -timeout: an input that takes 10 s is a hang; -rss_limit_mb: one that takes 2 GB is a memory bomb.
     nice -n 10 "$BIN/$name" "${budget[@]}" -max_len="$max_len" -dict="$ROOT/FuzzTesting/Dictionaries/$dict" \
@@ -109,15 +114,24 @@ summarize() {
     return "$crash"
 }
 
+# Selected targets run in the order given, so a long run can start the slowest ones first.
 names=(); lens=(); dicts=()
-for entry in "${TARGETS[@]}"; do
-    IFS='|' read -r name max_len dict <<< "$entry"
-    if [[ ${#SELECTED[@]} -gt 0 && " ${SELECTED[*]} " != *" $name "* ]]; then continue; fi
-    names+=("$name"); lens+=("$max_len"); dicts+=("$dict")
+for wanted in "${SELECTED[@]+"${SELECTED[@]}"}"; do
+    for entry in "${TARGETS[@]}"; do
+        IFS='|' read -r name max_len dict <<< "$entry"
+        [[ $name == "$wanted" ]] && { names+=("$name"); lens+=("$max_len"); dicts+=("$dict"); }
+    done
 done
+if [[ ${#SELECTED[@]} -eq 0 ]]; then
+    for entry in "${TARGETS[@]}"; do
+        IFS='|' read -r name max_len dict <<< "$entry"
+        names+=("$name"); lens+=("$max_len"); dicts+=("$dict")
+    done
+fi
 
 budget_text="${SECONDS_PER_TARGET} s each"
 [[ -n "$RUNS" ]] && budget_text="$RUNS runs each"
+[[ -n "$RUNS" && $SECONDS_SET == 1 ]] && budget_text="$RUNS runs or ${SECONDS_PER_TARGET} s each, whichever first"
 [[ $REPLAY == 1 ]] && budget_text="replay only"
 echo "fuzz.sh: ${#names[@]} targets, $budget_text, $JOBS at a time; work dir $WORK"
 started=$(date +%s)

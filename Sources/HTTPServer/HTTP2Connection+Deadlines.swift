@@ -4,15 +4,18 @@ import CNGHTTP2
 /// runs on the connection's queue.
 extension HTTP2Connection {
     /// One deadline for the whole connection: the earliest of a stalled header block or body, a
-    /// stalled write, or, with no stream open, the idle timeout. The header and body timeouts
-    /// count from the last bytes the connection received, not per stream: a stream whose body
-    /// waits behind others for the connection's flow-control window is not idle.
+    /// body slower than `maxBodyDuration`, a stalled write, or, with no stream open, the idle
+    /// timeout. The header and body idle timeouts count from the last bytes the connection
+    /// received, not per stream: a stream whose body waits behind others for the connection's
+    /// flow-control window is not idle. The whole-body deadline is per stream, so a client cannot
+    /// hold a stream's buffered body forever by trickling it.
     func scheduleDeadline() {
         let configuration = connection.configuration
         var due: ContinuousClock.Instant?
         func consider(_ instant: ContinuousClock.Instant) { due = min(due ?? instant, instant) }
         for stream in session.streams.values where stream.state == .receiving && stream.refusal == nil {
             consider(lastReceived + (stream.headersComplete ? configuration.bodyIdleTimeout : configuration.headerReadTimeout))
+            if let bodyDue = bodyDeadline(stream) { consider(bodyDue) }
         }
         if outstandingBytes > 0 { consider(connection.stream.lastWriteProgress + configuration.writeTimeout) }
         for stream in session.streams.values where stream.state == .sending {
@@ -44,9 +47,10 @@ extension HTTP2Connection {
                 session.terminate(NGHTTP2_NO_ERROR)
             } else if stream.headersComplete, now >= lastReceived + configuration.bodyIdleTimeout {
                 logger.debug("stream \(stream.id): body stalled")
-                stream.refusal = (408, "request body stalled for \(configuration.bodyIdleTimeout)")
-                stream.resetAfterResponse = true
-                session.respond(to: stream.id, with: .error(status: 408, message: "request body stalled for \(configuration.bodyIdleTimeout)"))
+                refuseSlowBody(stream, "request body stalled for \(configuration.bodyIdleTimeout)")
+            } else if let bodyDue = bodyDeadline(stream), now >= bodyDue {
+                logger.debug("stream \(stream.id): body took longer than \(configuration.maxBodyDuration)")
+                refuseSlowBody(stream, "request body took longer than \(configuration.maxBodyDuration)")
             }
         }
         // A response the client's flow-control window holds back for too long: that stream is
@@ -60,5 +64,16 @@ extension HTTP2Connection {
             session.terminate(NGHTTP2_NO_ERROR)
         }
         flush()
+    }
+
+    private func bodyDeadline(_ stream: HTTP2Stream) -> ContinuousClock.Instant? {
+        stream.headersCompletedAt.map { $0 + connection.configuration.maxBodyDuration }
+    }
+
+    /// 408 on that stream alone, then RST_STREAM for the rest of its upload; the others go on.
+    private func refuseSlowBody(_ stream: HTTP2Stream, _ message: String) {
+        stream.refusal = (408, message)
+        stream.resetAfterResponse = true
+        session.respond(to: stream.id, with: .error(status: 408, message: message))
     }
 }

@@ -237,6 +237,7 @@ final class HTTP2Session {
         guard let stream = streams[streamID] else { return }
         if !stream.headersComplete {
             stream.headersComplete = true
+            stream.headersCompletedAt = now()
             // A declared length over the limit is refused before any body byte.
             if stream.refusal == nil, let length = stream.headers["content-length"].flatMap(Int.init), length > limits.maxBodyBytes {
                 stream.refusal = (413, "request body exceeds \(limits.maxBodyBytes) bytes")

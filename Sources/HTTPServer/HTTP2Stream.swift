@@ -20,6 +20,8 @@ final class HTTP2Stream {
     /// The header list size as RFC 9113 §6.5.2 counts it (name + value + 32 per field).
     var headerListBytes = 0
     var headersComplete = false
+    /// When the header block ended: the whole body is due within `maxBodyDuration` of it, as on HTTP/1.1.
+    var headersCompletedAt: ContinuousClock.Instant?
     var body: [UInt8] = []
     /// The body's bytes taken from the server's `RequestBodyBudget`, given back when the responder has it.
     var reservedBody = 0

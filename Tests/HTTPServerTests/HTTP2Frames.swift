@@ -35,6 +35,14 @@ enum HTTP2Frames {
         return frame(Kind.headers.rawValue, flags: 0x05, stream: stream, block)
     }
 
+    /// The HEADERS of a POST to `path` (END_HEADERS only: its body follows in DATA frames).
+    static func post(_ path: String, stream: UInt32) -> [UInt8] {
+        var block: [UInt8] = [0x83, 0x86]  // :method POST, :scheme http
+        block += [0x04, UInt8(path.utf8.count)] + Array(path.utf8)
+        block += [0x01, 4] + Array("test".utf8)
+        return frame(Kind.headers.rawValue, flags: 0x04, stream: stream, block)
+    }
+
     /// Splits `bytes` into frames; a trailing partial frame is dropped.
     static func parse(_ bytes: [UInt8]) -> [Frame] {
         var frames: [Frame] = []

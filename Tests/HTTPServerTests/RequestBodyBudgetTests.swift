@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import HTTPServer
 import XCTest
 
@@ -109,6 +110,39 @@ final class BodyDurationTests: XCTestCase {
         let response = try client.readResponse()
         XCTAssertEqual(response.status, 408, response.text)
         XCTAssertTrue(response.text.contains("took longer than"), response.text)
+        XCTAssertLessThan(sent, 100, "refused before the body was complete")
+        XCTAssertGreaterThan(Date().timeIntervalSince(started), 0.7)
+        server.assertHealthy()
+    }
+
+    /// The same on an HTTP/2 stream: one DATA byte every 100 ms, never idle, until the 408.
+    func testATricklingHTTP2BodyGets408AfterTheWholeBodyDeadline() throws {
+        var configuration = TestServer.shortTimeouts
+        configuration.bodyIdleTimeout = .milliseconds(300)
+        configuration.maxBodyDuration = .milliseconds(800)
+        let server = try TestServer(configuration)
+        defer { server.server.shutdown() }
+        let client = try server.client()
+        try client.send(HTTP2Frames.preface + HTTP2Frames.frame(HTTP2Frames.Kind.settings.rawValue) + HTTP2Frames.post("/echo", stream: 1))
+        let started = Date()
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        var sent = 0
+        func answered() -> Bool { HTTP2Frames.parse(received).contains { $0.streamID == 1 && $0.type == HTTP2Frames.Kind.data.rawValue } }
+        while sent < 100, !answered() {
+            try client.send(HTTP2Frames.frame(HTTP2Frames.Kind.data.rawValue, stream: 1, [UInt8(ascii: "a")]))
+            sent += 1
+            if client.waitReadable(timeout: 0.1) {
+                let count = chunk.withUnsafeMutableBytes { recv(client.fd, $0.baseAddress, $0.count, 0) }
+                if count <= 0 { break }
+                received += chunk[0..<count]
+            }
+        }
+        received += client.readUntilClosed()
+        let frames = HTTP2Frames.parse(received)
+        let body = frames.filter { $0.streamID == 1 && $0.type == HTTP2Frames.Kind.data.rawValue }.flatMap(\.payload)
+        XCTAssertTrue(String(decoding: body, as: UTF8.self).contains("took longer than"), String(decoding: body, as: UTF8.self))
+        XCTAssertTrue(frames.contains { $0.streamID == 1 && $0.type == HTTP2Frames.Kind.rstStream.rawValue }, "the rest of the upload is cancelled")
         XCTAssertLessThan(sent, 100, "refused before the body was complete")
         XCTAssertGreaterThan(Date().timeIntervalSince(started), 0.7)
         server.assertHealthy()
