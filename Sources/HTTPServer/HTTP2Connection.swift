@@ -219,5 +219,6 @@ final class HTTP2Connection: @unchecked Sendable {
     /// The connection closed (by us or the peer): later completions are dropped.
     func connectionClosed() {
         isClosed = true
+        for stream in session.streams.values where stream.response == nil { stream.cancellation.cancel() }
     }
 }

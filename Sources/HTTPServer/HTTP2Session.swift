@@ -92,7 +92,7 @@ final class HTTP2Session {
             nghttp2_session_upgrade2(session, payload.baseAddress, payload.count, request.method == "HEAD" ? 1 : 0, nil)
         }
         guard rc == 0 else { throw HTTP2SessionError(message: "bad HTTP2-Settings (\(Self.describe(rc)))") }
-        let stream = HTTP2Stream(id: 1, now: request.receivedAt)
+        let stream = HTTP2Stream(id: 1, now: request.receivedAt, cancellation: request.cancellation)
         stream.method = request.method
         stream.path = request.target
         stream.headers = request.headers
@@ -299,6 +299,7 @@ final class HTTP2Session {
 
     func streamClosed(streamID: Int32, errorCode: UInt32) {
         guard let stream = streams.removeValue(forKey: streamID) else { return }
+        if stream.response == nil { stream.cancellation.cancel() }  // reset before its answer: nobody will read it
         dropBody(of: stream)
         onStreamClosed?(stream, errorCode)
     }

@@ -33,15 +33,18 @@ final class HTTP2Stream {
     var resetAfterResponse = false
     let startedAt: ContinuousClock.Instant
     var lastActivity: ContinuousClock.Instant
+    /// Cancelled when the stream closes, or the connection ends, before its response is submitted.
+    let cancellation: RequestCancellation
 
     var response: HTTPResponse?
     var responseBody: [UInt8] = []
     var responseOffset = 0
 
-    init(id: Int32, now: ContinuousClock.Instant) {
+    init(id: Int32, now: ContinuousClock.Instant, cancellation: RequestCancellation = RequestCancellation()) {
         self.id = id
         self.startedAt = now
         self.lastActivity = now
+        self.cancellation = cancellation
     }
 
     /// Copies up to `buffer.count` bytes of the response body into `buffer`; returns the
@@ -64,7 +67,7 @@ final class HTTP2Stream {
         if let authority, !headers.contains("Host") { headers.add(name: "Host", value: authority) }
         return HTTPRequest(
             method: method ?? "GET", target: path ?? "/", version: .http2, headers: headers, body: body,
-            remoteAddress: remoteAddress, receivedAt: startedAt
+            remoteAddress: remoteAddress, receivedAt: startedAt, cancellation: cancellation
         )
     }
 }

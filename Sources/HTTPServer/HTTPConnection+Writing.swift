@@ -73,7 +73,10 @@ extension HTTPConnection {
     /// closed.
     func close() {
         if case .closed = phase { return }
+        if case .responding(let serial) = phase { orphanedSerial = serial }
         phase = .closed
+        awaitedRequest?.cancel()
+        awaitedRequest = nil
         releaseBody()
         http2?.connectionClosed()
         http2 = nil  // it holds this connection: break the cycle

@@ -56,6 +56,10 @@ final class HTTPConnection: @unchecked Sendable {
     let drainSignal: DrainSignal
     var draining: Bool { drainSignal.isSet }
     var peerClosed = false
+    /// The request the responder is working on, cancelled if the client goes first.
+    var awaitedRequest: RequestCancellation?
+    /// The serial of a request whose connection closed before its answer: the answer is still reported.
+    var orphanedSerial: Int?
     var readingPaused = false
     var requestStart = ContinuousClock.now
     var serial = 0
@@ -185,8 +189,12 @@ final class HTTPConnection: @unchecked Sendable {
     private func endOfFile() {
         peerClosed = true
         switch phase {
-        case .responding, .writing:
-            break  // a half-closed client still gets its response, then the connection closes
+        case .responding:
+            // A half-closed client still gets its response, then the connection closes; but the
+            // responder hears that the client has most likely given up (unless it pipelined more).
+            if decoder.bufferedByteCount == 0 { awaitedRequest?.cancel() }
+        case .writing:
+            break
         case .http2:
             http2?.peerClosedInput()
         default:
@@ -276,6 +284,7 @@ final class HTTPConnection: @unchecked Sendable {
         phase = .responding(serial: current)
         deadline = nil
         let request = HTTPRequest(head: head, body: body, remoteAddress: remoteAddress, receivedAt: requestStart)
+        awaitedRequest = request.cancellation
         let info = RequestInfo(method: head.method, path: head.path, version: head.version, headers: head.headers, start: requestStart)
         responder.respond(to: request) { [self] response in
             queue.async { self.completed(serial: current, head: head, info: info, response: response) }
@@ -285,8 +294,20 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     private func completed(serial: Int, head: HTTPRequestHead, info: RequestInfo, response: HTTPResponse) {
-        // A second completion, or one for a connection that has since closed, is dropped.
-        guard case .responding(let current) = phase, current == serial else { return }
+        // A second completion, or one for a connection that has since closed, is dropped; the latter is
+        // still reported (unsent), so the access log and metrics show what became of the request.
+        guard case .responding(let current) = phase, current == serial else {
+            if case .closed = phase, orphanedSerial == serial {
+                orphanedSerial = nil
+                onExchange?(HTTPExchange(
+                    method: info.method, path: info.path, version: info.version, status: response.status, bytesWritten: 0,
+                    duration: .now - info.start, remoteAddress: remoteAddress, requestHeaders: info.headers,
+                    responseHeaders: response.headers, completed: false, protocolVersion: info.version ?? .http1_1
+                ))
+            }
+            return
+        }
+        awaitedRequest = nil
         let responderCloses = response.headers.tokens("Connection").contains("close")
         let keepAlive = head.keepAlive && !draining && !responderCloses
             && !(peerClosed && decoder.bufferedByteCount == 0)

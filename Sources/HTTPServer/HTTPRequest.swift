@@ -33,6 +33,8 @@ public struct HTTPRequest: Sendable {
     /// When the first byte of this request arrived (or, for a pipelined request, when the
     /// server began to parse it).
     public var receivedAt: ContinuousClock.Instant
+    /// Tells the responder when the client has gone (see `RequestCancellation`).
+    public var cancellation: RequestCancellation
 
     public init(
         method: String,
@@ -41,7 +43,8 @@ public struct HTTPRequest: Sendable {
         headers: HTTPHeaders = [:],
         body: [UInt8] = [],
         remoteAddress: String = "",
-        receivedAt: ContinuousClock.Instant = .now
+        receivedAt: ContinuousClock.Instant = .now,
+        cancellation: RequestCancellation = RequestCancellation()
     ) {
         let parsed = RequestTarget(target)
         self.method = method
@@ -53,6 +56,7 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.remoteAddress = remoteAddress
         self.receivedAt = receivedAt
+        self.cancellation = cancellation
     }
 
     init(head: HTTPRequestHead, body: [UInt8], remoteAddress: String, receivedAt: ContinuousClock.Instant) {
@@ -65,6 +69,7 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.remoteAddress = remoteAddress
         self.receivedAt = receivedAt
+        self.cancellation = RequestCancellation()
     }
 
     /// The first query value named `name`.

@@ -89,6 +89,7 @@ public struct HTTPResponse: Sendable {
         case 422: "Unprocessable Content"
         case 429: "Too Many Requests"
         case 431: "Request Header Fields Too Large"
+        case 499: "Client Closed Request"  // nginx's, not IANA's: a client that left before its answer
         case 500: "Internal Server Error"
         case 501: "Not Implemented"
         case 502: "Bad Gateway"

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import SignBERTRuntime
 
 /// One request's clips waiting for the model.
@@ -7,6 +8,8 @@ struct InferenceJob: Sendable {
     let count: Int
     let enqueuedAt: ContinuousClock.Instant
     let deadline: ContinuousClock.Instant
+    /// The client is gone: the job is dropped instead of computed.
+    let cancellation: RequestCancellation
     let completion: @Sendable (JobOutcome) -> Void
 }
 
@@ -14,6 +17,8 @@ enum JobOutcome: Sendable {
     /// This job's own logits rows [count, K] and the size of the batch it ran in.
     case logits([Float], batchSize: Int)
     case timedOut
+    /// The client went away while the job was queued; it was not computed.
+    case cancelled
 }
 
 enum SubmitResult: Sendable { case accepted, queueFull, stopped }
@@ -77,15 +82,39 @@ final class BatchScheduler: @unchecked Sendable {
     }
 
     func submit(_ job: InferenceJob) -> SubmitResult {
+        var dropped: [InferenceJob] = []
+        defer { cancel(dropped) }  // after unlocking: a completion calls back into the scheduler
         condition.lock()
         defer { condition.unlock() }
         if stopping { return .stopped }
-        if queuedClips + job.count > configuration.maxQueuedClips { return .queueFull }
+        if queuedClips + job.count > configuration.maxQueuedClips {
+            // Clients that gave up (typically timed-out clients under overload) make room for this one.
+            dropped = removeCancelled()
+            if queuedClips + job.count > configuration.maxQueuedClips { return .queueFull }
+        }
         pending.append(job)
         queuedClips += job.count
         metrics.queueDepth.set(queuedClips)
         condition.signal()
         return .accepted
+    }
+
+    /// Takes the waiting jobs whose clients are gone out of the queue. Called with `condition` locked.
+    private func removeCancelled() -> [InferenceJob] {
+        let waiting = pending[pendingStart...]
+        let cancelled = waiting.filter { $0.cancellation.isCancelled }
+        guard !cancelled.isEmpty else { return [] }
+        pending = waiting.filter { !$0.cancellation.isCancelled }
+        pendingStart = 0
+        queuedClips -= cancelled.reduce(0) { $0 + $1.count }
+        metrics.queueDepth.set(queuedClips)
+        return cancelled
+    }
+
+    private func cancel(_ jobs: [InferenceJob]) {
+        guard !jobs.isEmpty else { return }
+        metrics.cancelledClips.increment(by: jobs.reduce(0) { $0 + $1.count })
+        for job in jobs { job.completion(.cancelled) }
     }
 
     /// A request has started (its body is being decoded): company for the queue is on its way.
@@ -115,6 +144,16 @@ final class BatchScheduler: @unchecked Sendable {
         return queuedClips
     }
 
+    /// Whether the queue is at its bound, once the jobs of clients that left are taken out of it.
+    var isFull: Bool {
+        var dropped: [InferenceJob] = []
+        defer { cancel(dropped) }
+        condition.lock()
+        defer { condition.unlock() }
+        if queuedClips >= configuration.maxQueuedClips { dropped = removeCancelled() }
+        return queuedClips >= configuration.maxQueuedClips
+    }
+
     /// Finishes every queued job, then ends the compute thread; waits for it. Safe to call again.
     func stop() {
         condition.lock()
@@ -141,13 +180,15 @@ final class BatchScheduler: @unchecked Sendable {
     }
 
     private func run() {
-        while let batch = nextBatch() {
-            execute(batch)
+        while let (batch, cancelled) = nextBatch() {
+            cancel(cancelled)
+            if !batch.isEmpty { execute(batch) }
         }
     }
 
-    /// Blocks until a batch is due; nil once stopping with nothing left.
-    private func nextBatch() -> [InferenceJob]? {
+    /// Blocks until a batch is due; nil once stopping with nothing left. Jobs whose clients went away
+    /// meanwhile come back apart, to be answered without computing them.
+    private func nextBatch() -> (batch: [InferenceJob], cancelled: [InferenceJob])? {
         condition.lock()
         defer { condition.unlock() }
         while pendingStart == pending.count {
@@ -176,6 +217,7 @@ final class BatchScheduler: @unchecked Sendable {
             }
             _ = condition.wait(until: Date(timeIntervalSinceNow: now.duration(to: limit).seconds))
         }
+        let cancelled = removeCancelled()
         var batch: [InferenceJob] = []
         var clips = 0
         while pendingStart < pending.count {
@@ -192,7 +234,7 @@ final class BatchScheduler: @unchecked Sendable {
             pendingStart = 0
         }
         metrics.queueDepth.set(queuedClips)
-        return batch
+        return (batch, cancelled)
     }
 
     /// Requests that may join the queue soon: those under way, or as many as were under way at once

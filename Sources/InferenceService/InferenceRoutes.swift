@@ -81,7 +81,7 @@ final class InferenceRoutes: Sendable {
         }
         // A full queue refuses before the body is decoded: under overload, decoding bodies only to refuse
         // them would take CPU from the batches.
-        if scheduler.queuedClipCount >= configuration.maxQueuedClips {
+        if scheduler.isFull {
             respond(Self.unavailable("the server is at capacity (\(configuration.maxQueuedClips) clips queued); retry shortly"))
             return
         }
@@ -101,7 +101,7 @@ final class InferenceRoutes: Sendable {
         }
         let job = InferenceJob(
             clips: clips.values, count: clips.batch, enqueuedAt: .now,
-            deadline: request.receivedAt + configuration.requestTimeout,
+            deadline: request.receivedAt + configuration.requestTimeout, cancellation: request.cancellation,
             completion: { outcome in
                 switch outcome {
                 case .logits(let logits, let batchSize):
@@ -115,6 +115,9 @@ final class InferenceRoutes: Sendable {
                     finish(response)
                 case .timedOut:
                     finish(.error(status: 504, message: "the request waited longer than the request timeout"))
+                case .cancelled:
+                    // nginx's 499: seen only by a half-closed client, and in the access log and metrics.
+                    finish(.error(status: 499, message: "the client closed the request before it ran; it was not computed"))
                 }
             })
         switch scheduler.submit(job) {

@@ -12,6 +12,8 @@ public final class ServiceMetrics: Sendable {
     let queueDepth: Metrics.Meter
     let inFlight: Metrics.Meter
     let clips: Metrics.Counter
+    /// Clips dropped from the queue because their client went away before they ran.
+    let cancelledClips: Metrics.Counter
 
     init(maxBatchSize: Int) {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -29,6 +31,7 @@ public final class ServiceMetrics: Sendable {
         queueDepth = Metrics.Meter(label: "signbert_queue_clips", dimensions: [], factory: factory)
         inFlight = Metrics.Meter(label: "signbert_requests_in_flight", dimensions: [], factory: factory)
         clips = Metrics.Counter(label: "signbert_clips_total", dimensions: [], factory: factory)
+        cancelledClips = Metrics.Counter(label: "signbert_cancelled_clips_total", dimensions: [], factory: factory)
     }
 
     /// Counts a response by route, status and protocol ("HTTP/1.1", "HTTP/1.0" or "HTTP/2") and

@@ -172,6 +172,11 @@ final class HTTP2TestClient {
         if rc < 0 { throw Failure(description: "client mem_recv: \(String(cString: nghttp2_strerror(Int32(rc))))") }
     }
 
+    /// Cancels a stream the way a client that gives up does (RST_STREAM(CANCEL)); sent on the next run.
+    func resetStream(_ id: Int32) {
+        nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, NGHTTP2_CANCEL.rawValue)
+    }
+
     /// Lets a stalled upload continue.
     func resumeUpload(_ id: Int32) {
         uploads[id]?.stall = false

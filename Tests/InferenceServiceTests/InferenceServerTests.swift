@@ -181,6 +181,35 @@ final class InferenceServerTests: LiveInferenceTestCase {
         XCTAssertEqual(firstResponse.items.first?.2.status, 200, "the queued request is still answered")
     }
 
+    /// A client that leaves while its clips wait for company: they are dropped, never computed, and their
+    /// place in a full queue goes to the next request.
+    func testAClientThatLeavesTheQueueIsNotComputed() throws {
+        let (_, client) = try start { service, _ in
+            service.maxBatchSize = 4
+            service.maxQueuedClips = 2
+            service.maxQueueDelay = .milliseconds(800)  // the first request sits in the queue
+            service.fixedQueueDelay = true
+        }
+        func metric(_ name: String) throws -> Double? {
+            let text = String(decoding: try client.get("/metrics").body, as: UTF8.self)
+            return text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+        }
+        let (body, clips) = Self.randomClips(2, seed: 9)
+        let fd = try client.connectSocket()
+        let request = Data("POST /predict HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
+        XCTAssertEqual(request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }, request.count)
+        Thread.sleep(forTimeInterval: 0.2)  // queued: the queue is now full
+        close(fd)
+        Thread.sleep(forTimeInterval: 0.1)
+        let next = try client.post("/predict", json: body)
+        XCTAssertEqual(next.status, 200, "the departed client's place went to this one")
+        XCTAssertLessThanOrEqual(zip(try logits(next), Self.loaded.model.logits(for: clips, batch: 2)).map { abs($0 - $1) }.max() ?? 1, 1e-5)
+        XCTAssertEqual(try metric("signbert_cancelled_clips_total"), 2)
+        XCTAssertEqual(try metric("signbert_clips_total"), 2, "only the second request's clips ran")
+        XCTAssertEqual(try metric("signbert_requests_total{route=\"/predict\",status=\"499\",protocol=\"HTTP/1.1\"}"), 1,
+                       "the departed request is counted as nginx's 499")
+    }
+
     func testRequestWaitingPastTheTimeoutGets504() throws {
         let (_, client) = try start { service, _ in
             service.maxBatchSize = 8

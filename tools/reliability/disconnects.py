@@ -7,7 +7,7 @@ Kinds of disconnect, each done `--repeat` times with a FIN (close) and `--repeat
 (SO_LINGER 0), from 16 threads at once:
   after-headers  POST /predict head with Content-Length, no body, then gone
   mid-body       head + half the body, then gone
-  before-answer  the whole /predict request, then gone before the answer (the clip still goes to the batcher)
+  before-answer  the whole /predict request, then gone before the answer (a clip still queued is dropped unrun)
   mid-response   160 pipelined GET /openapi.json (38 KB each, 6 MB: more than a send buffer) with a 4 KB receive buffer; read 1 KB, then gone
   stallers       (--stallers N, kept open) 160 pipelined GET /openapi.json and never read: the server's 30 s write
                  timeout must close them
@@ -167,6 +167,7 @@ def main():
             snap = server.metrics()
             in_flight = rc.load_bench.metric(snap, "signbert_requests_in_flight") or 0
             queued = rc.load_bench.metric(snap, "signbert_queue_clips") or 0
+            dropped = rc.load_bench.metric(snap, "signbert_cancelled_clips_total") or 0
             check = rc.Client(server.port, body, workers=2, prefix="k")
             check.start()
             while len([r for r in check.records if r.outcome]) < 50:
@@ -191,6 +192,9 @@ def main():
                           "all", stall_closed == args.stallers)
             table.add("/metrics in flight / queued afterwards", f"{in_flight:.0f} / {queued:.0f}", "0 / 0",
                       in_flight == 0 and queued == 0)
+            # Informational: a before-answer client whose clip was still queued when it left costs no compute.
+            table.add("before-answer clips dropped unrun (signbert_cancelled_clips_total)",
+                      f"{dropped:.0f} of {2 * args.repeat}", "", None)
             table.add("/predict afterwards", f"{s_check['ok']} / {s_check['requests']} answered 200",
                       "all", s_check["ok"] == s_check["requests"])
             details.update(before=before, during=during, after=after, after_check=after_check,
