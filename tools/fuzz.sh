@@ -135,20 +135,20 @@ budget_text="${SECONDS_PER_TARGET} s each"
 [[ $REPLAY == 1 ]] && budget_text="replay only"
 echo "fuzz.sh: ${#names[@]} targets, $budget_text, $JOBS at a time; work dir $WORK"
 started=$(date +%s)
-declare -A status
-pids=()
-pid_names=()
+declare -A status=() running=()
+# Waits for whichever running target ends first (not the oldest: a slot must not idle behind a long target).
+reap() {
+    local done_pid rc=0
+    wait -n -p done_pid "${!running[@]}" || rc=$?
+    status[${running[$done_pid]}]=$rc
+    unset "running[$done_pid]"
+}
 for i in "${!names[@]}"; do
-    while [[ ${#pids[@]} -ge $JOBS ]]; do
-        wait "${pids[0]}" && status[${pid_names[0]}]=0 || status[${pid_names[0]}]=$?
-        pids=("${pids[@]:1}"); pid_names=("${pid_names[@]:1}")
-    done
+    while [[ ${#running[@]} -ge $JOBS ]]; do reap; done
     run_target "${names[$i]}" "${lens[$i]}" "${dicts[$i]}" &
-    pids+=($!); pid_names+=("${names[$i]}")
+    running[$!]="${names[$i]}"
 done
-for j in "${!pids[@]}"; do
-    wait "${pids[$j]}" && status[${pid_names[$j]}]=0 || status[${pid_names[$j]}]=$?
-done
+while [[ ${#running[@]} -gt 0 ]]; do reap; done
 
 printf '%-18s %12s %8s %7s %7s %12s %8s\n' target executions exec/s cov ft corpus crashes
 crashes=0
