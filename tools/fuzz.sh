@@ -5,7 +5,7 @@
 # (libFuzzer's cov: edges and ft: features), corpus size and crashes. Exits non-zero on any crash; the
 # crashing input is kept under <work>/crashes/ and the log under <work>/logs/.
 #
-#   tools/fuzz.sh [--seconds N | --runs N] [--target NAME]... [--jobs N] [--work DIR] [--no-build]
+#   tools/fuzz.sh [--seconds N | --runs N] [--target NAME]... [--jobs N] [--work DIR] [--build-dir DIR] [--no-build]
 #
 #   --seconds N   time budget per target (default 60)
 #   --runs N      a number of executions per target instead of a time budget; with --seconds as well,
@@ -13,6 +13,7 @@
 #   --target NAME run only this target (repeatable, in the order given); default: all of them
 #   --jobs N      targets run at once (default 1; the fuzzers themselves are single-threaded)
 #   --work DIR    corpora, crashes and logs (default FuzzTesting/.build/fuzz-work, not committed)
+#   --build-dir DIR  build there instead of FuzzTesting/.build (e.g. while other runs use the binaries there)
 #   --no-build    use the binaries already built
 #   --replay      only run each target once over its corpus and FuzzTesting/Regressions/<target>/
 set -euo pipefail
@@ -39,6 +40,7 @@ RUNS=""
 JOBS=1
 WORK="$ROOT/FuzzTesting/.build/fuzz-work"
 BUILD=1
+BUILD_DIR=""
 REPLAY=0
 SELECTED=()
 while [[ $# -gt 0 ]]; do
@@ -49,6 +51,7 @@ while [[ $# -gt 0 ]]; do
         --jobs) JOBS="$2"; shift 2 ;;
         --work) WORK="$(mkdir -p "$2" && cd "$2" && pwd)"; shift 2 ;;
         --no-build) BUILD=0; shift ;;
+        --build-dir) BUILD_DIR="$(mkdir -p "$2" && cd "$2" && pwd)"; shift 2 ;;
         --replay) REPLAY=1; shift ;;
         -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "fuzz.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -61,6 +64,7 @@ for name in "${SELECTED[@]+"${SELECTED[@]}"}"; do
 done
 
 FLAGS=(-c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library)
+[[ -n "$BUILD_DIR" ]] && FLAGS+=(--scratch-path "$BUILD_DIR")
 if [[ $BUILD == 1 ]]; then
     start=$(date +%s)
     # ld.gold warns "Cannot export local symbol __asan_*" for every target: harmless, filtered out.
