@@ -22,13 +22,18 @@ extension HTTPConnection {
         }
     }
 
-    private func responseWritten(_ written: Bool, response: HTTPResponse, bodyBytes: Int, info: RequestInfo, keepAlive: Bool) {
+    /// Tells the server's observer (access log, metrics) what became of a request.
+    func report(_ response: HTTPResponse, info: RequestInfo, bytesWritten: Int, completed: Bool) {
         onExchange?(HTTPExchange(
             method: info.method, path: info.path, version: info.version, status: response.status,
-            bytesWritten: written ? bodyBytes : 0, duration: .now - info.start,
+            bytesWritten: bytesWritten, duration: .now - info.start,
             remoteAddress: remoteAddress, requestHeaders: info.headers, responseHeaders: response.headers,
-            completed: written, protocolVersion: info.version ?? .http1_1
+            completed: completed, protocolVersion: info.version ?? .http1_1
         ))
+    }
+
+    private func responseWritten(_ written: Bool, response: HTTPResponse, bodyBytes: Int, info: RequestInfo, keepAlive: Bool) {
+        report(response, info: info, bytesWritten: written ? bodyBytes : 0, completed: written)
         guard written, case .writing = phase else { return }  // the stream failed: closed already
         requestsServed += 1
         guard keepAlive else {

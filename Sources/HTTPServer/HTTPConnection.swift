@@ -299,11 +299,7 @@ final class HTTPConnection: @unchecked Sendable {
         guard case .responding(let current) = phase, current == serial else {
             if case .closed = phase, orphanedSerial == serial {
                 orphanedSerial = nil
-                onExchange?(HTTPExchange(
-                    method: info.method, path: info.path, version: info.version, status: response.status, bytesWritten: 0,
-                    duration: .now - info.start, remoteAddress: remoteAddress, requestHeaders: info.headers,
-                    responseHeaders: response.headers, completed: false, protocolVersion: info.version ?? .http1_1
-                ))
+                report(response, info: info, bytesWritten: 0, completed: false)
             }
             return
         }
