@@ -207,11 +207,9 @@ def main():
                 th = threading.Thread(target=lambda: storm(server.port, body, max(args.repeat, 50), stop), daemon=True)
                 th.start()
                 time.sleep(4)
-                s = rc.sigterm_phase(server, normal)
+                rc.sigterm_into(table, details, server, normal)
                 stop.set()
                 th.join(30)
-                table.extend(rc.sigterm_rows(s))
-                details["sigterm"] = s
         finally:
             if server.proc.poll() is None:
                 server.stop()

@@ -436,6 +436,14 @@ def sigterm_ok(s):
     return s["exit_ok"] and not s["lost"] and s["server_logged_incomplete"] == 0
 
 
+def sigterm_into(table, details, server, client):
+    """SIGTERM under `client`'s load (sigterm_phase); its rows go into `table`, its figures into details["sigterm"]."""
+    s = sigterm_phase(server, client)
+    table.extend(sigterm_rows(s))
+    details["sigterm"] = s
+    return s
+
+
 def sigterm_rows(s):
     c = s["counts"]
     other = {k: v for k, v in c.items() if k not in (Outcome.OK, Outcome.UNAVAILABLE, Outcome.REFUSED,

@@ -181,10 +181,8 @@ def main():
                 slow = SlowHTTPTest(server.port, "header", int(rate * args.duration), rate, args.duration,
                                     os.path.join(tmp, "slow-sigterm.log")).start()
                 time.sleep(max(3.0, args.duration / 2))
-                s = rc.sigterm_phase(server, ka)
+                rc.sigterm_into(table, details, server, ka)
                 slow.wait(args.duration + 30)
-                table.extend(rc.sigterm_rows(s))
-                details["sigterm"] = s
         finally:
             if server.proc.poll() is None:
                 server.stop()

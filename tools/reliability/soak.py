@@ -94,9 +94,7 @@ def main():
             if not args.no_sigterm:
                 client = rc.Client(server.port, body, rate=rate, max_connections=900, timeout=30, prefix="t").start()
                 time.sleep(5)
-                st = rc.sigterm_phase(server, client)
-                table.extend(rc.sigterm_rows(st))
-                details["sigterm"] = st
+                rc.sigterm_into(table, details, server, client)
         finally:
             if server.proc.poll() is None:
                 server.stop()
