@@ -7,7 +7,8 @@
 #
 # It serves the bundled model (models/demo-gestures) with Vertex AI's routes set, so those are checked too, then
 # again with an API key (a shorter run).
-# schemathesis goes into a virtualenv outside the repository ($SIGNBERT_TEST_VENV, default
+# openapi-spec-validator first checks that the served document is valid OpenAPI 3.
+# schemathesis and openapi-spec-validator go into a virtualenv outside the repository ($SIGNBERT_TEST_VENV, default
 # ~/.cache/signbert/test-venv). Excluded check: positive_data_acceptance, because some rules of a valid request
 # cannot be written in a schema (a V2 tensor's data length must match its shape; Inference-Header-Content-Length
 # must frame the body; coordinates so large that the model overflows float32), and such requests are refused
@@ -23,6 +24,9 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis>=4.32,<5"
 fi
+if [ ! -x "$venv/bin/openapi-spec-validator" ]; then
+  "$venv/bin/pip" install -q --disable-pip-version-check "openapi-spec-validator>=0.7,<1"
+fi
 # One server per configuration: the default one (with Vertex AI's routes), then one with an API key, where
 # schemathesis also checks that requests without the key are refused (its ignored_auth check).
 run_against() {  # examples, then extra `serve` arguments; the environment carries the rest
@@ -37,6 +41,10 @@ run_against() {  # examples, then extra `serve` arguments; the environment carri
     kill -0 "$server" 2>/dev/null || { cat "$log" >&2; echo "error: signbert serve exited" >&2; return 1; }
     sleep 0.1
   done
+  # The served document itself must be valid OpenAPI 3 (schemathesis tolerates some invalid documents).
+  curl -fsS "${auth[@]}" "http://127.0.0.1:$port/openapi.json" -o "$log.openapi.json"
+  "$venv/bin/openapi-spec-validator" "$log.openapi.json" || status=1
+  rm -f "$log.openapi.json"
   "$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" "${auth[@]}" \
     --checks all --exclude-checks positive_data_acceptance \
     --max-examples "$examples" --seed 20261125 --no-color || status=$?

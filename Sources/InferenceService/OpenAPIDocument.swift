@@ -740,9 +740,9 @@ enum OpenAPIDocument {
           "application/x-pose": {
             "schema": {
               "type": "string",
-              "format": "binary"
-            },
-            "description": "A .pose file (pose-format) with MediaPipe Holistic components; it is one clip."
+              "format": "binary",
+              "description": "A .pose file (pose-format) with MediaPipe Holistic components; it is one clip."
+            }
           }
         }
       },
@@ -767,9 +767,9 @@ enum OpenAPIDocument {
           "application/octet-stream": {
             "schema": {
               "type": "string",
-              "format": "binary"
-            },
-            "description": "Binary tensor extension: the JSON inference request (Inference-Header-Content-Length bytes) followed by the input's raw little-endian bytes."
+              "format": "binary",
+              "description": "Binary tensor extension: the JSON inference request (Inference-Header-Content-Length bytes) followed by the input's raw little-endian bytes."
+            }
           }
         }
       }
