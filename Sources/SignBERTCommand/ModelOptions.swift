@@ -29,6 +29,9 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Coordinates per joint (overrides config.yaml).")
     var numCoords: Int?
 
+    @Option(name: .long, help: "Landmark normalisation: neck or mid-hip (default: the checkpoint's training commit, v1 mid-hip, v2 neck).")
+    var preprocessing: String?
+
     func validate() throws {
         if model != nil && checkpoint != nil {
             throw ValidationError("give either --model or --checkpoint, not both")
@@ -36,6 +39,7 @@ struct ModelOptions: ParsableArguments {
         if model != nil && config != nil {
             throw ValidationError("--config goes with --checkpoint; a model directory carries its own config.json")
         }
+        _ = try skeletonCentre(preprocessing)
     }
 
     /// The model to load: the flags, else SIGNBERT_MODEL / SIGNBERT_CHECKPOINT, else the bundled demo model.
@@ -44,15 +48,19 @@ struct ModelOptions: ParsableArguments {
         let url = { (path: String) in URL(fileURLWithPath: path) }
         let configURL = (config ?? environment["SIGNBERT_CONFIG"]).map(url)
         let labelsURL = (labels ?? environment["SIGNBERT_LABELS"]).map(url)
-        if let model { return ModelSource(modelDirectory: url(model), labels: labelsURL, overrides: overrides) }
-        if let checkpoint {
-            return ModelSource(checkpoint: url(checkpoint), config: configURL, labels: labelsURL, overrides: overrides)
+        var source: ModelSource
+        if let model {
+            source = ModelSource(modelDirectory: url(model), labels: labelsURL, overrides: overrides)
+        } else if let checkpoint {
+            source = ModelSource(checkpoint: url(checkpoint), config: configURL, labels: labelsURL, overrides: overrides)
+        } else if let path = environment["SIGNBERT_CHECKPOINT"], !path.isEmpty {
+            source = ModelSource(checkpoint: url(path), config: configURL, labels: labelsURL, overrides: overrides)
+        } else {
+            let directory = environment["SIGNBERT_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.bundledModelPath()
+            source = ModelSource(modelDirectory: url(directory), labels: labelsURL, overrides: overrides)
         }
-        if let path = environment["SIGNBERT_CHECKPOINT"], !path.isEmpty {
-            return ModelSource(checkpoint: url(path), config: configURL, labels: labelsURL, overrides: overrides)
-        }
-        let directory = environment["SIGNBERT_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.bundledModelPath()
-        return ModelSource(modelDirectory: url(directory), labels: labelsURL, overrides: overrides)
+        source.preprocessing = try? skeletonCentre(preprocessing)  // checked in validate()
+        return source
     }
 
     /// `models/demo-gestures` in the working directory, else beside the executable's install prefix
@@ -78,18 +86,41 @@ struct CheckpointFileOptions: ParsableArguments {
     @Option(name: .long, help: "Attention heads (overrides config.yaml).")
     var numHeads: Int?
 
+    @Option(name: .long, help: "Landmark normalisation: neck or mid-hip (default: the checkpoint's training commit).")
+    var preprocessing: String?
+
+    func validate() throws { _ = try skeletonCentre(preprocessing) }
+
     /// `path` as a checkpoint file, or as a model directory when it is one.
     func source(_ path: String) -> ModelSource {
         var isDirectory: ObjCBool = false
         let url = URL(fileURLWithPath: path)
         let labelsURL = labels.map { URL(fileURLWithPath: $0) }
         let overrides = ArchitectureOverrides(numHeads: numHeads)
+        let centre = try? skeletonCentre(preprocessing)  // checked in validate()
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            return ModelSource(modelDirectory: url, labels: labelsURL, overrides: overrides)
+            return ModelSource(modelDirectory: url, labels: labelsURL, overrides: overrides, preprocessing: centre)
         }
         return ModelSource(checkpoint: url, config: config.map { URL(fileURLWithPath: $0) }, labels: labelsURL,
-                           overrides: overrides)
+                           overrides: overrides, preprocessing: centre)
     }
+}
+
+/// `--preprocessing neck|mid-hip` as given (checked in `validate`).
+func skeletonCentre(_ text: String?) throws -> SkeletonCentre? {
+    guard let text else { return nil }
+    guard let centre = SkeletonCentre(rawValue: text) else {
+        throw ValidationError("--preprocessing must be neck (commit 99e759a) or mid-hip (commit cf4dfbb), got \(text)")
+    }
+    return centre
+}
+
+/// What a loaded model's files left open or said in vain, one `warning: ...` line each on stderr
+/// (`predict`, `serve`; `inspect` prints the same in its report).
+func warnAboutAssumptions(_ loaded: LoadedModel) {
+    var lines = loaded.warnings
+    if let assumed = ModelDescription(loaded).assumptionWarning { lines.insert("assumed " + assumed, at: 0) }
+    for line in lines { FileHandle.standardError.write(Data("warning: \(line)\n".utf8)) }
 }
 
 /// Runs a command body, turning any error into one `error: ...` line on stderr and exit code 1.
