@@ -160,7 +160,7 @@ final class ProtocolRoutesTests: LiveInferenceTestCase {
     }
 
     func testMalformedOpenInferenceRequestsNameTheFieldAndTheServerKeepsServing() throws {
-        let (_, client) = try start { service, _ in service.maxBatchSize = 4; service.maxFrames = 100 }
+        let (_, client) = try start { service, _ in service.maxClipsPerRequest = 4; service.maxFrames = 100 }
         let frames = Self.loaded.config.numFrames
         let good = [Double](repeating: 0.5, count: frames * joints * coords)
         func tensor(_ fields: [String: Any]) -> [String: Any] {
