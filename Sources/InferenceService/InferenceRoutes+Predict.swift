@@ -40,12 +40,13 @@ extension InferenceRoutes {
     func decodePose(_ request: HTTPRequest) throws(RequestError) -> PredictionRequest {
         let config = loaded.config
         // The options are checked exactly as in a JSON body, on a stand-in clip of the model's shape.
+        let frames = loaded.preparation.frames
         var members = try Self.queryOptions(request)
-        members.append((key: "inputs", value: .tensor(shape: [1, config.numFrames, config.inputFeatures],
-                                                       values: [Double](repeating: 0, count: config.numFrames * config.inputFeatures))))
+        members.append((key: "inputs", value: .tensor(shape: [1, frames, config.inputFeatures],
+                                                       values: [Double](repeating: 0, count: frames * config.inputFeatures))))
         var options = try PredictionRequestDecoder.decode(document: .object(members), config: config,
-                                                          preparation: ClipPreparation(frames: config.numFrames, centre: .neck),
-                                                          maxClips: 1, maxFrames: configuration.maxFrames)
+                                                          preparation: loaded.preparation, maxClips: 1,
+                                                          maxFrames: configuration.maxFrames)
         let exact = request.queryValue("frames") == "exact"
         options.clips = try PredictionRequestDecoder.decodePose(request.body, config: config, preparation: loaded.preparation,
                                                                 exact: exact, maxFrames: configuration.maxFrames)
