@@ -40,6 +40,9 @@ struct ModelOptions: ParsableArguments {
             throw ValidationError("--config goes with --checkpoint; a model directory carries its own config.json")
         }
         _ = try skeletonCentre(preprocessing)
+        if let text = ProcessInfo.processInfo.environment["SIGNBERT_PREPROCESSING"], !text.isEmpty, SkeletonCentre(rawValue: text) == nil {
+            throw ValidationError("SIGNBERT_PREPROCESSING=\(text) is not neck (commit 99e759a) or mid-hip (commit cf4dfbb)")
+        }
     }
 
     /// The model to load: the flags, else SIGNBERT_MODEL / SIGNBERT_CHECKPOINT, else the bundled demo model.
@@ -59,7 +62,8 @@ struct ModelOptions: ParsableArguments {
             let directory = environment["SIGNBERT_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.bundledModelPath()
             source = ModelSource(modelDirectory: url(directory), labels: labelsURL, overrides: overrides)
         }
-        source.preprocessing = try? skeletonCentre(preprocessing)  // checked in validate()
+        // Checked in validate() (the flag) and by `serve`'s settings (SIGNBERT_PREPROCESSING).
+        source.preprocessing = try? skeletonCentre(preprocessing ?? environment["SIGNBERT_PREPROCESSING"].flatMap { $0.isEmpty ? nil : $0 })
         return source
     }
 
