@@ -319,6 +319,8 @@ at the ends, where the joint has at least 2 detected frames and not all; (2) to 
 neck of the same frame, divided by 1.2 x the median shoulder distance. The generator produces the 27 joints
 directly (the neck is the mean of the two shoulders), which skips step (3) and gives the same result.
 A runtime must feed the model clips prepared this way (a raw Holistic clip through the same pipeline).
+The neck centring is commit 99e759a's, though this is a v1 model (a v1 checkpoint of the training repo has
+cf4dfbb's mid-hip centring): `config.json` says so (`"preprocessing": "neck"`, `"data_num_frames": 64`).
 
 Splits: {sizes['train']} training, {sizes['val']} validation, {sizes['test']} test clips (balanced, seeds
 {split_seed(args.seed, 'train')}, {split_seed(args.seed, 'val')}, {split_seed(args.seed, 'test')}); the

@@ -32,6 +32,9 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Landmark normalisation: neck or mid-hip (default: the checkpoint's training commit, v1 mid-hip, v2 neck).")
     var preprocessing: String?
 
+    @Option(name: .long, help: "SignBERT v2's normalize_skeleton, for a model built outside the training code (a yaml's is ignored, as there).")
+    var normalizeSkeleton: Bool?
+
     func validate() throws {
         if model != nil && checkpoint != nil {
             throw ValidationError("give either --model or --checkpoint, not both")
@@ -47,7 +50,8 @@ struct ModelOptions: ParsableArguments {
 
     /// The model to load: the flags, else SIGNBERT_MODEL / SIGNBERT_CHECKPOINT, else the bundled demo model.
     func source(environment: [String: String] = ProcessInfo.processInfo.environment) -> ModelSource {
-        let overrides = ArchitectureOverrides(numHeads: numHeads, numJoints: numJoints, numCoords: numCoords)
+        let overrides = ArchitectureOverrides(numHeads: numHeads, numJoints: numJoints, numCoords: numCoords,
+                                              normalizeSkeleton: normalizeSkeleton)
         let url = { (path: String) in URL(fileURLWithPath: path) }
         let configURL = (config ?? environment["SIGNBERT_CONFIG"]).map(url)
         let labelsURL = (labels ?? environment["SIGNBERT_LABELS"]).map(url)
@@ -93,6 +97,9 @@ struct CheckpointFileOptions: ParsableArguments {
     @Option(name: .long, help: "Landmark normalisation: neck or mid-hip (default: the checkpoint's training commit).")
     var preprocessing: String?
 
+    @Option(name: .long, help: "SignBERT v2's normalize_skeleton (a yaml's is ignored, as the training code ignored it).")
+    var normalizeSkeleton: Bool?
+
     func validate() throws { _ = try skeletonCentre(preprocessing) }
 
     /// `path` as a checkpoint file, or as a model directory when it is one.
@@ -100,7 +107,7 @@ struct CheckpointFileOptions: ParsableArguments {
         var isDirectory: ObjCBool = false
         let url = URL(fileURLWithPath: path)
         let labelsURL = labels.map { URL(fileURLWithPath: $0) }
-        let overrides = ArchitectureOverrides(numHeads: numHeads)
+        let overrides = ArchitectureOverrides(numHeads: numHeads, normalizeSkeleton: normalizeSkeleton)
         let centre = try? skeletonCentre(preprocessing)  // checked in validate()
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             return ModelSource(modelDirectory: url, labels: labelsURL, overrides: overrides, preprocessing: centre)

@@ -97,6 +97,15 @@ final class FidelityCommandTests: XCTestCase {
         let inspect = try SignBERTProcess.run(["inspect", run.checkpoint.path, "--preprocessing", "neck"])
         XCTAssertTrue(inspect.stdoutText.contains("preprocess:   neck-centred landmarks, commit 99e759a (chosen with --preprocessing)"),
                       inspect.stdoutText)
+        // The v2 run's yaml says normalize_skeleton: false, ignored with a warning; the flag sets it.
+        let v2 = try Self.run("v2-run-d16")
+        let ignored = try SignBERTProcess.run(["inspect", v2.checkpoint.path])
+        XCTAssertTrue(ignored.stdoutText.contains("normalize_skeleton=true"), ignored.stdoutText)
+        XCTAssertTrue(ignored.stdoutText.contains("warning:      config.yaml says model.normalize_skeleton: false, which is ignored"),
+                      ignored.stdoutText)
+        let overridden = try SignBERTProcess.run(["inspect", v2.checkpoint.path, "--normalize-skeleton", "false"])
+        XCTAssertTrue(overridden.stdoutText.contains("normalize_skeleton=false"), overridden.stdoutText)
+        XCTAssertFalse(overridden.stdoutText.contains("warning:"), overridden.stdoutText)
         let bad = try SignBERTProcess.run(["inspect", run.checkpoint.path, "--preprocessing", "hips"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderrText.contains("--preprocessing must be neck"), bad.stderrText)
