@@ -7,8 +7,8 @@ public enum FuzzConfig {
                                              numHeads: 2, mlpRatio: 2, numClasses: 10)
     public static let maxBatchSize = 4
     public static let maxFrames = 256
-    /// D = num_frames, the mid-hip centre (the v1 checkpoint's own), so both normalisations' code is fuzzed
-    /// through the landmark and .pose targets' neighbours in the unit tests.
+    /// How the model's clips are prepared: D = num_frames and the mid-hip centre (a v1 checkpoint's own), so
+    /// the landmark and .pose targets run the centring that reads the hips.
     public static let preparation = ClipPreparation(frames: 8, centre: .midHip)
 
     /// A decoded request's clips: `batch` clips of the model's frames and features, all finite.
