@@ -58,7 +58,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "The model's name in GET / and in the /v2/models/{name} and /v1/models/{name} routes (default signbert).")
     var modelName: String?
 
-    @Option(name: .long, help: "Longest clip in frames before it is sampled to the model's frames (default 10000).")
+    @Option(name: .long, help: "Longest clip accepted, in frames, before it is brought to the frames the model was trained on (default 10000).")
     var maxFrames: Int?
 
     @Option(name: .long, help: "Largest request body in bytes (default 33554432).")
