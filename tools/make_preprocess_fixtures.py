@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes the fixtures of the Swift preprocessing tests under Tests/SignBERTRuntimeTests/Fixtures/preprocess/:
-the model input (T x 27 x 3, float32) that the spec's steps 1-4 (tools/signbert_preprocess.py, numpy) give for
+the model input (T x 27 x 3, float32) that the spec's steps 1-4 (tools/signbert_preprocess.py, numpy) give, with
+the neck centre (commit 99e759a, "expected") and with the mid-hip centre (cf4dfbb, "expected_mid_hip"), for
 
 - holistic-clips.json: synthetic raw MediaPipe Holistic clips written in the request's landmark JSON form
   (normalised x, y, z, visibility as MediaPipe gives them; missing hands, frames with nothing detected, pose
@@ -30,6 +31,12 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 from signbert_preprocess import NUM_FRAMES, preprocess_holistic  # noqa: E402
+
+
+def both_centres(p, l, r):
+    """Steps 1-4 with each commit's centre: neck (99e759a) and mid-hip (cf4dfbb)."""
+    return {"expected": floats(preprocess_holistic(p, l, r, NUM_FRAMES, "neck")),
+            "expected_mid_hip": floats(preprocess_holistic(p, l, r, NUM_FRAMES, "mid-hip"))}
 
 OUT = REPO / "Tests/SignBERTRuntimeTests/Fixtures/preprocess"
 SHARED_POSE = REPO.parent / "shared/data/pose"
@@ -114,10 +121,16 @@ def holistic_cases():
     rng = np.random.default_rng(20261125)
     cases = []
 
-    def add(name, n, width, height, pose, left, right, style="arrays"):
+    def add(name, n, width, height, pose, left, right, style="arrays", missing_hips=()):
         request, p, l, r = make_clip(rng, n, width, height, pose, left, right, style)
-        expected = preprocess_holistic(p, l, r, NUM_FRAMES)
-        cases.append({"name": name, "frames": n, "request": request, "expected": floats(expected)})
+        # Hips never detected (x = y = 0): the mid-hip is the other hip, or (0, 0) without either.
+        for f, frame in enumerate(request["frames"]):
+            for landmark in missing_hips:
+                if frame.get("pose"):
+                    frame["pose"][landmark][0] = 0.0
+                    frame["pose"][landmark][1] = 0.0
+                p[f, landmark, :2] = 0.0
+        cases.append({"name": name, "frames": n, "request": request, **both_centres(p, l, r)})
 
     n = 64
     add("n64_all_detected", n, 1280, 720, runs(n, (0, n)), runs(n, (0, n)), runs(n, (0, n)))
@@ -135,6 +148,10 @@ def holistic_cases():
     add("single_frame", n, 720, 1280, runs(n, (0, 1)), runs(n, (0, 1)), runs(n))
     n = 70
     add("n70_pose_in_two_frames", n, 1280, 720, runs(n, (20, 21), (50, 51)), runs(n, (0, n)), runs(n, (0, 35)))
+    n = 30
+    add("n30_right_hip_missing", n, 1280, 720, runs(n, (0, n)), runs(n, (0, n)), runs(n, (0, n)), missing_hips=(24,))
+    n = 80
+    add("n80_both_hips_missing", n, 1280, 720, runs(n, (2, 78)), runs(n, (0, 40)), runs(n, (0, n)), missing_hips=(23, 24))
     return cases
 
 
@@ -153,8 +170,7 @@ def example_request():
     frames = ",\n    ".join(json.dumps(f, separators=(",", ":")) for f in request["frames"])
     text = ('{"inputs": [{"image_width": 1280, "image_height": 720, "frames": [\n    ' + frames
             + '\n  ]}],\n "top_k": 3}\n')
-    case = {"name": "examples/holistic-request.json", "frames": n, "request": request,
-            "expected": floats(preprocess_holistic(p, l, r, NUM_FRAMES))}
+    case = {"name": "examples/holistic-request.json", "frames": n, "request": request, **both_centres(p, l, r)}
     return text, case
 
 
@@ -248,7 +264,7 @@ def pose_case(name, raw, path):
             "fps": float(pose.body.fps), "width": pose.header.dimensions.width,
             "height": pose.header.dimensions.height,
             "components": [c.name for c in pose.header.components], "clip_samples": samples,
-            "expected": floats(preprocess_holistic(p, l, r, NUM_FRAMES))}
+            **both_centres(p, l, r)}
 
 
 def main():

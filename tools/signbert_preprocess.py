@@ -14,9 +14,20 @@ meaningfully only on clips prepared exactly this way. The steps, in the spec's o
 3. `holistic_to_joints27`: the 27 joints: 0 neck = mean of pose 11 and 12 (all three channels);
    1, 2 = pose 11, 12 (shoulders); 3, 4 = pose 13, 14 (elbows); 5-15 = left hand landmarks
    [0, 2, 4, 5, 8, 9, 12, 13, 16, 17, 20]; 16-26 = right hand, the same indices.
-4. `normalize_joints27`: x, y only (the third channel is kept): subtract joint 0 of the same frame from
-   every joint; divide by 1.2 * numpy median (mean of the two middle values for an even count) of the
-   per-frame shoulder distances |j1 - j2| that are > 0 (1.0 if none).
+4. `normalize_joints27`: x, y only (the third channel is kept): subtract the frame's centre from every
+   joint; divide by 1.2 * numpy median (mean of the two middle values for an even count) of the per-frame
+   shoulder distances |j1 - j2| (after centring) that are > 0 (1.0 if none). The centre depends on the
+   commit the model was trained with:
+   - "neck" (99e759a, SignBERT v2 era): joint 0 of the same frame;
+   - "mid-hip" (cf4dfbb, SignBERT v1 era, `mid_hip_centres`): from the pose landmarks 23 and 24 (x, y) of the
+     same frame (after steps 1-2): a hip counts when its x != 0; the mean of those that count, (0, 0) when
+     neither does.
+5. `loader_frames`: the training/evaluation loader, on a stored clip (what steps 1-4 wrote) of n frames, to
+   D = the run's data.num_frames: n > D keeps the centre frames [(n-D)//2, (n-D)//2 + D); n < D repeats the
+   last frame until there are D; n == D is unchanged.
+
+Raw landmarks go through steps 1-5 (steps 1-4 always to 64 frames, the preprocessing script's own
+--num_frames); a clip that is already a feature array goes through step 5 only.
 
 Coordinates are pixels (x * image_width, y * image_height); the third channel is the pose landmark's
 visibility, 1.0 for hand landmarks; an undetected part is all zeros.
@@ -130,22 +141,66 @@ def shoulder_scale(joints):
     return float(np.median(positive)) if positive.size else 1.0
 
 
-def normalize_joints27(joints):
-    """Step 4. Normalise a (T, 27, C) clip: x, y of every joint minus joint 0 (neck) of the same frame,
-    divided by 1.2 * shoulder_scale(joints); the other channels are kept. Returns float64."""
+def normalize_joints27(joints, centres=None):
+    """Step 4. Normalise a (T, 27, C) clip: x, y of every joint minus the frame's centre, divided by 1.2 *
+    the numpy median of the positive per-frame shoulder distances measured after centring (1.0 if none); the
+    other channels are kept. `centres` (T, 2) is the centre per frame; None means joint 0, the neck
+    (99e759a). Returns float64."""
     joints = np.array(joints, dtype=np.float64, copy=True)
-    scale = shoulder_scale(joints)
-    coords = joints[..., :2] - joints[:, 0:1, :2]
+    if centres is None:
+        centres = joints[:, 0, :2]
+    centres = np.asarray(centres, dtype=np.float64).reshape(-1, 1, 2)
+    coords = joints[..., :2] - centres
+    dist = np.linalg.norm(coords[:, 1] - coords[:, 2], axis=-1)
+    positive = dist[dist > 0]
+    scale = float(np.median(positive)) if positive.size else 1.0
     joints[..., :2] = coords / (scale * 1.2)
     return joints
 
 
-def preprocess_holistic(pose, left_hand, right_hand, num_frames=NUM_FRAMES):
-    """The whole pipeline on raw Holistic tracks of one clip (n frames): pose (n, 33, 3), left_hand
-    (n, 21, 3), right_hand (n, 21, 3), in pixels, zeros where undetected. Returns float32
-    (num_frames, 27, 3), the model's input."""
+def mid_hip_centres(pose):
+    """cf4dfbb's centre per frame from pose (T, 33, C) after steps 1-2: pose landmarks 23 and 24 (x, y); a
+    hip counts when its x != 0; the mean of those that count, (0, 0) when neither does. Returns (T, 2)."""
+    pose = np.asarray(pose, dtype=np.float64)
+    left, right = pose[:, 23, :2], pose[:, 24, :2]
+    valid_l = (left[:, 0] != 0).astype(np.float64)[:, None]
+    valid_r = (right[:, 0] != 0).astype(np.float64)[:, None]
+    denom = valid_l + valid_r
+    denom[denom == 0] = 1
+    return (left * valid_l + right * valid_r) / denom
+
+
+def loader_indices(n, d):
+    """Step 5's source frame for each of the D output frames of a stored clip of n frames."""
+    if n >= d:
+        start = (n - d) // 2
+        return np.arange(start, start + d)
+    return np.concatenate([np.arange(n), np.full(d - n, n - 1)])
+
+
+def loader_frames(clip, d):
+    """Step 5, evaluation mode: a stored clip (n, ...) to D frames: the centre D frames when n > D, the last
+    frame repeated when n < D, unchanged when n == D. Keeps the dtype."""
+    clip = np.asarray(clip)
+    return clip[loader_indices(clip.shape[0], d)]
+
+
+CENTRES = ("neck", "mid-hip")
+
+
+def preprocess_holistic(pose, left_hand, right_hand, num_frames=NUM_FRAMES, centre="neck"):
+    """Steps 1-4 on raw Holistic tracks of one clip (n frames): pose (n, 33, 3), left_hand (n, 21, 3),
+    right_hand (n, 21, 3), in pixels, zeros where undetected; `centre` "neck" (99e759a) or "mid-hip"
+    (cf4dfbb). Returns float32 (num_frames, 27, 3): what the preprocessing script stores."""
+    assert centre in CENTRES, centre
     parts = [sample_frames(interpolate_missing(p), num_frames) for p in (pose, left_hand, right_hand)]
-    return normalize_joints27(holistic_to_joints27(*parts)).astype(np.float32)
+    centres = mid_hip_centres(parts[0]) if centre == "mid-hip" else None
+    return normalize_joints27(holistic_to_joints27(*parts), centres).astype(np.float32)
+
+
+def model_input_holistic(pose, left_hand, right_hand, clip_frames, centre):
+    """Steps 1-5: the model's input (D, 27, 3) float32 for raw landmarks, D = the run's data.num_frames."""
+    return loader_frames(preprocess_holistic(pose, left_hand, right_hand, NUM_FRAMES, centre), clip_frames)
 
 
 def preprocess_joints27(joints, num_frames=NUM_FRAMES):

@@ -243,10 +243,14 @@ def write_model(model, args, metrics, history, train_time, sizes, heldout):
     os.chmod(os.path.join(out, "model.safetensors"), 0o644)
     config = {"format": "signbert-model", "format_version": 1, "architecture": "signbert-v1",
               **ARCH, "num_classes": len(CLASSES), "skeleton_layout": "mediapipe_27",
-              "source": "tools/train_demo_model.py (synthetic demo)"}
+              "source": "tools/train_demo_model.py (synthetic demo)",
+              # Trained on 64-frame clips normalised by tools/signbert_preprocess.py's neck centre (99e759a's),
+              # though it is a v1 model (whose default would be cf4dfbb's mid-hip): say so.
+              "data_num_frames": 64, "preprocessing": "neck"}
     config = {k: config[k] for k in ["format", "format_version", "architecture", "num_joints", "num_coords",
                                      "num_frames", "embed_dim", "depth", "num_heads", "mlp_ratio",
-                                     "num_classes", "skeleton_layout", "source"]}
+                                     "num_classes", "skeleton_layout", "source", "data_num_frames",
+                                     "preprocessing"]}
     with open(os.path.join(out, "config.json"), "w") as f:
         f.write(json.dumps(config, indent=2) + "\n")
     with open(os.path.join(out, "labels.txt"), "w") as f:
@@ -315,6 +319,8 @@ at the ends, where the joint has at least 2 detected frames and not all; (2) to 
 neck of the same frame, divided by 1.2 x the median shoulder distance. The generator produces the 27 joints
 directly (the neck is the mean of the two shoulders), which skips step (3) and gives the same result.
 A runtime must feed the model clips prepared this way (a raw Holistic clip through the same pipeline).
+The neck centring is commit 99e759a's, though this is a v1 model (a v1 checkpoint of the training repo has
+cf4dfbb's mid-hip centring): `config.json` says so (`"preprocessing": "neck"`, `"data_num_frames": 64`).
 
 Splits: {sizes['train']} training, {sizes['val']} validation, {sizes['test']} test clips (balanced, seeds
 {split_seed(args.seed, 'train')}, {split_seed(args.seed, 'val')}, {split_seed(args.seed, 'test')}); the

@@ -1,10 +1,11 @@
 import Foundation
 import HTTPServer
 import SignBERTRuntime
+import Synchronization
 
 /// One request's clips waiting for the model.
 struct InferenceJob: Sendable {
-    let clips: [Float]            // [count, T, V·C]
+    let clips: [Float]            // [count, D, V·C]
     let count: Int
     let enqueuedAt: ContinuousClock.Instant
     let deadline: ContinuousClock.Instant
@@ -14,8 +15,9 @@ struct InferenceJob: Sendable {
 }
 
 enum JobOutcome: Sendable {
-    /// This job's own logits rows [count, K] and the size of the batch it ran in.
-    case logits([Float], batchSize: Int)
+    /// This job's own logits rows [count, K], the size of the (largest) batch it ran in, and in how many
+    /// batches its clips were computed (more than one when it carried more clips than a batch holds).
+    case logits([Float], batchSize: Int, batches: Int)
     case timedOut
     /// The client went away while the job was queued; it was not computed.
     case cancelled
@@ -23,14 +25,53 @@ enum JobOutcome: Sendable {
 
 enum SubmitResult: Sendable { case accepted, queueFull, stopped }
 
+/// A queued job and how far its clips have got: a job of more clips than a batch holds is taken a batch at
+/// a time and answered once, when its last clips are computed.
+final class QueuedJob: @unchecked Sendable {
+    // `@unchecked`: `taken` is only touched with the scheduler's `condition` locked; `logits`, `computed`,
+    // `batches` and `largestBatch` only on the compute thread; `answered` is a Mutex.
+    let job: InferenceJob
+    /// Clips handed to batches so far.
+    var taken = 0
+    var logits: [Float] = []
+    var computed = 0
+    var batches = 0
+    var largestBatch = 0
+    private let answered = Mutex(false)
+
+    init(_ job: InferenceJob) { self.job = job }
+
+    var remaining: Int { job.count - taken }
+
+    /// Calls the job's completion the first time only: a split job may time out in one batch and have
+    /// its client leave before the next.
+    func answer(_ outcome: JobOutcome) {
+        let first = answered.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        if first { job.completion(outcome) }
+    }
+
+    var isAnswered: Bool { answered.withLock { $0 } }
+}
+
+/// Clips `first ..< first + count` of a queued job, in one batch.
+struct JobSlice {
+    let entry: QueuedJob
+    let first: Int
+    let count: Int
+}
+
 /// Dynamic batching: jobs from concurrent requests queue here; one compute thread (which owns the
 /// OpenBLAS threads) takes up to `maxBatchSize` clips, or whatever has arrived `maxQueueDelay` after the
-/// first waiting clip, runs them as one forward pass and hands every job exactly its own rows.
+/// first waiting clip, runs them as one forward pass and hands every job exactly its own rows. A job of
+/// more clips than a batch (up to `maxClipsPerRequest`) runs over several consecutive batches.
 final class BatchScheduler: @unchecked Sendable {
     // `@unchecked`: `pending`, `queuedClips` and `stopping` are only touched with `condition` locked;
     // `engine`, `batchInput` and `batchLogits` only on the compute thread.
     private let condition = NSCondition()
-    private var pending: [InferenceJob] = []
+    private var pending: [QueuedJob] = []
     private var pendingStart = 0
     private var queuedClips = 0
     private var stopping = false
@@ -49,6 +90,8 @@ final class BatchScheduler: @unchecked Sendable {
     private let running = DispatchGroup()
 
     private let model: SignBERTModel
+    /// D: the frames of every clip (the run's data.num_frames).
+    private let frames: Int
     private let configuration: ServiceConfiguration
     private let metrics: ServiceMetrics
     private let engine: ForwardEngine
@@ -56,13 +99,14 @@ final class BatchScheduler: @unchecked Sendable {
     private var batchInput: [Float]
     private var batchLogits: [Float]
 
-    init(model: SignBERTModel, configuration: ServiceConfiguration, metrics: ServiceMetrics) {
+    init(model: SignBERTModel, frames: Int, configuration: ServiceConfiguration, metrics: ServiceMetrics) {
         self.model = model
+        self.frames = frames
         self.configuration = configuration
         self.metrics = metrics
         engine = ForwardEngine(model: model, capacity: configuration.maxBatchSize, threads: configuration.computeThreads)
         let config = model.config
-        batchInput = [Float](repeating: 0, count: configuration.maxBatchSize * config.numFrames * config.inputFeatures)
+        batchInput = [Float](repeating: 0, count: configuration.maxBatchSize * frames * config.inputFeatures)
         batchLogits = [Float](repeating: 0, count: configuration.maxBatchSize * config.numClasses)
     }
 
@@ -82,17 +126,19 @@ final class BatchScheduler: @unchecked Sendable {
     }
 
     func submit(_ job: InferenceJob) -> SubmitResult {
-        var dropped: [InferenceJob] = []
+        var dropped: [QueuedJob] = []
         defer { cancel(dropped) }  // after unlocking: a completion calls back into the scheduler
         condition.lock()
         defer { condition.unlock() }
         if stopping { return .stopped }
-        if queuedClips + job.count > configuration.maxQueuedClips {
+        // A request larger than the queue bound (allowed by maxClipsPerRequest) is taken when the queue is empty.
+        func overflows() -> Bool { queuedClips > 0 && queuedClips + job.count > configuration.maxQueuedClips }
+        if overflows() {
             // Clients that gave up (typically timed-out clients under overload) make room for this one.
             dropped = removeCancelled()
-            if queuedClips + job.count > configuration.maxQueuedClips { return .queueFull }
+            if overflows() { return .queueFull }
         }
-        pending.append(job)
+        pending.append(QueuedJob(job))
         queuedClips += job.count
         metrics.queueDepth.set(queuedClips)
         condition.signal()
@@ -100,21 +146,21 @@ final class BatchScheduler: @unchecked Sendable {
     }
 
     /// Takes the waiting jobs whose clients are gone out of the queue. Called with `condition` locked.
-    private func removeCancelled() -> [InferenceJob] {
+    private func removeCancelled() -> [QueuedJob] {
         let waiting = pending[pendingStart...]
-        let cancelled = waiting.filter { $0.cancellation.isCancelled }
+        let cancelled = waiting.filter { $0.job.cancellation.isCancelled }
         guard !cancelled.isEmpty else { return [] }
-        pending = waiting.filter { !$0.cancellation.isCancelled }
+        pending = waiting.filter { !$0.job.cancellation.isCancelled }
         pendingStart = 0
-        queuedClips -= cancelled.reduce(0) { $0 + $1.count }
+        queuedClips -= cancelled.reduce(0) { $0 + $1.remaining }
         metrics.queueDepth.set(queuedClips)
         return cancelled
     }
 
-    private func cancel(_ jobs: [InferenceJob]) {
-        guard !jobs.isEmpty else { return }
-        metrics.cancelledClips.increment(by: jobs.reduce(0) { $0 + $1.count })
-        for job in jobs { job.completion(.cancelled) }
+    private func cancel(_ entries: [QueuedJob]) {
+        guard !entries.isEmpty else { return }
+        metrics.cancelledClips.increment(by: entries.reduce(0) { $0 + $1.job.count })
+        for entry in entries { entry.answer(.cancelled) }
     }
 
     /// A request has started (its body is being decoded): company for the queue is on its way.
@@ -146,7 +192,7 @@ final class BatchScheduler: @unchecked Sendable {
 
     /// Whether the queue is at its bound, once the jobs of clients that left are taken out of it.
     var isFull: Bool {
-        var dropped: [InferenceJob] = []
+        var dropped: [QueuedJob] = []
         defer { cancel(dropped) }
         condition.lock()
         defer { condition.unlock() }
@@ -172,8 +218,9 @@ final class BatchScheduler: @unchecked Sendable {
             let config = model.config
             batchInput.withUnsafeBufferPointer { all in
                 batchLogits.withUnsafeMutableBufferPointer { out in
-                    engine.forward(UnsafeBufferPointer(rebasing: all[0..<batch * config.numFrames * config.inputFeatures]),
-                                   batch: batch, logits: UnsafeMutableBufferPointer(rebasing: out[0..<batch * config.numClasses]))
+                    engine.forward(UnsafeBufferPointer(rebasing: all[0..<batch * frames * config.inputFeatures]),
+                                   batch: batch, frames: frames,
+                                   logits: UnsafeMutableBufferPointer(rebasing: out[0..<batch * config.numClasses]))
                 }
             }
         }
@@ -188,7 +235,7 @@ final class BatchScheduler: @unchecked Sendable {
 
     /// Blocks until a batch is due; nil once stopping with nothing left. Jobs whose clients went away
     /// meanwhile come back apart, to be answered without computing them.
-    private func nextBatch() -> (batch: [InferenceJob], cancelled: [InferenceJob])? {
+    private func nextBatch() -> (batch: [JobSlice], cancelled: [QueuedJob])? {
         condition.lock()
         defer { condition.unlock() }
         while pendingStart == pending.count {
@@ -201,7 +248,7 @@ final class BatchScheduler: @unchecked Sendable {
         // a lone client (recent peak of 1) is never made to wait. Requests whose body is complete and
         // being decoded are certain to join within a fraction of a millisecond each: they are waited for
         // past the delay, up to `decodingGrace` more.
-        let due = max(pending[pendingStart].enqueuedAt, lastBatchEnd) + configuration.maxQueueDelay
+        let due = max(pending[pendingStart].job.enqueuedAt, lastBatchEnd) + configuration.maxQueueDelay
         let hardStop = due + Self.decodingGrace
         while queuedClips < configuration.maxBatchSize && !stopping {
             let queuedRequests = pending.count - pendingStart
@@ -218,16 +265,22 @@ final class BatchScheduler: @unchecked Sendable {
             _ = condition.wait(until: Date(timeIntervalSinceNow: now.duration(to: limit).seconds))
         }
         let cancelled = removeCancelled()
-        var batch: [InferenceJob] = []
+        var batch: [JobSlice] = []
         var clips = 0
-        while pendingStart < pending.count {
-            let job = pending[pendingStart]
-            // Whole requests only; a request never exceeds maxBatchSize (checked on decode).
-            if clips + job.count > configuration.maxBatchSize { break }
+        let capacity = configuration.maxBatchSize
+        while pendingStart < pending.count && clips < capacity {
+            let entry = pending[pendingStart]
+            // Requests that fit a batch go whole (a request is answered with one batch's rows); a larger
+            // one fills what room there is, and its rest goes first into the next batches.
+            let whole = entry.job.count <= capacity
+            if whole && clips + entry.remaining > capacity { break }
+            let take = min(entry.remaining, capacity - clips)
+            batch.append(JobSlice(entry: entry, first: entry.taken, count: take))
+            entry.taken += take
+            queuedClips -= take
+            clips += take
+            if entry.remaining > 0 { break }
             pendingStart += 1
-            queuedClips -= job.count
-            batch.append(job)
-            clips += job.count
         }
         if pendingStart > 1024 || pendingStart == pending.count {
             pending.removeFirst(pendingStart)
@@ -244,30 +297,33 @@ final class BatchScheduler: @unchecked Sendable {
         return max(activeRequests, peakIsRecent ? recentPeak : 0)
     }
 
-    private func execute(_ jobs: [InferenceJob]) {
+    private func execute(_ slices: [JobSlice]) {
         let now = ContinuousClock.now
-        var live: [InferenceJob] = []
-        for job in jobs {
-            if now >= job.deadline { job.completion(.timedOut) } else { live.append(job) }
+        var live: [JobSlice] = []
+        for slice in slices where !slice.entry.isAnswered {
+            // A split job that timed out in an earlier batch was answered then; its rest is not computed.
+            if now >= slice.entry.job.deadline { slice.entry.answer(.timedOut) } else { live.append(slice) }
         }
         guard !live.isEmpty else { return }
         let config = model.config
         let batch = live.reduce(0) { $0 + $1.count }
+        let clipFloats = frames * config.inputFeatures
         var offset = 0
         batchInput.withUnsafeMutableBufferPointer { destination in
-            for job in live {
-                job.clips.withUnsafeBufferPointer { source in
+            for slice in live {
+                slice.entry.job.clips.withUnsafeBufferPointer { source in
                     guard let from = source.baseAddress, let to = destination.baseAddress else { return }
-                    (to + offset).update(from: from, count: job.clips.count)
+                    (to + offset).update(from: from + slice.first * clipFloats, count: slice.count * clipFloats)
                 }
-                offset += job.clips.count
+                offset += slice.count * clipFloats
             }
         }
         let start = ContinuousClock.now
         batchInput.withUnsafeBufferPointer { all in
             let x = UnsafeBufferPointer(rebasing: all[0..<offset])
             batchLogits.withUnsafeMutableBufferPointer { all in
-                engine.forward(x, batch: batch, logits: UnsafeMutableBufferPointer(rebasing: all[0..<batch * config.numClasses]))
+                engine.forward(x, batch: batch, frames: frames,
+                               logits: UnsafeMutableBufferPointer(rebasing: all[0..<batch * config.numClasses]))
             }
         }
         let compute = start.duration(to: .now)
@@ -277,13 +333,26 @@ final class BatchScheduler: @unchecked Sendable {
         metrics.compute.recordNanoseconds(compute.nanoseconds)
         metrics.batchSize.record(batch)
         metrics.clips.increment(by: batch)
+        let k = config.numClasses
         var row = 0
-        for job in live {
-            let rows = Array(batchLogits[row * config.numClasses..<(row + job.count) * config.numClasses])
-            row += job.count
-            let wait = job.enqueuedAt.duration(to: start)
-            metrics.queueWait.recordNanoseconds(wait.nanoseconds)
-            job.completion(.logits(rows, batchSize: batch))
+        for slice in live {
+            let entry = slice.entry
+            let rows = batchLogits[row * k..<(row + slice.count) * k]
+            row += slice.count
+            if slice.first == 0 { metrics.queueWait.recordNanoseconds(entry.job.enqueuedAt.duration(to: start).nanoseconds) }
+            entry.batches += 1
+            entry.largestBatch = max(entry.largestBatch, batch)
+            if slice.count == entry.job.count {
+                entry.answer(.logits(Array(rows), batchSize: batch, batches: 1))
+                continue
+            }
+            if entry.logits.isEmpty { entry.logits = [Float](repeating: 0, count: entry.job.count * k) }
+            entry.logits.replaceSubrange(slice.first * k..<(slice.first + slice.count) * k, with: rows)
+            entry.computed += slice.count
+            if entry.computed == entry.job.count {
+                entry.answer(.logits(entry.logits, batchSize: entry.largestBatch, batches: entry.batches))
+                entry.logits = []
+            }
         }
     }
 }

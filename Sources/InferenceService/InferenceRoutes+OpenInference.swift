@@ -54,7 +54,7 @@ extension InferenceRoutes {
         Array("{\"name\":\"signbert\",\"version\":\"\(InferenceServer.version)\",\"extensions\":[\"binary_tensor_data\"]}".utf8)
     }
 
-    /// The input is declared with any batch and any frame count (clips are sampled to T like `/predict`'s);
+    /// The input is declared with any batch and any frame count (clips are brought to D like `/predict`'s);
     /// `[B,T,V·C]` is accepted as well.
     func modelMetadata() -> [UInt8] {
         let config = loaded.config
@@ -85,8 +85,8 @@ extension InferenceRoutes {
         let name = configuration.modelName, numClasses = loaded.config.numClasses
         infer(request, respond, decode: { () throws(RequestError) in
             let decoded = try OpenInferenceRequestDecoder.decode(
-                request.body, headerLength: headerLength, config: loaded.config,
-                maxBatchSize: configuration.maxBatchSize, maxFrames: configuration.maxFrames)
+                request.body, headerLength: headerLength, config: loaded.config, preparation: loaded.preparation,
+                maxClips: configuration.maxClipsPerRequest, maxFrames: configuration.maxFrames)
             var answer = decoded
             answer.clips = []  // the job holds the clips; the answer needs only the outputs asked for
             return (Clips(values: decoded.clips, batch: decoded.batch), answer)

@@ -36,8 +36,8 @@ extension InferenceRoutes {
         infer(request, respond, decode: { () throws(RequestError) in
             let document = try Self.predictDocument(fromInstances: request.body)
             return Self.clipsAndOptions(try PredictionRequestDecoder.decode(
-                document: document, config: loaded.config, maxBatchSize: configuration.maxBatchSize,
-                maxFrames: configuration.maxFrames))
+                document: document, config: loaded.config, preparation: loaded.preparation,
+                maxClips: configuration.maxClipsPerRequest, maxFrames: configuration.maxFrames))
         }, render: { [loaded] logits, options in
             Self.renderPredictions(logits, loaded: loaded, options: options)
         })

@@ -40,14 +40,16 @@ extension InferenceRoutes {
     func decodePose(_ request: HTTPRequest) throws(RequestError) -> PredictionRequest {
         let config = loaded.config
         // The options are checked exactly as in a JSON body, on a stand-in clip of the model's shape.
+        let frames = loaded.preparation.frames
         var members = try Self.queryOptions(request)
-        members.append((key: "inputs", value: .tensor(shape: [1, config.numFrames, config.inputFeatures],
-                                                       values: [Double](repeating: 0, count: config.numFrames * config.inputFeatures))))
-        var options = try PredictionRequestDecoder.decode(document: .object(members), config: config, maxBatchSize: 1,
+        members.append((key: "inputs", value: .tensor(shape: [1, frames, config.inputFeatures],
+                                                       values: [Double](repeating: 0, count: frames * config.inputFeatures))))
+        var options = try PredictionRequestDecoder.decode(document: .object(members), config: config,
+                                                          preparation: loaded.preparation, maxClips: 1,
                                                           maxFrames: configuration.maxFrames)
         let exact = request.queryValue("frames") == "exact"
-        options.clips = try PredictionRequestDecoder.decodePose(request.body, config: config, exact: exact,
-                                                                maxFrames: configuration.maxFrames)
+        options.clips = try PredictionRequestDecoder.decodePose(request.body, config: config, preparation: loaded.preparation,
+                                                                exact: exact, maxFrames: configuration.maxFrames)
         return options
     }
 
@@ -66,8 +68,8 @@ extension InferenceRoutes {
             }
             merged = .object(members)
         }
-        return try PredictionRequestDecoder.decode(document: merged, config: loaded.config,
-                                                   maxBatchSize: configuration.maxBatchSize, maxFrames: configuration.maxFrames)
+        return try PredictionRequestDecoder.decode(document: merged, config: loaded.config, preparation: loaded.preparation,
+                                                   maxClips: configuration.maxClipsPerRequest, maxFrames: configuration.maxFrames)
     }
 
     /// `top_k`, `return_logits` and `frames` from the query string, as the JSON members they stand for.

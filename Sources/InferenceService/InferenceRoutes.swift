@@ -27,8 +27,9 @@ final class InferenceRoutes: Sendable {
             ("name", String(decoding: name.bytes, as: UTF8.self)),
             ("server", "\"signbert \(InferenceServer.version)\""),
             ("max_batch_size", String(configuration.maxBatchSize)),
+            ("max_clips_per_request", String(configuration.maxClipsPerRequest)),
         ])
-        openAPI = OpenAPIDocument.served(config: loaded.config, configuration: configuration)
+        openAPI = OpenAPIDocument.served(config: loaded.config, preparation: loaded.preparation, configuration: configuration)
     }
 
     func install(on router: HTTPRouter) {
@@ -104,7 +105,7 @@ final class InferenceRoutes: Sendable {
             deadline: request.receivedAt + configuration.requestTimeout, cancellation: request.cancellation,
             completion: { outcome in
                 switch outcome {
-                case .logits(let logits, let batchSize):
+                case .logits(let logits, let batchSize, let batches):
                     if logits.contains(where: { !$0.isFinite }) {
                         finish(.error(status: 400, message:
                             "the clip's values overflow float32 inside the model (non-finite logits); send coordinates of ordinary magnitude"))
@@ -112,6 +113,7 @@ final class InferenceRoutes: Sendable {
                     }
                     var response = render(logits, options)
                     response.headers.replace(name: "X-Batch-Size", value: String(batchSize))
+                    response.headers.replace(name: "X-Batch-Count", value: String(batches))
                     finish(response)
                 case .timedOut:
                     finish(.error(status: 504, message: "the request waited longer than the request timeout"))

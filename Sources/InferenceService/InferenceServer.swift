@@ -23,7 +23,8 @@ public final class InferenceServer: Sendable {
         self.logger = logger
         let metrics = ServiceMetrics(maxBatchSize: configuration.maxBatchSize)
         self.metrics = metrics
-        scheduler = BatchScheduler(model: loaded.model, configuration: configuration, metrics: metrics)
+        scheduler = BatchScheduler(model: loaded.model, frames: loaded.preparation.frames, configuration: configuration,
+                                   metrics: metrics)
         let router = HTTPRouter()
         InferenceRoutes(loaded: loaded, configuration: configuration, scheduler: scheduler, metrics: metrics,
                         lifecycle: lifecycle).install(on: router)
@@ -47,7 +48,7 @@ public final class InferenceServer: Sendable {
 
     /// The OpenAPI document served at `/openapi.json` for this model and configuration.
     public static func openAPIDocument(loaded: LoadedModel, configuration: ServiceConfiguration) -> [UInt8] {
-        OpenAPIDocument.served(config: loaded.config, configuration: configuration)
+        OpenAPIDocument.served(config: loaded.config, preparation: loaded.preparation, configuration: configuration)
     }
 
     public var port: Int { http.port }

@@ -6,14 +6,17 @@ import SignBERTRuntime
 /// service's limits, so the schemas say exactly which shapes this server accepts; Vertex AI's routes, when
 /// set, are added as copies of the instances route.
 enum OpenAPIDocument {
-    static func served(config: SignBERTConfig, configuration: ServiceConfiguration) -> [UInt8] {
+    static func served(config: SignBERTConfig, preparation: ClipPreparation, configuration: ServiceConfiguration) -> [UInt8] {
         let values: [(String, String)] = [
+            ("__CLIP_FRAMES__", String(preparation.frames)),
+            ("__PREPROCESSING__", "\(preparation.centre.rawValue)-centred (the preprocessing of training commit "
+                + "\(preparation.centre.commit): \(preparation.centreSource))"),
             ("__NUM_JOINTS__", String(config.numJoints)),
             ("__NUM_COORDS__", String(config.numCoords)),
             ("__NUM_FEATURES__", String(config.inputFeatures)),
             ("__NUM_FRAMES__", String(config.numFrames)),
             ("__MAX_FRAMES__", String(configuration.maxFrames)),
-            ("__MAX_BATCH__", String(configuration.maxBatchSize)),
+            ("__MAX_BATCH__", String(configuration.maxClipsPerRequest)),
         ]
         var text = template.replacingOccurrences(of: "__SERVER_VERSION__", with: InferenceServer.version)
         for (placeholder, value) in values {
@@ -74,7 +77,7 @@ enum OpenAPIDocument {
   "info": {
     "title": "SignBERT inference server",
     "version": "__SERVER_VERSION__",
-    "description": "Sign-language recognition with a SignBERT model. Clips are skeleton keypoints: [frames][__NUM_JOINTS__ joints][__NUM_COORDS__ coords] or [frames][__NUM_FEATURES__ features] numbers, raw MediaPipe Holistic landmarks, or .pose files. Every error is a JSON object {\"error\": \"...\"}."
+    "description": "Sign-language recognition with a SignBERT model. Clips are skeleton keypoints: [frames][__NUM_JOINTS__ joints][__NUM_COORDS__ coords] or [frames][__NUM_FEATURES__ features] numbers, raw MediaPipe Holistic landmarks, or .pose files. Raw landmarks and .pose files are preprocessed as in training (interpolation, 64 frames, the 27 joints, __PREPROCESSING__ normalisation), then brought to the __CLIP_FRAMES__ frames the model was trained on as its training loader did (the centre frames of a longer clip, the last frame repeated for a shorter one); feature arrays get only that last step. A request may carry up to __MAX_BATCH__ clips; more clips than a batch holds are computed over several batches and answered once. Every error is a JSON object {\"error\": \"...\"}."
   },
   "paths": {
     "/": {
@@ -723,7 +726,7 @@ enum OpenAPIDocument {
             null
           ],
           "default": "sample",
-          "description": "sample: a clip of any length is brought to the model's num_frames as in training (floor(linspace) sampling or zero padding); exact: a clip must have exactly num_frames frames."
+          "description": "sample: a clip of any length is brought to the __CLIP_FRAMES__ frames the model was trained on (data.num_frames) as the training loader did: the centre frames of a longer clip, the last frame repeated for a shorter one; exact: a clip must have exactly __CLIP_FRAMES__ frames."
         },
         "description": "For an application/x-pose body: sample (default) or exact."
       }
@@ -1134,7 +1137,7 @@ enum OpenAPIDocument {
               null
             ],
             "default": "sample",
-            "description": "sample: a clip of any length is brought to the model's num_frames as in training (floor(linspace) sampling or zero padding); exact: a clip must have exactly num_frames frames."
+            "description": "sample: a clip of any length is brought to the __CLIP_FRAMES__ frames the model was trained on (data.num_frames) as the training loader did: the centre frames of a longer clip, the last frame repeated for a shorter one; exact: a clip must have exactly __CLIP_FRAMES__ frames."
           }
         }
       },
@@ -1175,7 +1178,7 @@ enum OpenAPIDocument {
                   null
                 ],
                 "default": "sample",
-                "description": "sample: a clip of any length is brought to the model's num_frames as in training (floor(linspace) sampling or zero padding); exact: a clip must have exactly num_frames frames."
+                "description": "sample: a clip of any length is brought to the __CLIP_FRAMES__ frames the model was trained on (data.num_frames) as the training loader did: the centre frames of a longer clip, the last frame repeated for a shorter one; exact: a clip must have exactly __CLIP_FRAMES__ frames."
               }
             }
           }
@@ -1362,7 +1365,7 @@ enum OpenAPIDocument {
               "type": "integer",
               "minimum": 0
             },
-            "description": "[B, T, __NUM_JOINTS__, __NUM_COORDS__] or [B, T, __NUM_FEATURES__]; B <= __MAX_BATCH__, T <= __MAX_FRAMES__ (sampled to __NUM_FRAMES__ unless parameters.frames is exact)"
+            "description": "[B, T, __NUM_JOINTS__, __NUM_COORDS__] or [B, T, __NUM_FEATURES__]; B <= __MAX_BATCH__, T <= __MAX_FRAMES__ (brought to __CLIP_FRAMES__ frames by a centre crop or by repeating the last frame, unless parameters.frames is exact)"
           },
           "datatype": {
             "type": "string",
@@ -1440,7 +1443,7 @@ enum OpenAPIDocument {
                   null
                 ],
                 "default": "sample",
-                "description": "sample: a clip of any length is brought to the model's num_frames as in training (floor(linspace) sampling or zero padding); exact: a clip must have exactly num_frames frames."
+                "description": "sample: a clip of any length is brought to the __CLIP_FRAMES__ frames the model was trained on (data.num_frames) as the training loader did: the centre frames of a longer clip, the last frame repeated for a shorter one; exact: a clip must have exactly __CLIP_FRAMES__ frames."
               }
             }
           },

@@ -3,8 +3,11 @@ import Synchronization
 
 /// The inference service's knobs (the HTTP server's own limits live in `HTTPServerConfiguration`).
 public struct ServiceConfiguration: Sendable {
-    /// Clips computed together at most; requests with more clips are refused (400).
+    /// Clips computed together at most.
     public var maxBatchSize: Int = 32
+    /// Clips one request may carry (more: 400); a request of more than `maxBatchSize` clips is computed over
+    /// several batches and answered once.
+    public var maxClipsPerRequest: Int = 256
     /// How long the first queued clip waits for company before its batch runs.
     public var maxQueueDelay: Duration = .milliseconds(2)
     /// Wait the whole `maxQueueDelay` for company even when no other request is under way (Triton's
@@ -20,7 +23,7 @@ public struct ServiceConfiguration: Sendable {
     public var computeThreads: Int = 1
     /// The model's name in descriptions and in the Open Inference Protocol (KServe V2) and KServe V1 paths.
     public var modelName: String = "signbert"
-    /// The longest clip accepted, in frames, before it is sampled to the model's T (400 past it).
+    /// The longest clip accepted, in frames, before it is brought to the model's D frames (400 past it).
     public var maxFrames: Int = PredictionRequest.defaultMaxFrames
     /// Vertex AI's routes (`AIP_PREDICT_ROUTE`, `AIP_HEALTH_ROUTE`), served in addition to the fixed ones.
     public var vertexPredictRoute: String?

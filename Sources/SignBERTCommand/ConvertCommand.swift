@@ -20,11 +20,19 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .long, help: "Weight dtype in model.safetensors: f32 (exact) or f16 (half the size).")
     var dtype: DType = .f32
 
+    @Flag(name: .long, help: "Write into the output directory even when it is not empty (its model files are replaced).")
+    var force = false
+
     func run() throws {
         try reportingErrors {
             let source = files.source(checkpoint)
             let (loaded, stateDict) = try ModelLoader.loadKeepingStateDict(source)
             let directory = URL(fileURLWithPath: output)
+            let existing = (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []
+            if !existing.isEmpty && !force {
+                throw ModelLoadError.file("\(output) is not empty (\(existing.count) entries); choose another --output or pass --force to write into it")
+            }
+            warnAboutAssumptions(loaded)
             do {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             } catch {
@@ -39,7 +47,9 @@ struct ConvertCommand: ParsableCommand {
                                         to: directory.appendingPathComponent("model.safetensors"))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let config = ModelDirectoryConfig(config: loaded.config, source: "signbert convert \(URL(fileURLWithPath: checkpoint).lastPathComponent)")
+            // D and the preprocessing go along, so the directory answers exactly as the checkpoint does.
+            let config = ModelDirectoryConfig(config: loaded.config, source: "signbert convert \(URL(fileURLWithPath: checkpoint).lastPathComponent)",
+                                              preparation: loaded.preparation)
             do {
                 try encoder.encode(config).write(to: directory.appendingPathComponent("config.json"))
                 try Data((loaded.labels.joined(separator: "\n") + "\n").utf8)

@@ -29,6 +29,12 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Coordinates per joint (overrides config.yaml).")
     var numCoords: Int?
 
+    @Option(name: .long, help: "Landmark normalisation: neck or mid-hip (default: the checkpoint's training commit, v1 mid-hip, v2 neck).")
+    var preprocessing: String?
+
+    @Option(name: .long, help: "SignBERT v2's normalize_skeleton, for a model built outside the training code (a yaml's is ignored, as there).")
+    var normalizeSkeleton: Bool?
+
     func validate() throws {
         if model != nil && checkpoint != nil {
             throw ValidationError("give either --model or --checkpoint, not both")
@@ -36,23 +42,33 @@ struct ModelOptions: ParsableArguments {
         if model != nil && config != nil {
             throw ValidationError("--config goes with --checkpoint; a model directory carries its own config.json")
         }
+        _ = try skeletonCentre(preprocessing)
+        if let text = ProcessInfo.processInfo.environment["SIGNBERT_PREPROCESSING"], !text.isEmpty, SkeletonCentre(rawValue: text) == nil {
+            throw ValidationError("SIGNBERT_PREPROCESSING=\(text) is not neck (commit 99e759a) or mid-hip (commit cf4dfbb)")
+        }
     }
 
     /// The model to load: the flags, else SIGNBERT_MODEL / SIGNBERT_CHECKPOINT, else the bundled demo model.
     func source(environment: [String: String] = ProcessInfo.processInfo.environment) -> ModelSource {
-        let overrides = ArchitectureOverrides(numHeads: numHeads, numJoints: numJoints, numCoords: numCoords)
+        let overrides = ArchitectureOverrides(numHeads: numHeads, numJoints: numJoints, numCoords: numCoords,
+                                              normalizeSkeleton: normalizeSkeleton)
         let url = { (path: String) in URL(fileURLWithPath: path) }
         let configURL = (config ?? environment["SIGNBERT_CONFIG"]).map(url)
         let labelsURL = (labels ?? environment["SIGNBERT_LABELS"]).map(url)
-        if let model { return ModelSource(modelDirectory: url(model), labels: labelsURL, overrides: overrides) }
-        if let checkpoint {
-            return ModelSource(checkpoint: url(checkpoint), config: configURL, labels: labelsURL, overrides: overrides)
+        var source: ModelSource
+        if let model {
+            source = ModelSource(modelDirectory: url(model), labels: labelsURL, overrides: overrides)
+        } else if let checkpoint {
+            source = ModelSource(checkpoint: url(checkpoint), config: configURL, labels: labelsURL, overrides: overrides)
+        } else if let path = environment["SIGNBERT_CHECKPOINT"], !path.isEmpty {
+            source = ModelSource(checkpoint: url(path), config: configURL, labels: labelsURL, overrides: overrides)
+        } else {
+            let directory = environment["SIGNBERT_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.bundledModelPath()
+            source = ModelSource(modelDirectory: url(directory), labels: labelsURL, overrides: overrides)
         }
-        if let path = environment["SIGNBERT_CHECKPOINT"], !path.isEmpty {
-            return ModelSource(checkpoint: url(path), config: configURL, labels: labelsURL, overrides: overrides)
-        }
-        let directory = environment["SIGNBERT_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.bundledModelPath()
-        return ModelSource(modelDirectory: url(directory), labels: labelsURL, overrides: overrides)
+        // Checked in validate() (the flag) and by `serve`'s settings (SIGNBERT_PREPROCESSING).
+        source.preprocessing = try? skeletonCentre(preprocessing ?? environment["SIGNBERT_PREPROCESSING"].flatMap { $0.isEmpty ? nil : $0 })
+        return source
     }
 
     /// `models/demo-gestures` in the working directory, else beside the executable's install prefix
@@ -78,18 +94,44 @@ struct CheckpointFileOptions: ParsableArguments {
     @Option(name: .long, help: "Attention heads (overrides config.yaml).")
     var numHeads: Int?
 
+    @Option(name: .long, help: "Landmark normalisation: neck or mid-hip (default: the checkpoint's training commit).")
+    var preprocessing: String?
+
+    @Option(name: .long, help: "SignBERT v2's normalize_skeleton (a yaml's is ignored, as the training code ignored it).")
+    var normalizeSkeleton: Bool?
+
+    func validate() throws { _ = try skeletonCentre(preprocessing) }
+
     /// `path` as a checkpoint file, or as a model directory when it is one.
     func source(_ path: String) -> ModelSource {
         var isDirectory: ObjCBool = false
         let url = URL(fileURLWithPath: path)
         let labelsURL = labels.map { URL(fileURLWithPath: $0) }
-        let overrides = ArchitectureOverrides(numHeads: numHeads)
+        let overrides = ArchitectureOverrides(numHeads: numHeads, normalizeSkeleton: normalizeSkeleton)
+        let centre = try? skeletonCentre(preprocessing)  // checked in validate()
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            return ModelSource(modelDirectory: url, labels: labelsURL, overrides: overrides)
+            return ModelSource(modelDirectory: url, labels: labelsURL, overrides: overrides, preprocessing: centre)
         }
         return ModelSource(checkpoint: url, config: config.map { URL(fileURLWithPath: $0) }, labels: labelsURL,
-                           overrides: overrides)
+                           overrides: overrides, preprocessing: centre)
     }
+}
+
+/// `--preprocessing neck|mid-hip` as given (checked in `validate`).
+func skeletonCentre(_ text: String?) throws -> SkeletonCentre? {
+    guard let text else { return nil }
+    guard let centre = SkeletonCentre(rawValue: text) else {
+        throw ValidationError("--preprocessing must be neck (commit 99e759a) or mid-hip (commit cf4dfbb), got \(text)")
+    }
+    return centre
+}
+
+/// What a loaded model's files left open or said in vain, one `warning: ...` line each on stderr
+/// (`predict`, `serve`; `inspect` prints the same in its report).
+func warnAboutAssumptions(_ loaded: LoadedModel) {
+    var lines = loaded.warnings
+    if let assumed = ModelDescription(loaded).assumptionWarning { lines.insert("assumed " + assumed, at: 0) }
+    for line in lines { FileHandle.standardError.write(Data("warning: \(line)\n".utf8)) }
 }
 
 /// Runs a command body, turning any error into one `error: ...` line on stderr and exit code 1.

@@ -43,17 +43,19 @@ struct PredictCommand: ParsableCommand {
                 throw ModelLoadError.file("cannot read \(path): \(error.fileErrorDescription)")
             }
             let loaded = try ModelLoader.load(modelOptions.source())
+            warnAboutAssumptions(loaded)
             BLASThreads.set(threads ?? BLASThreads.availableCores())
             let request: PredictionRequest
             if pose != nil {
-                let clip = try PredictionRequestDecoder.decodePose(body, config: loaded.config)
+                let clip = try PredictionRequestDecoder.decodePose(body, config: loaded.config, preparation: loaded.preparation)
                 request = PredictionRequest(clips: clip, batch: 1,
                                             topK: min(topK ?? PredictionRequest.defaultTopK, loaded.config.numClasses),
                                             returnLogits: returnLogits)
             } else {
-                request = try PredictionRequestDecoder.decode(body, config: loaded.config, maxBatchSize: Int.max)
+                request = try PredictionRequestDecoder.decode(body, config: loaded.config, preparation: loaded.preparation,
+                                                              maxClips: Int.max)
             }
-            let logits = loaded.model.logits(for: request.clips, batch: request.batch)
+            let logits = loaded.model.logits(for: request.clips, batch: request.batch, frames: loaded.preparation.frames)
             let predictions = Prediction.batch(logits: logits, numClasses: loaded.config.numClasses, labels: loaded.labels,
                                                topK: request.topK, includeLogits: request.returnLogits)
             printJSON(PredictionEncoder.encode(predictions))

@@ -13,8 +13,8 @@ struct ServeCommand: ParsableCommand {
         discussion: """
         Every option can also come from the environment (the flag wins): PORT or SIGNBERT_PORT, SIGNBERT_HOST,
         SIGNBERT_MODEL (a model directory), SIGNBERT_CHECKPOINT, SIGNBERT_CONFIG, SIGNBERT_LABELS,
-        SIGNBERT_MAX_BATCH_SIZE, SIGNBERT_MAX_QUEUE_DELAY_MS, SIGNBERT_FIXED_QUEUE_DELAY, SIGNBERT_MAX_QUEUE, SIGNBERT_REQUEST_TIMEOUT,
-        SIGNBERT_DRAIN_TIMEOUT, SIGNBERT_THREADS, SIGNBERT_LOG_LEVEL, SIGNBERT_MODEL_NAME, SIGNBERT_MAX_BODY_BYTES,
+        SIGNBERT_MAX_BATCH_SIZE, SIGNBERT_MAX_CLIPS_PER_REQUEST, SIGNBERT_MAX_QUEUE_DELAY_MS, SIGNBERT_FIXED_QUEUE_DELAY, SIGNBERT_MAX_QUEUE, SIGNBERT_REQUEST_TIMEOUT,
+        SIGNBERT_DRAIN_TIMEOUT, SIGNBERT_PREPROCESSING, SIGNBERT_THREADS, SIGNBERT_LOG_LEVEL, SIGNBERT_MODEL_NAME, SIGNBERT_MAX_BODY_BYTES,
         SIGNBERT_MAX_CONNECTIONS, SIGNBERT_MAX_BUFFERED_BODY_BYTES, SIGNBERT_MAX_FRAMES, SIGNBERT_API_KEY, SIGNBERT_API_KEY_FILE, SIGNBERT_PROTECT_METRICS.
         Platforms: Vertex AI's AIP_HTTP_PORT (after SIGNBERT_PORT, before PORT), AIP_PREDICT_ROUTE and AIP_HEALTH_ROUTE
         (served in addition to the fixed routes); SageMaker's GET /ping and POST /invocations are always served.
@@ -28,8 +28,11 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Port to listen on (default 8080).")
     var port: Int?
 
-    @Option(name: .long, help: "Most clips computed together, and per request (default 32, fewer for a heavier model: see README).")
+    @Option(name: .long, help: "Most clips computed together (default 32, fewer for a heavier model: see README).")
     var maxBatchSize: Int?
+
+    @Option(name: .long, help: "Most clips in one request, computed over several batches when more than a batch (default 256).")
+    var maxClipsPerRequest: Int?
 
     @Option(name: .customLong("max-queue-delay-ms"), help: "How long the first queued clip waits for others (default 2).")
     var maxQueueDelayMs: Double?
@@ -55,7 +58,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "The model's name in GET / and in the /v2/models/{name} and /v1/models/{name} routes (default signbert).")
     var modelName: String?
 
-    @Option(name: .long, help: "Longest clip in frames before it is sampled to the model's frames (default 10000).")
+    @Option(name: .long, help: "Longest clip accepted, in frames, before it is brought to the frames the model was trained on (default 10000).")
     var maxFrames: Int?
 
     @Option(name: .long, help: "Largest request body in bytes (default 33554432).")
@@ -80,7 +83,7 @@ struct ServeCommand: ParsableCommand {
     var printOpenAPI = false
 
     func validate() throws {
-        for (name, value) in [("--max-batch-size", maxBatchSize), ("--max-queue", maxQueue), ("--threads", threads),
+        for (name, value) in [("--max-batch-size", maxBatchSize), ("--max-clips-per-request", maxClipsPerRequest), ("--max-queue", maxQueue), ("--threads", threads),
                               ("--max-body-bytes", maxBodyBytes), ("--max-connections", maxConnections),
                               ("--max-frames", maxFrames), ("--max-buffered-body-bytes", maxBufferedBodyBytes)] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1") }
@@ -101,6 +104,7 @@ struct ServeCommand: ParsableCommand {
         let started = ContinuousClock.now
         let loaded = try reportingErrors { try ModelLoader.load(modelOptions.source(environment: environment)) }
         if let warning = ModelDescription(loaded).assumptionWarning { logger.warning("assumed \(warning)") }
+        for warning in loaded.warnings { logger.warning("\(warning)") }
         settings.applyModelCost(loaded.config)
         settings.applyMemoryBudget(loaded.config)
         if printOpenAPI {
@@ -115,6 +119,10 @@ struct ServeCommand: ParsableCommand {
             "listen": "\(settings.http.host):\(server.port)",
             "model": "\(loaded.checkpointPath)",
             "architecture": "\(config.variant.name)\(config.variant.v2Flags.map { " " + $0.summary } ?? "") depth=\(config.depth) dim=\(config.embedDim) heads=\(config.numHeads) frames=\(config.numFrames) joints=\(config.numJoints)x\(config.numCoords) classes=\(config.numClasses)",
+            "clip_frames": .stringConvertible(loaded.preparation.frames),
+            "clip_frames_source": "\(loaded.preparation.framesSource)",
+            "preprocessing": "\(loaded.preparation.centre.rawValue) (commit \(loaded.preparation.centre.commit): \(loaded.preparation.centreSource))",
+            "max_clips_per_request": .stringConvertible(settings.service.maxClipsPerRequest),
             "gflop_per_clip": "\(String(format: "%.3f", config.flopsPerClip / 1e9))",
             "blas_threads": .stringConvertible(settings.service.computeThreads),
             "blas_core": "\(BLASThreads.coreName)",
@@ -161,6 +169,7 @@ struct ServeSettings {
     var explicitConnections: Int?
     var explicitBodyBudget: Int?
     var explicitQueue: Int?
+    var explicitClipsPerRequest: Int?
     var budget: ResourceBudget?
 
     init(command c: ServeCommand, environment env: [String: String]) throws {
@@ -196,6 +205,8 @@ struct ServeSettings {
         let batch = try integer(c.maxBatchSize, "SIGNBERT_MAX_BATCH_SIZE")
         explicitBatchSize = batch != nil
         service.maxBatchSize = max(1, batch ?? ServingLimits.v1Defaults.maxBatchSize)
+        explicitClipsPerRequest = try integer(c.maxClipsPerRequest, "SIGNBERT_MAX_CLIPS_PER_REQUEST").map { max(1, $0) }
+        service.maxClipsPerRequest = explicitClipsPerRequest ?? max(service.maxBatchSize, 256)
         if let delay = try number(c.maxQueueDelayMs, "SIGNBERT_MAX_QUEUE_DELAY_MS") {
             service.maxQueueDelay = .microseconds(Int64(delay * 1000))
         }
@@ -256,5 +267,7 @@ struct ServeSettings {
         http.maxConnections = explicitConnections ?? derived.maxConnections
         http.maxBufferedBodyBytes = max(http.maxBodyBytes, explicitBodyBudget ?? derived.bodyBudgetBytes)
         service.maxQueuedClips = max(service.maxBatchSize, explicitQueue ?? min(service.maxQueuedClips, derived.maxQueuedClips))
+        // A request's clips are held whole until answered: at most what the memory lets the queue hold.
+        service.maxClipsPerRequest = explicitClipsPerRequest ?? max(service.maxBatchSize, min(256, derived.maxQueuedClips))
     }
 }

@@ -89,7 +89,7 @@ final class InferenceServerTests: LiveInferenceTestCase {
     }
 
     func testBadRequestsGetAClearErrorAndTheServerKeepsServing() throws {
-        let (_, client) = try start { service, _ in service.maxBatchSize = 4 }
+        let (_, client) = try start { service, _ in service.maxBatchSize = 2; service.maxClipsPerRequest = 4 }
         let (good, _) = Self.randomClips(1, seed: 1)
         let (tooMany, _) = Self.randomClips(5, seed: 2)
         let cases: [(String, Data, [String: String], Int, String)] = [

@@ -160,7 +160,7 @@ final class ProtocolRoutesTests: LiveInferenceTestCase {
     }
 
     func testMalformedOpenInferenceRequestsNameTheFieldAndTheServerKeepsServing() throws {
-        let (_, client) = try start { service, _ in service.maxBatchSize = 4; service.maxFrames = 100 }
+        let (_, client) = try start { service, _ in service.maxClipsPerRequest = 4; service.maxFrames = 100 }
         let frames = Self.loaded.config.numFrames
         let good = [Double](repeating: 0.5, count: frames * joints * coords)
         func tensor(_ fields: [String: Any]) -> [String: Any] {
@@ -293,7 +293,7 @@ final class ProtocolRoutesTests: LiveInferenceTestCase {
         let poseURL = Self.fixtures.appendingPathComponent("../../preprocess/synthetic-v02.pose").standardized
         let pose = try Data(contentsOf: poseURL)
         // The clip the route must have computed: the .pose file preprocessed, sent as a plain array clip.
-        let input = try PredictionRequestDecoder.decodePose(pose, config: config)
+        let input = try PredictionRequestDecoder.decodePose(pose, config: config, preparation: Self.loaded.preparation)
         let rows = stride(from: 0, to: input.count, by: config.inputFeatures).map { Array(input[$0..<$0 + config.inputFeatures]).map(Double.init) }
         let reference = try predictionLogits(client.post("/predict", json: json(["inputs": [rows], "return_logits": true])))
         let poseHeaders = ["Content-Type": "application/x-pose"]

@@ -25,8 +25,10 @@ final class ConfigTests: XCTestCase {
           mlp_ratio: 4
         """
         let section = try TrainingModelSection.parse(yaml: yaml, source: "config.yaml")
-        XCTAssertEqual(section, TrainingModelSection(numClasses: 9, numJoints: 27, numCoords: 3, numFrames: 64,
-                                                     embedDim: 256, depth: 6, numHeads: 4, mlpRatio: 4))
+        var expected = TrainingModelSection(numClasses: 9, numJoints: 27, numCoords: 3, numFrames: 64,
+                                            embedDim: 256, depth: 6, numHeads: 4, mlpRatio: 4)
+        expected.flagsFixedByTrainingCode = true  // a training yaml: v2 is built by the factory, flags on
+        XCTAssertEqual(section, expected)
         XCTAssertThrowsError(try TrainingModelSection.parse(yaml: "training: {}", source: "c.yaml")) {
             XCTAssertTrue(String(describing: $0).contains("has no `model:` section"))
         }
@@ -34,6 +36,35 @@ final class ConfigTests: XCTestCase {
             XCTAssertTrue(String(describing: $0).contains("model.num_heads must be an integer"))
         }
         XCTAssertThrowsError(try TrainingModelSection.parse(yaml: "model: [unclosed", source: "c.yaml"))
+    }
+
+    /// The repo's own configs/signbert.yaml form: `num_class: null` is absent (the checkpoint's head tells);
+    /// `data.num_frames` is D; v2 flags are recorded as ignored, not used.
+    func testTrainingConfigAsUsersHaveIt() throws {
+        let yaml = """
+        model:
+          type: signbert
+          num_class: null
+          num_joints: 27
+          num_heads: 8
+          mlp_ratio: null
+          normalize_skeleton: false
+          use_bone: true
+          nhead: 4
+        data:
+          num_frames: 16
+        """
+        let section = try TrainingModelSection.parse(yaml: yaml, source: "config.yaml")
+        XCTAssertNil(section.numClasses)
+        XCTAssertNil(section.mlpRatio)
+        XCTAssertEqual(section.numHeads, 8)
+        XCTAssertEqual(section.dataNumFrames, 16)
+        XCTAssertNil(section.normalizeSkeleton)
+        XCTAssertNil(section.useBone)
+        XCTAssertEqual(section.ignoredV2Flags, [.init(key: "normalize_skeleton", value: false), .init(key: "use_bone", value: true)])
+        XCTAssertThrowsError(try TrainingModelSection.parse(yaml: "model: {}\ndata: {num_frames: many}", source: "c.yaml")) {
+            XCTAssertTrue(String(describing: $0).contains("data.num_frames must be an integer"), "\($0)")
+        }
     }
 
     func testLabelFiles() throws {

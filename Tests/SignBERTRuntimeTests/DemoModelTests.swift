@@ -45,7 +45,8 @@ final class DemoModelTests: XCTestCase {
         XCTAssertEqual(files.count, loaded.labels.count, "one example per class")
         for file in files {
             let body = try Data(contentsOf: folder.appendingPathComponent(file))
-            let request = try PredictionRequestDecoder.decode(body, config: loaded.config, maxBatchSize: 32)
+            let request = try PredictionRequestDecoder.decode(body, config: loaded.config, preparation: loaded.preparation,
+                                                              maxClips: 32)
             let logits = loaded.model.logits(for: request.clips, batch: request.batch)
             let prediction = try XCTUnwrap(Prediction.batch(logits: logits, numClasses: loaded.config.numClasses,
                                                             labels: loaded.labels, topK: 2, includeLogits: false).first)

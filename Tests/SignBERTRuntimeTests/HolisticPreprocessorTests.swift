@@ -4,15 +4,17 @@ import XCTest
 
 /// The landmark form and the preprocessing against numpy (Fixtures/preprocess/holistic-clips.json, from
 /// tools/make_preprocess_fixtures.py): missing hands, frames with nothing detected, a hand detected once,
-/// n < T, n = T, n > T, landmarks as arrays and as objects.
+/// missing hips (one, both), n < 64, n = 64, n > 64, landmarks as arrays and as objects; each with the neck
+/// centre (commit 99e759a) and the mid-hip centre (cf4dfbb).
 final class HolisticPreprocessorTests: XCTestCase {
     private let config = SignBERTConfig.defaults  // mediapipe_27: 27 x 3, T = 64
+    private let neck = ClipPreparation(frames: 64, centre: .neck)
 
     private func cases() throws -> [JSONValue] {
         let fixture = try PreprocessFixture.json("holistic-clips.json")
         XCTAssertEqual(PreprocessFixture.int(fixture["num_frames"]), config.numFrames)
         let cases = PreprocessFixture.items(fixture["cases"])
-        XCTAssertEqual(cases.count, 7)
+        XCTAssertEqual(cases.count, 9)
         return cases
     }
 
@@ -22,9 +24,40 @@ final class HolisticPreprocessorTests: XCTestCase {
             guard let request = item["request"] else { return XCTFail("\(name): no request") }
             let clip = try HolisticRequestDecoder.decodeClip(request, path: "inputs[0]")
             XCTAssertEqual(clip.frameCount, PreprocessFixture.int(item["frames"]), name)
-            let input = try HolisticPreprocessor.modelInput(for: clip, frames: config.numFrames)
+            let input = try HolisticPreprocessor.modelInput(for: clip, preparation: neck)
             PreprocessFixture.assertClose(input, PreprocessFixture.numbers(item["expected"]), name)
+            let midHip = try HolisticPreprocessor.modelInput(for: clip, preparation: ClipPreparation(frames: 64, centre: .midHip))
+            PreprocessFixture.assertClose(midHip, PreprocessFixture.numbers(item["expected_mid_hip"]), "\(name), mid-hip")
         }
+    }
+
+    /// Step 5 after steps 1-4: a run trained on D = 16 gets the centre 16 of the 64 preprocessed frames
+    /// (frames 24..<40), whatever the clip's own length.
+    func testLandmarkClipsAreBroughtToTheRunsFrames() throws {
+        for item in try cases() {
+            let name = PreprocessFixture.string(item["name"])
+            guard let request = item["request"] else { return XCTFail("\(name): no request") }
+            let clip = try HolisticRequestDecoder.decodeClip(request, path: "inputs[0]")
+            let input = try HolisticPreprocessor.modelInput(for: clip, preparation: ClipPreparation(frames: 16, centre: .midHip))
+            let stored = PreprocessFixture.numbers(item["expected_mid_hip"])
+            PreprocessFixture.assertClose(input, Array(stored[24 * 81..<40 * 81]), "\(name), D = 16")
+        }
+    }
+
+    /// The mid-hip centre by hand: one hip counts alone; without either the centre is (0, 0).
+    func testMidHipCentreFromOneHipOrNone() throws {
+        var clip = HolisticClip(undetectedFrames: 2)
+        for frame in 0..<2 {
+            clip.set(.pose, frame: frame, landmark: 11, x: 100, y: 50, c: 1)
+            clip.set(.pose, frame: frame, landmark: 12, x: 40, y: 50, c: 1)
+        }
+        clip.set(.pose, frame: 0, landmark: 24, x: 70, y: 200, c: 1)  // right hip only, frame 0 ...
+        clip.set(.pose, frame: 1, landmark: 24, x: 0, y: 300, c: 1)   // ... and x = 0 in frame 1: not present
+        let input = try HolisticPreprocessor.preprocessed(clip, frames: 2, centre: .midHip)
+        // Shoulder distance 60 in both frames: divisor 72. Frame 0 centres on (70, 200); frame 1 on (0, 0)
+        // (the hip has y != 0, so it is interpolated as detected, but its x = 0 does not count as present).
+        PreprocessFixture.assertClose(Array(input[3..<5]), [Float(30.0 / 72), Float(-150.0 / 72)], tolerance: 1e-6, "frame 0")
+        PreprocessFixture.assertClose(Array(input[81 + 3..<81 + 5]), [Float(100.0 / 72), Float(50.0 / 72)], tolerance: 1e-6, "frame 1")
     }
 
     /// The whole /predict body: all landmark clips in one batch, beside an array clip, parsed from bytes.
@@ -37,7 +70,7 @@ final class HolisticPreprocessorTests: XCTestCase {
             inputs.append(try foundationObject(request))
         }
         let body = try JSONSerialization.data(withJSONObject: ["inputs": inputs, "top_k": 2])
-        let decoded = try PredictionRequestDecoder.decode(body, config: config, maxBatchSize: 16)
+        let decoded = try PredictionRequestDecoder.decode(body, config: config, preparation: neck, maxClips: 16)
         XCTAssertEqual(decoded.batch, cases.count + 1)
         let perClip = config.numFrames * config.inputFeatures
         for (index, item) in cases.enumerated() {
@@ -45,9 +78,10 @@ final class HolisticPreprocessorTests: XCTestCase {
             PreprocessFixture.assertClose(slice, PreprocessFixture.numbers(item["expected"]),
                                           "inputs[\(index + 1)] \(PreprocessFixture.string(item["name"]))")
         }
-        // The array clip went through the sampler only (10 frames padded to 64).
+        // The array clip went through the loader's step only (10 frames, the last repeated to 64).
         XCTAssertEqual(Array(decoded.clips[0..<6]), [0, 0, 0.5, 0, 1, 0.5])
-        XCTAssertEqual(Array(decoded.clips[10 * 81..<11 * 81]), [Float](repeating: 0, count: 81))
+        XCTAssertEqual(Array(decoded.clips[10 * 81..<11 * 81]), Array(decoded.clips[9 * 81..<10 * 81]))
+        XCTAssertEqual(Array(decoded.clips[63 * 81..<63 * 81 + 3]), [9, 0, 0.5])
     }
 
     func testExactFramesAndLimitsApplyToLandmarkClips() throws {
@@ -59,15 +93,22 @@ final class HolisticPreprocessorTests: XCTestCase {
         func body(_ clip: JSONValue, _ frames: String) -> JSONValue {
             .object([("inputs", .array([clip])), ("frames", .string(frames))])
         }
-        XCTAssertEqual(try PredictionRequestDecoder.decode(document: body(n64, "exact"), config: config,
-                                                           maxBatchSize: 1).batch, 1)
+        XCTAssertEqual(try PredictionRequestDecoder.decode(document: body(n64, "exact"), config: config, preparation: neck,
+                                                           maxClips: 1).batch, 1)
         XCTAssertThrowsError(try PredictionRequestDecoder.decode(document: body(short, "exact"), config: config,
-                                                                 maxBatchSize: 1)) { error in
+                                                                 preparation: neck, maxClips: 1)) { error in
             XCTAssertEqual((error as? RequestError)?.message,
-                           "inputs[0].frames has 20 frames; with \"frames\": \"exact\" it must have exactly 64 (num_frames)")
+                           "inputs[0].frames has 20 frames; with \"frames\": \"exact\" it must have exactly 64 "
+                           + "(the clip length the model was trained on, data.num_frames)")
         }
+        // "exact" means the run's D: a 20-frame clip is refused by a run of D = 16 too, and taken by D = 20.
+        XCTAssertThrowsError(try PredictionRequestDecoder.decode(document: body(short, "exact"), config: config,
+                                                                 preparation: ClipPreparation(frames: 16, centre: .neck), maxClips: 1))
+        XCTAssertEqual(try PredictionRequestDecoder.decode(document: body(short, "exact"), config: config,
+                                                           preparation: ClipPreparation(frames: 20, centre: .neck), maxClips: 1).clips.count,
+                       20 * 81)
         XCTAssertThrowsError(try PredictionRequestDecoder.decode(document: body(short, "sample"), config: config,
-                                                                 maxBatchSize: 1, maxFrames: 19)) { error in
+                                                                 preparation: neck, maxClips: 1, maxFrames: 19)) { error in
             XCTAssertEqual((error as? RequestError)?.message, "inputs[0].frames has 20 frames; at most 19 are accepted")
         }
     }
@@ -81,7 +122,7 @@ final class HolisticPreprocessorTests: XCTestCase {
             if frame != 1 { clip.set(.pose, frame: frame, landmark: 12, x: 40 + 10 * Float(frame), y: 50, c: 0.5) }
         }
         clip.set(.leftHand, frame: 2, landmark: 4, x: 70, y: 20, c: 1)
-        let input = try HolisticPreprocessor.modelInput(for: clip, frames: 4)
+        let input = try HolisticPreprocessor.preprocessed(clip, frames: 4, centre: .neck)
         func joint(_ frame: Int, _ j: Int) -> [Float] { Array(input[(frame * 27 + j) * 3..<(frame * 27 + j) * 3 + 3]) }
         // Shoulder distances 60, 50 (interpolated: right shoulder at 50), 40; median 50, divisor 60.
         let d = 60.0
@@ -100,7 +141,7 @@ final class HolisticPreprocessorTests: XCTestCase {
         clip.set(.pose, frame: 0, landmark: 11, x: 1e-38, y: 0, c: 1)
         clip.set(.pose, frame: 0, landmark: 12, x: -1e-38, y: 0, c: 1)
         clip.set(.rightHand, frame: 0, landmark: 0, x: 1000, y: 0, c: 1)
-        XCTAssertThrowsError(try HolisticPreprocessor.modelInput(for: clip, frames: 2)) { error in
+        XCTAssertThrowsError(try HolisticPreprocessor.modelInput(for: clip, preparation: neck)) { error in
             XCTAssertTrue((error as? RequestError)?.message.contains("not finite") ?? false, "\(error)")
         }
     }

@@ -22,7 +22,8 @@ final class HolisticRequestDecoderTests: XCTestCase {
 
     private func message(_ text: String, config: SignBERTConfig? = nil) -> String {
         do {
-            _ = try PredictionRequestDecoder.decode(Data(text.utf8), config: config ?? self.config, maxBatchSize: 4)
+            let config = config ?? self.config
+            _ = try PredictionRequestDecoder.decode(Data(text.utf8), config: config, preparation: .defaults(for: config), maxClips: 4)
             return "accepted"
         } catch {
             return error.message

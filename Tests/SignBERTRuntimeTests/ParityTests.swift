@@ -81,7 +81,8 @@ final class ParityTests: XCTestCase {
             return try! JSONSerialization.data(withJSONObject: ["inputs": clips, "return_logits": true])
         }
         for nested in [true, false] {
-            let request = try PredictionRequestDecoder.decode(body(nested: nested), config: c, maxBatchSize: 32)
+            let request = try PredictionRequestDecoder.decode(body(nested: nested), config: c, preparation: loaded.preparation,
+                                                              maxClips: 32)
             XCTAssertEqual(request.batch, fixture.batch)
             XCTAssertEqual(request.clips, fixture.inputs)
             let logits = loaded.model.logits(for: request.clips, batch: request.batch)

@@ -40,9 +40,14 @@ final class PoseFileReaderTests: XCTestCase {
                 }
             }
             let expected = PreprocessFixture.numbers(item["expected"])
-            PreprocessFixture.assertClose(try HolisticPreprocessor.modelInput(for: file.clip, frames: 64), expected, name)
-            PreprocessFixture.assertClose(try PredictionRequestDecoder.decodePose(bytes, config: config), expected,
-                                          "\(name) via decodePose")
+            let neck = ClipPreparation(frames: 64, centre: .neck), midHip = ClipPreparation(frames: 64, centre: .midHip)
+            PreprocessFixture.assertClose(try HolisticPreprocessor.modelInput(for: file.clip, preparation: neck), expected, name)
+            PreprocessFixture.assertClose(try PredictionRequestDecoder.decodePose(bytes, config: config, preparation: neck),
+                                          expected, "\(name) via decodePose")
+            // The shared recordings keep only some pose points (no hips in the reduced holistic): the
+            // mid-hip centre is then (0, 0), as the training code's rule gives.
+            PreprocessFixture.assertClose(try PredictionRequestDecoder.decodePose(bytes, config: config, preparation: midHip),
+                                          PreprocessFixture.numbers(item["expected_mid_hip"]), "\(name) via decodePose, mid-hip")
         }
     }
 
@@ -190,21 +195,23 @@ final class PoseFileReaderTests: XCTestCase {
     }
 
     func testDecodePoseChecksTheModel() throws {
+        let neck = ClipPreparation(frames: 64, centre: .neck)
         var builder = PoseFileBuilder.holistic()
         builder.frames = 64
-        XCTAssertEqual(try PredictionRequestDecoder.decodePose(builder.bytes(), config: config, exact: true).count, 64 * 81)
+        XCTAssertEqual(try PredictionRequestDecoder.decodePose(builder.bytes(), config: config, preparation: neck, exact: true).count, 64 * 81)
         builder.frames = 3
-        XCTAssertThrowsError(try PredictionRequestDecoder.decodePose(builder.bytes(), config: config, exact: true)) {
+        XCTAssertThrowsError(try PredictionRequestDecoder.decodePose(builder.bytes(), config: config, preparation: neck, exact: true)) {
             XCTAssertEqual(($0 as? RequestError)?.message,
-                           "the .pose body has 3 frames; with \"frames\": \"exact\" it must have exactly 64 (num_frames)")
+                           "the .pose body has 3 frames; with \"frames\": \"exact\" it must have exactly 64 "
+                           + "(the clip length the model was trained on, data.num_frames)")
         }
-        XCTAssertThrowsError(try PredictionRequestDecoder.decodePose([1, 2, 3], config: config)) {
+        XCTAssertThrowsError(try PredictionRequestDecoder.decodePose([1, 2, 3], config: config, preparation: neck)) {
             XCTAssertEqual(($0 as? RequestError)?.message,
                            "the .pose body: truncated .pose file: the version needs 4 bytes at offset 0, 3 remain")
         }
         let other = SignBERTConfig(numJoints: 2, numCoords: 3, numFrames: 2, embedDim: 8, depth: 1, numHeads: 2,
                                    mlpRatio: 2, numClasses: 4)
-        XCTAssertThrowsError(try PredictionRequestDecoder.decodePose(builder.bytes(), config: other)) {
+        XCTAssertThrowsError(try PredictionRequestDecoder.decodePose(builder.bytes(), config: other, preparation: neck)) {
             XCTAssertTrue(($0 as? RequestError)?.message.contains("needs a model of the mediapipe_27 layout") ?? false)
         }
     }

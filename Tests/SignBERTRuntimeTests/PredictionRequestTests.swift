@@ -6,8 +6,11 @@ final class PredictionRequestTests: XCTestCase {
     private let config = SignBERTConfig(numJoints: 2, numCoords: 3, numFrames: 2, embedDim: 8, depth: 1, numHeads: 2,
                                         mlpRatio: 2, numClasses: 4)
 
+    /// D = num_frames = 2 (a v1 model's).
+    private let preparation = ClipPreparation(frames: 2, centre: .midHip)
+
     private func decode(_ text: String, maxBatch: Int = 8) throws(RequestError) -> PredictionRequest {
-        try PredictionRequestDecoder.decode(Data(text.utf8), config: config, maxBatchSize: maxBatch)
+        try PredictionRequestDecoder.decode(Data(text.utf8), config: config, preparation: preparation, maxClips: maxBatch)
     }
 
     private func message(_ text: String, maxBatch: Int = 8) -> String {
@@ -54,22 +57,23 @@ final class PredictionRequestTests: XCTestCase {
         XCTAssertTrue(message("{\"inputs\": [NaN]}").hasPrefix("malformed JSON"))
     }
 
-    /// Clips of any length are brought to the model's T frames by default: a short one padded with zero
-    /// frames, a long one sampled at floor(linspace(0, n-1, T)); the length limit is enforced.
-    func testClipsOfAnyLengthAreSampledToTheModelsFrames() throws {
+    /// Feature arrays of any length are brought to the run's D frames by default as its loader did (spec
+    /// step 5): a short one repeats its last frame, a long one keeps its centre frames; the length limit holds.
+    func testClipsOfAnyLengthAreBroughtToTheRunsFrames() throws {
         let short = try decode("{\"inputs\": [[[[1,2,3],[4,5,6]]]]}")  // 1 frame
-        XCTAssertEqual(short.clips, [1, 2, 3, 4, 5, 6, 0, 0, 0, 0, 0, 0])
-        // 5 frames of 6 features (flat form), frame k holding k in every feature: frames 0 and 4 are kept.
+        XCTAssertEqual(short.clips, [1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6])
+        // 5 frames of 6 features (flat form), frame k holding k in every feature: frames 1 and 2 are kept.
         let long = try decode("{\"inputs\": [[" + (0..<5).map { k in "[" + Array(repeating: "\(k)", count: 6).joined(separator: ",") + "]" }
             .joined(separator: ",") + "]]}")
-        XCTAssertEqual(long.clips, Array(repeating: 0, count: 6) + Array(repeating: 4, count: 6))
+        XCTAssertEqual(long.clips, Array(repeating: 1, count: 6) + Array(repeating: 2, count: 6))
         // Mixed lengths in one request.
         let mixed = try decode("{\"inputs\": [[[[1,2,3],[4,5,6]]], \(clip)]}")
         XCTAssertEqual(mixed.batch, 2)
         XCTAssertEqual(Array(mixed.clips[12...]), (1...12).map(Float.init))
         XCTAssertEqual(try decode("{\"inputs\": [\(clip)], \"frames\": \"exact\"}").clips, (1...12).map(Float.init))
         do {
-            _ = try PredictionRequestDecoder.decode(Data("{\"inputs\": [\(clip)]}".utf8), config: config, maxBatchSize: 8, maxFrames: 1)
+            _ = try PredictionRequestDecoder.decode(Data("{\"inputs\": [\(clip)]}".utf8), config: config, preparation: preparation,
+                                                    maxClips: 8, maxFrames: 1)
             XCTFail("a clip over the frame limit was accepted")
         } catch {
             XCTAssertTrue(error.message.contains("has 2 frames; at most 1 are accepted"), error.message)

@@ -19,7 +19,8 @@ public func fuzzOpenInference(_ start: UnsafePointer<UInt8>, _ count: Int) -> CI
     let body = Array(input.rest)
     do {
         let decoded = try OpenInferenceRequestDecoder.decodeClips(
-            body, headerLength: headerLength, config: FuzzConfig.model, maxBatchSize: FuzzConfig.maxBatchSize,
+            body, headerLength: headerLength, config: FuzzConfig.model, preparation: FuzzConfig.preparation,
+            maxClips: FuzzConfig.maxBatchSize,
             maxFrames: FuzzConfig.maxFrames)
         FuzzConfig.checkClips(decoded.clips, batch: decoded.batch, what: "V2 infer")
         fuzzCheck((1...2).contains(decoded.outputCount), "\(decoded.outputCount) outputs asked for")

@@ -15,7 +15,8 @@ public func fuzzPoseFile(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     }
     fuzzCheck((1...FuzzConfig.maxFrames).contains(file.clip.frameCount), "\(file.clip.frameCount) frames accepted")
     do {
-        let clip = try PredictionRequestDecoder.decodePose(bytes, config: FuzzConfig.model, maxFrames: FuzzConfig.maxFrames)
+        let clip = try PredictionRequestDecoder.decodePose(bytes, config: FuzzConfig.model, preparation: FuzzConfig.preparation,
+                                                           maxFrames: FuzzConfig.maxFrames)
         FuzzConfig.checkClips(clip, batch: 1, what: ".pose body")
     } catch {
         fuzzCheck(!error.message.isEmpty, "an error without a message")

@@ -9,7 +9,8 @@ public func fuzzPredictJSON(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt
     let bytes = UnsafeRawBufferPointer(UnsafeBufferPointer(start: start, count: count))
     let config = FuzzConfig.model
     do {
-        let request = try PredictionRequestDecoder.decode(bytes, config: config, maxBatchSize: FuzzConfig.maxBatchSize,
+        let request = try PredictionRequestDecoder.decode(bytes, config: config, preparation: FuzzConfig.preparation,
+                                                          maxClips: FuzzConfig.maxBatchSize,
                                                           maxFrames: FuzzConfig.maxFrames)
         FuzzConfig.checkClips(request.clips, batch: request.batch, what: "/predict")
         fuzzCheck((1...config.numClasses).contains(request.topK), "top_k \(request.topK) accepted")

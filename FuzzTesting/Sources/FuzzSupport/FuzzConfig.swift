@@ -7,6 +7,9 @@ public enum FuzzConfig {
                                              numHeads: 2, mlpRatio: 2, numClasses: 10)
     public static let maxBatchSize = 4
     public static let maxFrames = 256
+    /// How the model's clips are prepared: D = num_frames and the mid-hip centre (a v1 checkpoint's own), so
+    /// the landmark and .pose targets run the centring that reads the hips.
+    public static let preparation = ClipPreparation(frames: 8, centre: .midHip)
 
     /// A decoded request's clips: `batch` clips of the model's frames and features, all finite.
     public static func checkClips(_ clips: [Float], batch: Int, what: String) {

@@ -11,7 +11,7 @@ struct OpenInferenceRequest: Sendable {
     }
 
     var id: String?
-    /// [batch, T, V·C] float32 at the model's T frames.
+    /// [batch, D, V·C] float32 at the run's D frames (`ClipPreparation.frames`).
     var clips: [Float]
     var batch: Int
     var outputs: [Output]
@@ -28,8 +28,8 @@ enum OpenInferenceOutputName: String, Sendable, CaseIterable {
 /// Public only for `decodeClips` (OpenInferenceRequestDecoder+Public.swift); its members stay internal.
 public enum OpenInferenceRequestDecoder {
     /// `headerLength` is the `Inference-Header-Content-Length` value when the request carries binary data.
-    static func decode(_ body: [UInt8], headerLength: String?, config: SignBERTConfig, maxBatchSize: Int,
-                       maxFrames: Int) throws(RequestError) -> OpenInferenceRequest {
+    static func decode(_ body: [UInt8], headerLength: String?, config: SignBERTConfig, preparation: ClipPreparation,
+                       maxClips: Int, maxFrames: Int) throws(RequestError) -> OpenInferenceRequest {
         let jsonEnd = try jsonLength(headerLength, bodyCount: body.count)
         let document: JSONValue
         do { document = try JSONParser.parse(body[0..<jsonEnd]) } catch {
@@ -52,8 +52,8 @@ public enum OpenInferenceRequestDecoder {
         guard list.count == 1 else {
             throw RequestError("\"inputs\" has \(list.count) tensors; the model takes exactly one, \"\(OpenInferenceRequest.inputName)\"")
         }
-        let tensor = try decodeInput(list[0], binary: body, binaryStart: jsonEnd, config: config,
-                                     maxBatchSize: maxBatchSize, maxFrames: maxFrames, exact: exact)
+        let tensor = try decodeInput(list[0], binary: body, binaryStart: jsonEnd, config: config, preparation: preparation,
+                                     maxClips: maxClips, maxFrames: maxFrames, exact: exact)
         let outputs = try decodeOutputs(document["outputs"], binaryByDefault: binaryOutputs)
         return OpenInferenceRequest(id: id, clips: tensor.clips, batch: tensor.batch, outputs: outputs)
     }
@@ -76,7 +76,8 @@ public enum OpenInferenceRequestDecoder {
     }
 
     static func decodeInput(_ input: JSONValue, binary body: [UInt8], binaryStart: Int, config: SignBERTConfig,
-                            maxBatchSize: Int, maxFrames: Int, exact: Bool) throws(RequestError) -> Tensor {
+                            preparation: ClipPreparation, maxClips: Int, maxFrames: Int,
+                            exact: Bool) throws(RequestError) -> Tensor {
         guard case .object = input else { throw RequestError("inputs[0] must be a tensor object, got \(input.kindName)") }
         let name = try optionalString(input["name"], field: "inputs[0].name")
         guard let name else { throw RequestError("inputs[0].name is missing; the model's input is \"\(OpenInferenceRequest.inputName)\"") }
@@ -90,7 +91,8 @@ public enum OpenInferenceRequestDecoder {
             throw RequestError("inputs[0].datatype \"\(typeName)\" is not supported: send FP32, FP16 or FP64")
         }
         let shape = try decodeShape(input["shape"])
-        let geometry = try checkShape(shape, config: config, maxBatchSize: maxBatchSize, maxFrames: maxFrames, exact: exact)
+        let geometry = try checkShape(shape, config: config, clipFrames: preparation.frames, maxClips: maxClips,
+                                      maxFrames: maxFrames, exact: exact)
         let count = geometry.batch * geometry.frames * config.inputFeatures
 
         let inputParameters = try optionalObject(input["parameters"], field: "inputs[0].parameters")
@@ -120,7 +122,8 @@ public enum OpenInferenceRequestDecoder {
             case .failure(let bad): throw RequestError("inputs[0] element \(bad.index) is not a finite float32 number")
             }
         }
-        let clips = PredictionRequestDecoder.resampled(floats, clips: geometry.batch, frames: geometry.frames, config: config)
+        let clips = PredictionRequestDecoder.loaded(floats, clips: geometry.batch, frames: geometry.frames,
+                                                    features: config.inputFeatures, to: preparation.frames)
         return Tensor(clips: clips, batch: geometry.batch)
     }
 
@@ -146,7 +149,7 @@ public enum OpenInferenceRequestDecoder {
         var frames: Int
     }
 
-    static func checkShape(_ shape: [Int], config: SignBERTConfig, maxBatchSize: Int, maxFrames: Int,
+    static func checkShape(_ shape: [Int], config: SignBERTConfig, clipFrames: Int, maxClips: Int, maxFrames: Int,
                            exact: Bool) throws(RequestError) -> Geometry {
         let expected = "[B,T,\(config.numJoints),\(config.numCoords)] or [B,T,\(config.inputFeatures)]"
         let fits = shape.count == 4 ? (shape[2] == config.numJoints && shape[3] == config.numCoords)
@@ -154,15 +157,16 @@ public enum OpenInferenceRequestDecoder {
         guard fits else { throw RequestError("inputs[0].shape is \(shape); expected \(expected)") }
         let batch = shape[0], frames = shape[1]
         guard batch >= 1 else { throw RequestError("inputs[0].shape has batch \(batch): send at least one clip") }
-        guard batch <= maxBatchSize else {
-            throw RequestError("inputs[0].shape has batch \(batch); at most \(maxBatchSize) clips are accepted per request (max batch size)")
+        guard batch <= maxClips else {
+            throw RequestError("inputs[0].shape has batch \(batch); at most \(maxClips) clips are accepted per request (max clips per request)")
         }
         guard frames >= 1 else { throw RequestError("inputs[0].shape has \(frames) frames: a clip needs at least one") }
         guard frames <= maxFrames else {
             throw RequestError("inputs[0].shape has \(frames) frames; at most \(maxFrames) are accepted")
         }
-        if exact && frames != config.numFrames {
-            throw RequestError("inputs[0].shape has \(frames) frames; with parameters.frames \"exact\" it must be \(config.numFrames) (num_frames)")
+        if exact && frames != clipFrames {
+            throw RequestError("inputs[0].shape has \(frames) frames; with parameters.frames \"exact\" it must be \(clipFrames) "
+                               + "(the clip length the model was trained on, data.num_frames)")
         }
         return Geometry(batch: batch, frames: frames)
     }
@@ -258,7 +262,7 @@ public enum OpenInferenceRequestDecoder {
         case nil, .null?, .string("sample")?: return false
         case .string("exact")?: return true
         case let other?:
-            throw RequestError("\"parameters.frames\" must be \"sample\" (bring any clip length to the model's frames) or \"exact\", got \(other.kindName)")
+            throw RequestError("\"parameters.frames\" must be \"sample\" (bring any clip length to the model's frames as its training loader did) or \"exact\", got \(other.kindName)")
         }
     }
 }

@@ -1,8 +1,14 @@
 public import Foundation
 import Yams
 
-/// The `model:` section of a training run's `config.yaml`: every field optional, as a user's file may
-/// name only some. `num_class` is the training code's spelling (not `num_classes`).
+/// The `model:` section of a training run's `config.yaml` (and its `data.num_frames`): every field optional,
+/// as a user's file may name only some. `num_class` is the training code's spelling (not `num_classes`);
+/// `null` (the repo's own configs/signbert.yaml) means absent: the checkpoint's head gives the class count.
+///
+/// The four v2 flags in a yaml are read but not used (`ignoredV2Flags`): the training code's config class
+/// drops them and its model factory builds v2 with all four true whatever the yaml says (spec, "The files a
+/// training run leaves"), so a run's model always has them on. Only a model directory's config.json (or an
+/// explicit override) sets them.
 public struct TrainingModelSection: Sendable, Equatable {
     public var numClasses: Int?
     public var numJoints: Int?
@@ -17,6 +23,17 @@ public struct TrainingModelSection: Sendable, Equatable {
     public var normalizeSkeleton: Bool?
     public var useVelocity: Bool?
     public var useBone: Bool?
+    /// `data.num_frames`: the clip length D the run trained and evaluated on.
+    public var dataNumFrames: Int?
+    /// v2 flags a training yaml states, which the training code ignored: (key, value) in file order.
+    public var ignoredV2Flags: [IgnoredFlag] = []
+    /// True for a training run's yaml: the v2 flags are the model factory's (all on), known, not assumed.
+    public var flagsFixedByTrainingCode = false
+
+    public struct IgnoredFlag: Sendable, Equatable {
+        public var key: String
+        public var value: Bool
+    }
 
     public init(numClasses: Int? = nil, numJoints: Int? = nil, numCoords: Int? = nil, numFrames: Int? = nil,
                 embedDim: Int? = nil, depth: Int? = nil, numHeads: Int? = nil, mlpRatio: Double? = nil,
@@ -52,22 +69,26 @@ public struct TrainingModelSection: Sendable, Equatable {
         guard let document = root as? [String: Any], let model = document["model"] as? [String: Any] else {
             throw .file("\(source) has no `model:` section (the training config's model hyper-parameters)")
         }
-        func integer(_ key: String) throws(ModelLoadError) -> Int? {
-            guard let value = model[key] else { return nil }
+        func integer(_ key: String, in model: [String: Any] = model, section: String = "model") throws(ModelLoadError) -> Int? {
+            // `key: null` is as good as absent (configs/signbert.yaml has num_class: null, filled in at training).
+            guard let value = model[key], !(value is NSNull) else { return nil }
             if let number = value as? Int { return number }
             if let number = value as? Double, number == number.rounded(), abs(number) < 1e9 { return Int(number) }
-            throw .file("\(source): model.\(key) must be an integer, got \(value)")
+            throw .file("\(source): \(section).\(key) must be an integer, got \(value)")
         }
         func flag(_ key: String) throws(ModelLoadError) -> Bool? {
-            guard let value = model[key] else { return nil }
+            guard let value = model[key], !(value is NSNull) else { return nil }
             guard let bool = value as? Bool else { throw .file("\(source): model.\(key) must be true or false, got \(value)") }
             return bool
         }
         var section = TrainingModelSection()
-        section.useClsToken = try flag("use_cls_token")
-        section.normalizeSkeleton = try flag("normalize_skeleton")
-        section.useVelocity = try flag("use_velocity")
-        section.useBone = try flag("use_bone")
+        section.flagsFixedByTrainingCode = true
+        for key in ["use_cls_token", "normalize_skeleton", "use_velocity", "use_bone"] {
+            if let value = try flag(key) { section.ignoredV2Flags.append(IgnoredFlag(key: key, value: value)) }
+        }
+        if let data = document["data"] as? [String: Any] {
+            section.dataNumFrames = try integer("num_frames", in: data, section: "data")
+        }
         if let classes = try integer("num_class") { section.numClasses = classes } else { section.numClasses = try integer("num_classes") }
         section.numJoints = try integer("num_joints")
         section.numCoords = try integer("num_coords")
@@ -75,7 +96,7 @@ public struct TrainingModelSection: Sendable, Equatable {
         section.embedDim = try integer("embed_dim")
         section.depth = try integer("depth")
         section.numHeads = try integer("num_heads")
-        if let ratio = model["mlp_ratio"] {
+        if let ratio = model["mlp_ratio"], !(ratio is NSNull) {
             if let number = ratio as? Double { section.mlpRatio = number }
             else if let number = ratio as? Int { section.mlpRatio = Double(number) }
             else { throw .file("\(source): model.mlp_ratio must be a number, got \(ratio)") }

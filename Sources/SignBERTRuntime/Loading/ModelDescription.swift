@@ -27,7 +27,18 @@ public struct ModelDescription: Sendable {
             out.raw(",\"use_velocity\":\(flags.useVelocity),\"use_bone\":\(flags.useBone)")
         }
         out.raw(",\"tokens_per_clip\":\(c.maxTokens)},")
-        out.raw("\"input_shape\":{\"clip\":[\(c.numFrames),\(c.numJoints),\(c.numCoords)],\"flat\":[\(c.numFrames),\(c.inputFeatures)]},")
+        let p = loaded.preparation
+        out.raw("\"input_shape\":{\"clip\":[\(p.frames),\(c.numJoints),\(c.numCoords)],\"flat\":[\(p.frames),\(c.inputFeatures)]},")
+        // What the server does to a clip before the model (spec steps 1-5), and why.
+        out.raw("\"clip_preparation\":{\"frames\":\(p.frames),\"frames_source\":")
+        out.string(p.framesSource)
+        out.raw(",\"preprocessing\":")
+        out.string(p.centre.rawValue)
+        out.raw(",\"preprocessing_commit\":")
+        out.string(p.centre.commit)
+        out.raw(",\"preprocessing_source\":")
+        out.string(p.centreSource)
+        out.raw("},")
         out.raw("\"parameters\":\(c.parameterCount),\"gflop_per_clip\":")
         out.number((gflopsPerClip * 1000).rounded() / 1000)
         out.raw(",\"labels\":[")
@@ -55,6 +66,8 @@ public struct ModelDescription: Sendable {
         stringArray(loaded.unexpectedKeys, &out)
         out.raw(",\"assumed_defaults\":")
         stringArray(loaded.assumedDefaults, &out)
+        out.raw(",\"warnings\":")
+        stringArray(loaded.warnings, &out)
         out.raw(",\"metadata\":{")
         for (i, (key, value)) in loaded.metadata.sorted(by: { $0.key < $1.key }).enumerated() {
             if i > 0 { out.raw(",") }
@@ -74,8 +87,12 @@ public struct ModelDescription: Sendable {
             "labels:       \(loaded.labelsPath ?? "none (class_0 ... class_\(c.numClasses - 1))")",
             "architecture: \(variantText): \(c.depth) blocks, embed_dim \(c.embedDim), \(c.numHeads) heads "
                 + "(head_dim \(c.headDim)), mlp_ratio \(c.mlpRatio), \(c.numClasses) classes, \(c.maxTokens) tokens per clip",
-            "input:        [\(c.numFrames) frames][\(c.numJoints) joints][\(c.numCoords) coords] "
-                + "or [\(c.numFrames)][\(c.inputFeatures)]",
+            "input:        [\(loaded.preparation.frames) frames][\(c.numJoints) joints][\(c.numCoords) coords] "
+                + "or [\(loaded.preparation.frames)][\(c.inputFeatures)]",
+            "clip length:  \(loaded.preparation.frames) frames (\(loaded.preparation.framesSource)): arrays are centre-cropped "
+                + "or their last frame repeated to it, as the training loader did",
+            "preprocess:   \(loaded.preparation.centre.rawValue)-centred landmarks, commit \(loaded.preparation.centre.commit) "
+                + "(\(loaded.preparation.centreSource))",
             "parameters:   \(c.parameterCount) (\(String(format: "%.2f", Double(c.parameterCount) / 1e6)) M)",
             "cost:         \(String(format: "%.3f", gflopsPerClip)) GFLOP per clip",
             "dtypes:       " + loaded.storedDTypes.sorted(by: { $0.key < $1.key }).map { "\($0.key) x\($0.value)" }
@@ -84,6 +101,9 @@ public struct ModelDescription: Sendable {
         ]
         if let warning = assumptionWarning {
             lines.append("assumed:      \(warning)")
+        }
+        for warning in loaded.warnings {
+            lines.append("warning:      \(warning)")
         }
         if !loaded.ignoredEntries.isEmpty {
             lines.append("ignored:      \(loaded.ignoredEntries.joined(separator: ", ")) (not read)")

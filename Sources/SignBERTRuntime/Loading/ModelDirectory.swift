@@ -10,18 +10,26 @@ public struct ModelDirectoryConfig: Codable, Sendable, Equatable {
     public var model: SignBERTConfig
     public var skeletonLayout: String?
     public var source: String?
+    /// The training run's `data.num_frames` (D, the clip length it trained on) and the preprocessing its
+    /// landmarks had; absent in files written before they were recorded (then: num_frames, and the variant's).
+    public var dataNumFrames: Int?
+    public var preprocessing: SkeletonCentre?
 
     enum CodingKeys: String, CodingKey {
         case format, formatVersion = "format_version", architecture, skeletonLayout = "skeleton_layout", source
+        case dataNumFrames = "data_num_frames", preprocessing
     }
 
-    public init(config: SignBERTConfig, skeletonLayout: String? = nil, source: String? = nil) {
+    public init(config: SignBERTConfig, skeletonLayout: String? = nil, source: String? = nil,
+                preparation: ClipPreparation? = nil) {
         format = Self.formatName
         formatVersion = 1
         architecture = config.variant.name
         model = config
         self.skeletonLayout = skeletonLayout ?? (config.numJoints == 27 ? "mediapipe_27" : nil)
         self.source = source
+        dataNumFrames = preparation?.frames
+        preprocessing = preparation?.centre
     }
 
     public init(from decoder: any Decoder) throws {
@@ -31,6 +39,8 @@ public struct ModelDirectoryConfig: Codable, Sendable, Equatable {
         architecture = try container.decode(String.self, forKey: .architecture)
         skeletonLayout = try container.decodeIfPresent(String.self, forKey: .skeletonLayout)
         source = try container.decodeIfPresent(String.self, forKey: .source)
+        dataNumFrames = try container.decodeIfPresent(Int.self, forKey: .dataNumFrames)
+        preprocessing = try container.decodeIfPresent(SkeletonCentre.self, forKey: .preprocessing)
         model = try SignBERTConfig(from: decoder)  // the same object's num_joints, embed_dim, ...
     }
 
@@ -41,14 +51,19 @@ public struct ModelDirectoryConfig: Codable, Sendable, Equatable {
         try container.encode(architecture, forKey: .architecture)
         try container.encodeIfPresent(skeletonLayout, forKey: .skeletonLayout)
         try container.encodeIfPresent(source, forKey: .source)
+        try container.encodeIfPresent(dataNumFrames, forKey: .dataNumFrames)
+        try container.encodeIfPresent(preprocessing, forKey: .preprocessing)
         try model.encode(to: encoder)
     }
 
     /// The same numbers in the `config.yaml` model-section form, so one resolver checks both.
     var modelSection: TrainingModelSection {
-        TrainingModelSection(numClasses: model.numClasses, numJoints: model.numJoints, numCoords: model.numCoords,
-                             numFrames: model.numFrames, embedDim: model.embedDim, depth: model.depth,
-                             numHeads: model.numHeads, mlpRatio: model.mlpRatio, v2Flags: model.variant.v2Flags)
+        var section = TrainingModelSection(numClasses: model.numClasses, numJoints: model.numJoints,
+                                           numCoords: model.numCoords, numFrames: model.numFrames, embedDim: model.embedDim,
+                                           depth: model.depth, numHeads: model.numHeads, mlpRatio: model.mlpRatio,
+                                           v2Flags: model.variant.v2Flags)
+        section.dataNumFrames = dataNumFrames
+        return section
     }
 
     static func load(from url: URL) throws(ModelLoadError) -> ModelDirectoryConfig {

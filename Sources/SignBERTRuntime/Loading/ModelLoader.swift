@@ -7,14 +7,17 @@ public struct ModelSource: Sendable {
     public var config: URL?
     public var labels: URL?
     public var overrides: ArchitectureOverrides
+    /// The landmark preprocessing, when the user names it (`--preprocessing`); else the model's own.
+    public var preprocessing: SkeletonCentre?
 
     public init(checkpoint: URL? = nil, modelDirectory: URL? = nil, config: URL? = nil, labels: URL? = nil,
-                overrides: ArchitectureOverrides = .init()) {
+                overrides: ArchitectureOverrides = .init(), preprocessing: SkeletonCentre? = nil) {
         self.checkpoint = checkpoint
         self.modelDirectory = modelDirectory
         self.config = config
         self.labels = labels
         self.overrides = overrides
+        self.preprocessing = preprocessing
     }
 }
 
@@ -33,6 +36,10 @@ public struct LoadedModel: Sendable {
     public let metadata: [String: String]
     /// Hyper-parameters no file or flag gave, taken from the training code's defaults (e.g. "num_heads").
     public let assumedDefaults: [String]
+    /// How clips are brought to what the model was trained on: D frames and the landmarks' centre.
+    public let preparation: ClipPreparation
+    /// What was read but not used, one sentence each (e.g. a yaml's v2 flags the training code ignored).
+    public let warnings: [String]
 
     public var config: SignBERTConfig { model.config }
 }
@@ -48,8 +55,10 @@ public enum ModelLoader {
         let files = try locate(source)
         let stateDict = try CheckpointReader.read(files.checkpoint)
         var section: TrainingModelSection?
-        if let directoryConfig = files.directoryConfig {
-            section = try ModelDirectoryConfig.load(from: directoryConfig).modelSection
+        var directoryConfig: ModelDirectoryConfig?
+        if let url = files.directoryConfig {
+            directoryConfig = try ModelDirectoryConfig.load(from: url)
+            section = directoryConfig?.modelSection
         } else if let yaml = files.config {
             section = try TrainingModelSection.load(from: yaml)
         }
@@ -57,6 +66,9 @@ public enum ModelLoader {
         let (config, assumed) = try ArchitectureResolver.resolveNotingAssumptions(
             stateDict: stateDict, config: section, configSource: configSource, overrides: source.overrides)
         let weights = try SignBERTWeights(stateDict: stateDict, config: config)
+        let preparation = try clipPreparation(config: config, section: section, directoryConfig: directoryConfig,
+                                              configSource: configSource, override: source.preprocessing)
+        let warnings = ignoredFlagWarnings(section, config: config, configSource: configSource)
 
         var labels = (0..<config.numClasses).map { "class_\($0)" }
         if let labelsURL = files.labels {
@@ -74,8 +86,43 @@ public enum ModelLoader {
                                  configPath: (files.directoryConfig ?? files.config)?.path, labelsPath: files.labels?.path,
                                  storedDTypes: dtypes, ignoredEntries: stateDict.ignoredEntries,
                                  unexpectedKeys: weights.unexpectedKeys, metadata: stateDict.metadata,
-                                 assumedDefaults: assumed)
+                                 assumedDefaults: assumed, preparation: preparation, warnings: warnings)
         return (loaded, stateDict)
+    }
+
+    /// D from the run's `data.num_frames` (config.yaml, or config.json's `data_num_frames`), else the model's
+    /// num_frames; the centre from the override, else config.json, else the commit the variant comes from.
+    static func clipPreparation(config: SignBERTConfig, section: TrainingModelSection?,
+                                directoryConfig: ModelDirectoryConfig?, configSource: String,
+                                override: SkeletonCentre?) throws(ModelLoadError) -> ClipPreparation {
+        var preparation = ClipPreparation.defaults(for: config)
+        if let frames = section?.dataNumFrames {
+            preparation.frames = frames
+            preparation.framesSource = directoryConfig == nil ? "data.num_frames in \(configSource)"
+                                                              : "data_num_frames in \(configSource)"
+        }
+        if let override {
+            preparation.centre = override
+            preparation.centreSource = "chosen with --preprocessing"
+        } else if let centre = directoryConfig?.preprocessing {
+            preparation.centre = centre
+            preparation.centreSource = "preprocessing in \(configSource)"
+        }
+        try preparation.validate(against: config)
+        return preparation
+    }
+
+    /// One sentence per v2 flag a training yaml states with a value the model does not run with.
+    static func ignoredFlagWarnings(_ section: TrainingModelSection?, config: SignBERTConfig,
+                                    configSource: String) -> [String] {
+        guard let section, let flags = config.variant.v2Flags else { return [] }
+        let used = ["use_cls_token": flags.useClsToken, "normalize_skeleton": flags.normalizeSkeleton,
+                    "use_velocity": flags.useVelocity, "use_bone": flags.useBone]
+        return section.ignoredV2Flags.compactMap { flag in
+            guard let value = used[flag.key], value != flag.value else { return nil }
+            return "\(configSource) says model.\(flag.key): \(flag.value), which is ignored as the training code ignored it "
+                + "(its model factory builds SignBERT v2 with all four flags on); the model runs with \(flag.key) = \(value)"
+        }
     }
 
     struct Files {

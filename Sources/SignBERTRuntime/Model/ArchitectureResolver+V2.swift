@@ -30,7 +30,9 @@ extension ArchitectureResolver {
                                                    : "the checkpoint has no cls_token", source: configSource)
         }
         let normalize: Bool
-        if let stated = section.normalizeSkeleton { normalize = stated } else {
+        if let stated = section.normalizeSkeleton { normalize = stated } else if section.flagsFixedByTrainingCode {
+            normalize = defaults.normalizeSkeleton  // the training code's factory: always on
+        } else {
             normalize = defaults.normalizeSkeleton  // no tensor depends on it
             assumed.append("normalize_skeleton")
         }

@@ -3,11 +3,19 @@ public struct ArchitectureOverrides: Sendable, Equatable {
     public var numHeads: Int?
     public var numJoints: Int?
     public var numCoords: Int?
+    /// v2 flags for a model built outside the training code's factory (a yaml's are ignored, as there).
+    public var normalizeSkeleton: Bool?
+    public var useVelocity: Bool?
+    public var useBone: Bool?
 
-    public init(numHeads: Int? = nil, numJoints: Int? = nil, numCoords: Int? = nil) {
+    public init(numHeads: Int? = nil, numJoints: Int? = nil, numCoords: Int? = nil, normalizeSkeleton: Bool? = nil,
+                useVelocity: Bool? = nil, useBone: Bool? = nil) {
         self.numHeads = numHeads
         self.numJoints = numJoints
         self.numCoords = numCoords
+        self.normalizeSkeleton = normalizeSkeleton
+        self.useVelocity = useVelocity
+        self.useBone = useBone
     }
 }
 
@@ -27,7 +35,10 @@ public enum ArchitectureResolver {
         throws(ModelLoadError) -> (config: SignBERTConfig, assumed: [String]) {
         let tensors = stateDict.tensors
         let defaults = SignBERTConfig.defaults
-        let section = config ?? TrainingModelSection()
+        var section = config ?? TrainingModelSection()
+        section.normalizeSkeleton = overrides.normalizeSkeleton ?? section.normalizeSkeleton
+        section.useVelocity = overrides.useVelocity ?? section.useVelocity
+        section.useBone = overrides.useBone ?? section.useBone
 
         func fromShape(_ key: String, _ axis: Int) -> Int? {
             guard let shape = tensors[key]?.shape, axis < shape.count else { return nil }

@@ -31,14 +31,16 @@ public final class ForwardEngine {
                                  attentionWorkers: self.threads)
     }
 
-    /// Logits [batch, K] for input [batch, T, V·C]; batch ≤ capacity.
-    public func forward(_ input: UnsafeBufferPointer<Float>, batch: Int, logits: UnsafeMutableBufferPointer<Float>) {
+    /// Logits [batch, K] for input [batch, T, V·C]; batch ≤ capacity. T is `frames`, num_frames by default
+    /// (see `SignBERTModel.forward`).
+    public func forward(_ input: UnsafeBufferPointer<Float>, batch: Int, frames: Int? = nil,
+                        logits: UnsafeMutableBufferPointer<Float>) {
         let config = model.config
-        let clipFloats = config.numFrames * config.inputFeatures, k = config.numClasses
+        let clipFloats = (frames ?? config.numFrames) * config.inputFeatures, k = config.numClasses
         let pieces = min(shards.count, batch)
         guard pieces > 1, let inputBase = input.baseAddress, let logitsBase = logits.baseAddress else {
             BLASThreads.set(threads)
-            model.forward(input, batch: batch, logits: logits, workspace: whole)
+            model.forward(input, batch: batch, frames: frames, logits: logits, workspace: whole)
             return
         }
         BLASThreads.set(1)
@@ -51,7 +53,7 @@ public final class ForwardEngine {
         DispatchQueue.concurrentPerform(iterations: pieces) { piece in
             let first = batch * piece / pieces, last = batch * (piece + 1) / pieces
             model.forward(UnsafeBufferPointer(start: x + first * clipFloats, count: (last - first) * clipFloats),
-                          batch: last - first,
+                          batch: last - first, frames: frames,
                           logits: UnsafeMutableBufferPointer(start: out + first * k, count: (last - first) * k),
                           workspace: shards[piece])
         }

@@ -1,10 +1,11 @@
 public import Foundation
 
 /// A validated `POST /predict` body: `{"inputs": [clip, ...], "top_k": 5, "return_logits": false,
-/// "frames": "sample"}`, each clip `[n][V][C]` or `[n][F]` numbers. With `"frames": "sample"` (the default) a
-/// clip of any length n is brought to the model's T frames as the training pipeline did (`FrameSampler`);
-/// `"exact"` requires n = T. A clip may also be an object of raw MediaPipe Holistic landmarks
-/// (`HolisticRequestDecoder`), preprocessed as in training. `clips` is [batch, T, V·C] float32, ready for the model.
+/// "frames": "sample"}`, each clip `[n][V][C]` or `[n][F]` numbers: a feature array, as the training pipeline
+/// stored it. With `"frames": "sample"` (the default) a clip of any length n is brought to the run's D frames
+/// as its loader did (`ClipFrames.loaded`: centre crop or last frame repeated); `"exact"` requires n = D. A clip
+/// may also be an object of raw MediaPipe Holistic landmarks (`HolisticRequestDecoder`), preprocessed as in
+/// training (steps 1-4) before the loader's step. `clips` is [batch, D, V·C] float32, ready for the model.
 public struct PredictionRequest: Sendable {
     public var clips: [Float]
     public var batch: Int
@@ -20,7 +21,7 @@ public struct PredictionRequest: Sendable {
     }
 
     public static let defaultTopK = 5
-    /// The longest clip accepted, in frames (before sampling).
+    /// The longest clip accepted, in frames (before it is brought to D).
     public static let defaultMaxFrames = 10_000
 }
 
@@ -33,15 +34,18 @@ public struct RequestError: Error, CustomStringConvertible, Equatable {
 
 public enum PredictionRequestDecoder {
     /// Parses and checks a body against the model: shapes, finiteness, batch limit, options.
-    public static func decode(_ body: some ContiguousBytes, config: SignBERTConfig, maxBatchSize: Int,
+    /// `maxClips` is the most clips a request may carry (the server's --max-clips-per-request).
+    public static func decode(_ body: some ContiguousBytes, config: SignBERTConfig, preparation: ClipPreparation,
+                              maxClips: Int,
                               maxFrames: Int = PredictionRequest.defaultMaxFrames) throws(RequestError) -> PredictionRequest {
         let document: JSONValue
         do { document = try JSONParser.parse(body) } catch { throw RequestError("malformed JSON: \(error.description)") }
-        return try decode(document: document, config: config, maxBatchSize: maxBatchSize, maxFrames: maxFrames)
+        return try decode(document: document, config: config, preparation: preparation, maxClips: maxClips,
+                          maxFrames: maxFrames)
     }
 
     /// Checks a parsed body (or one a route built itself, e.g. from Vertex AI's "instances") as `decode(_:)` does.
-    public static func decode(document: JSONValue, config: SignBERTConfig, maxBatchSize: Int,
+    public static func decode(document: JSONValue, config: SignBERTConfig, preparation: ClipPreparation, maxClips: Int,
                               maxFrames: Int = PredictionRequest.defaultMaxFrames) throws(RequestError) -> PredictionRequest {
         guard case .object = document else {
             throw RequestError("the body must be a JSON object with an \"inputs\" field, got \(document.kindName)")
@@ -62,10 +66,10 @@ public enum PredictionRequestDecoder {
         case .string("exact")?: exact = true
         case let other?:
             let shown = if case .string(let text) = other { "\"\(text)\"" } else { other.kindName }
-            throw RequestError("\"frames\" must be \"sample\" (bring any clip length to the model's frames) or \"exact\", got \(shown)")
+            throw RequestError("\"frames\" must be \"sample\" (bring any clip length to the model's frames as its training loader did) or \"exact\", got \(shown)")
         }
-        let limits = FrameLimits(exact: exact, maxFrames: maxFrames)
-        let (clips, batch) = try decodeClips(inputs, config: config, maxBatchSize: maxBatchSize, limits: limits)
+        let limits = FrameLimits(exact: exact, maxFrames: maxFrames, preparation: preparation)
+        let (clips, batch) = try decodeClips(inputs, config: config, maxClips: maxClips, limits: limits)
         return PredictionRequest(clips: clips, batch: batch, topK: topK, returnLogits: returnLogits)
     }
 
@@ -87,23 +91,24 @@ public enum PredictionRequestDecoder {
     struct FrameLimits {
         var exact: Bool
         var maxFrames: Int
+        var preparation: ClipPreparation
     }
 
-    static func decodeClips(_ inputs: JSONValue, config: SignBERTConfig, maxBatchSize: Int,
+    static func decodeClips(_ inputs: JSONValue, config: SignBERTConfig, maxClips: Int,
                             limits: FrameLimits) throws(RequestError) -> (clips: [Float], batch: Int) {
         let features = config.inputFeatures
         switch inputs {
         case .tensor(let shape, let values):
             // All clips rectangular and alike: one shape check for the whole batch.
             let batch = shape[0]
-            try checkBatch(batch, maxBatchSize: maxBatchSize)
+            try checkBatch(batch, maxClips: maxClips)
             let frames = try checkClipShape(Array(shape.dropFirst()), index: 0, allClips: true, config: config, limits: limits)
             let floats = try toFloat(values, field: "inputs", perClip: frames * features)
-            return (resampled(floats, clips: batch, frames: frames, config: config), batch)
+            return (loaded(floats, clips: batch, frames: frames, features: features, to: limits.preparation.frames), batch)
         case .array(let elements):
-            try checkBatch(elements.count, maxBatchSize: maxBatchSize)
+            try checkBatch(elements.count, maxClips: maxClips)
             var clips: [Float] = []
-            clips.reserveCapacity(elements.count * config.numFrames * features)
+            clips.reserveCapacity(elements.count * limits.preparation.frames * features)
             for (index, element) in elements.enumerated() {
                 if case .object = element {
                     // The landmark form: raw MediaPipe Holistic landmarks, preprocessed here.
@@ -116,7 +121,7 @@ public enum PredictionRequestDecoder {
                 }
                 let frames = try checkClipShape(shape, index: index, allClips: false, config: config, limits: limits)
                 let floats = try toFloat(values, field: "inputs[\(index)]", perClip: nil)
-                clips += resampled(floats, clips: 1, frames: frames, config: config)
+                clips += loaded(floats, clips: 1, frames: frames, features: features, to: limits.preparation.frames)
             }
             return (clips, elements.count)
         case .object:
@@ -126,23 +131,22 @@ public enum PredictionRequestDecoder {
         }
     }
 
-    /// Each of `clips` clips of `frames` frames brought to the model's T frames.
-    public static func resampled(_ floats: [Float], clips: Int, frames: Int, config: SignBERTConfig) -> [Float] {
-        guard frames != config.numFrames else { return floats }
-        let perClip = frames * config.inputFeatures
+    /// Each of `clips` feature arrays of `frames` frames brought to D frames by the loader's step 5.
+    public static func loaded(_ floats: [Float], clips: Int, frames: Int, features: Int, to d: Int) -> [Float] {
+        guard frames != d else { return floats }
+        let perClip = frames * features
         var out: [Float] = []
-        out.reserveCapacity(clips * config.numFrames * config.inputFeatures)
+        out.reserveCapacity(clips * d * features)
         for c in 0..<clips {
-            out += FrameSampler.resample(floats[c * perClip..<(c + 1) * perClip], frames: frames,
-                                         features: config.inputFeatures, to: config.numFrames)
+            out += ClipFrames.loaded(floats[c * perClip..<(c + 1) * perClip], frames: frames, features: features, to: d)
         }
         return out
     }
 
-    static func checkBatch(_ count: Int, maxBatchSize: Int) throws(RequestError) {
+    static func checkBatch(_ count: Int, maxClips: Int) throws(RequestError) {
         guard count > 0 else { throw RequestError("\"inputs\" is empty: send at least one clip") }
-        guard count <= maxBatchSize else {
-            throw RequestError("\"inputs\" has \(count) clips; at most \(maxBatchSize) are accepted per request (max batch size)")
+        guard count <= maxClips else {
+            throw RequestError("\"inputs\" has \(count) clips; at most \(maxClips) are accepted per request (max clips per request)")
         }
     }
 
@@ -162,9 +166,9 @@ public enum PredictionRequestDecoder {
         guard frames <= limits.maxFrames else {
             throw RequestError("\(name) has \(frames) frames; at most \(limits.maxFrames) are accepted")
         }
-        if limits.exact && frames != config.numFrames {
+        if limits.exact && frames != limits.preparation.frames {
             throw RequestError("\(name) has \(frames) frames; with \"frames\": \"exact\" it must have exactly "
-                               + "\(config.numFrames) (num_frames)")
+                               + "\(limits.preparation.frames) (the clip length the model was trained on, data.num_frames)")
         }
         return frames
     }

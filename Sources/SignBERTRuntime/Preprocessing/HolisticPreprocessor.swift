@@ -2,11 +2,13 @@
 /// steps 1-4; tools/signbert_preprocess.py is the numpy reference whose arithmetic this follows, in float64):
 /// 1. per landmark, missing points (x = y = 0) filled by linear interpolation over time, extrapolated at the
 ///    ends, where the landmark is detected in at least 2 frames and not in all;
-/// 2. to T frames: floor(linspace(0, n-1, T)) (`FrameSampler`) or zero frames appended;
+/// 2. to P = 64 frames: floor(linspace(0, n-1, P)) (`ClipFrames.sampledIndices`) or zero frames appended;
 /// 3. the 27 joints: neck (mean of pose 11, 12), pose 11-14, 11 points of each hand;
-/// 4. x, y minus the frame's neck, divided by 1.2 · the median of the positive shoulder distances.
-/// Only the 26 landmarks the 27 joints use are interpolated, and only at the frames kept: interpolation is
-/// per landmark, so the others cannot change the result.
+/// 4. x, y minus the frame's centre (the neck for commit 99e759a, the mid-hip of pose 23, 24 for cf4dfbb),
+///    divided by 1.2 · the median of the positive shoulder distances.
+/// `modelInput` then applies the loader's step 5 (`ClipFrames.loaded`) to the run's D frames.
+/// Only the landmarks the result uses (26 for the joints, the 2 hips for the mid-hip) are interpolated, and
+/// only at the frames kept: interpolation is per landmark, so the others cannot change the result.
 public enum HolisticPreprocessor {
     public static let numJoints = 27
     public static let numCoords = 3
@@ -14,14 +16,25 @@ public enum HolisticPreprocessor {
     public static let handIndices = [0, 2, 4, 5, 8, 9, 12, 13, 16, 17, 20]
     /// The pose landmarks of joints 1-4: shoulders, elbows.
     public static let poseIndices = [11, 12, 13, 14]
+    /// The pose landmarks of the mid-hip centre (cf4dfbb): left and right hip.
+    public static let hipIndices = [23, 24]
 
-    /// The model input for `clip`: `frames` x 27 x 3 float32, row-major. Throws when the result is not finite
-    /// (coordinates so large, or shoulders so close, that float32 overflows).
-    public static func modelInput(for clip: HolisticClip, frames t: Int) throws(RequestError) -> [Float] {
+    /// The model input for `clip`: steps 1-4 to 64 frames, then step 5 to `preparation.frames`; D x 27 x 3
+    /// float32, row-major. Throws when the result is not finite (coordinates so large, or shoulders so
+    /// close, that float32 overflows).
+    public static func modelInput(for clip: HolisticClip, preparation: ClipPreparation) throws(RequestError) -> [Float] {
+        let p = ClipPreparation.preprocessedFrames
+        let stored = try preprocessed(clip, frames: p, centre: preparation.centre)
+        return ClipFrames.loaded(stored[...], frames: p, features: numJoints * numCoords, to: preparation.frames)
+    }
+
+    /// Steps 1-4: what the preprocessing script stores for `clip` (`frames` x 27 x 3 float32, row-major).
+    public static func preprocessed(_ clip: HolisticClip, frames t: Int = ClipPreparation.preprocessedFrames,
+                                    centre: SkeletonCentre) throws(RequestError) -> [Float] {
         precondition(t > 0, "frames must be positive")
         let n = clip.frameCount
         // The source frame of each output frame; frames past `kept` are zero padding.
-        let sources = n > t ? FrameSampler.indices(from: n, to: t) : Array(0..<n)
+        let sources = n > t ? ClipFrames.sampledIndices(from: n, to: t) : Array(0..<n)
         let kept = sources.count
         let c = numCoords
         var joints = [Double](repeating: 0, count: t * numJoints * c)
@@ -48,7 +61,14 @@ public enum HolisticPreprocessor {
                 joints[base + channel] = (joints[base + c + channel] + joints[base + 2 * c + channel]) / 2.0
             }
         }
-        normalize(&joints, frames: t)
+        let centres: [(x: Double, y: Double)]
+        switch centre {
+        case .neck:
+            centres = (0..<t).map { (joints[$0 * numJoints * c], joints[$0 * numJoints * c + 1]) }
+        case .midHip:
+            centres = midHips(clip, sources: sources, frames: t)
+        }
+        normalize(&joints, frames: t, centres: centres)
 
         var out = [Float](repeating: 0, count: joints.count)
         for i in joints.indices {
@@ -60,6 +80,30 @@ public enum HolisticPreprocessor {
             out[i] = value
         }
         return out
+    }
+
+    /// cf4dfbb's centre per output frame, from the (interpolated, sampled) pose landmarks 23 and 24: a hip
+    /// counts when its x != 0; the mean of those that count, (0, 0) when neither does (padding frames too).
+    static func midHips(_ clip: HolisticClip, sources: [Int], frames t: Int) -> [(x: Double, y: Double)] {
+        var hips = [[Double]](repeating: [Double](repeating: 0, count: t * 2), count: hipIndices.count)
+        clip.pose.withUnsafeBufferPointer { data in
+            for (h, landmark) in hipIndices.enumerated() {
+                fillTrack(data, landmark: landmark, landmarkCount: HolisticClip.poseLandmarks, frames: clip.frameCount,
+                          sources: sources) { frame, channel, value in
+                    if channel < 2 { hips[h][frame * 2 + channel] = value }
+                }
+            }
+        }
+        return (0..<t).map { frame in
+            let left = (x: hips[0][frame * 2], y: hips[0][frame * 2 + 1])
+            let right = (x: hips[1][frame * 2], y: hips[1][frame * 2 + 1])
+            switch (left.x != 0, right.x != 0) {
+            case (true, true): return ((left.x + right.x) / 2.0, (left.y + right.y) / 2.0)
+            case (true, false): return left
+            case (false, true): return right
+            case (false, false): return (0, 0)
+            }
+        }
     }
 
     /// Step 1 for one landmark, evaluated at the frames `sources`: `emit(outputFrame, channel, value)`.
@@ -100,17 +144,18 @@ public enum HolisticPreprocessor {
         }
     }
 
-    /// Step 4 in place on [frames][27][3]: x, y minus the neck, over 1.2 · median positive shoulder distance.
-    static func normalize(_ joints: inout [Double], frames t: Int) {
+    /// Step 4 in place on [frames][27][3]: x, y minus the frame's centre, over 1.2 · the median positive
+    /// shoulder distance (measured after centring, as numpy does it).
+    static func normalize(_ joints: inout [Double], frames t: Int, centres: [(x: Double, y: Double)]) {
         let c = numCoords, stride = numJoints * c
         var distances: [Double] = []
         distances.reserveCapacity(t)
         for frame in 0..<t {
             let base = frame * stride
-            let neckX = joints[base], neckY = joints[base + 1]
-            // As numpy: both shoulders neck-centred first, then their difference.
-            let dx = (joints[base + c] - neckX) - (joints[base + 2 * c] - neckX)
-            let dy = (joints[base + c + 1] - neckY) - (joints[base + 2 * c + 1] - neckY)
+            let (centreX, centreY) = centres[frame]
+            // As numpy: both shoulders centred first, then their difference.
+            let dx = (joints[base + c] - centreX) - (joints[base + 2 * c] - centreX)
+            let dy = (joints[base + c + 1] - centreY) - (joints[base + 2 * c + 1] - centreY)
             let distance = (dx * dx + dy * dy).squareRoot()
             if distance > 0 { distances.append(distance) }
         }
@@ -118,10 +163,10 @@ public enum HolisticPreprocessor {
         let divisor = scale * 1.2
         for frame in 0..<t {
             let base = frame * stride
-            let neckX = joints[base], neckY = joints[base + 1]
+            let (centreX, centreY) = centres[frame]
             for joint in 0..<numJoints {
-                joints[base + joint * c] = (joints[base + joint * c] - neckX) / divisor
-                joints[base + joint * c + 1] = (joints[base + joint * c + 1] - neckY) / divisor
+                joints[base + joint * c] = (joints[base + joint * c] - centreX) / divisor
+                joints[base + joint * c + 1] = (joints[base + joint * c + 1] - centreY) / divisor
             }
         }
     }

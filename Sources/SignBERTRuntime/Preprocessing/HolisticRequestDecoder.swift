@@ -55,16 +55,17 @@ public enum HolisticRequestDecoder {
         return clip
     }
 
-    /// The model input of a landmark clip (T x 27 x 3), checked against the model as the array form is.
+    /// The model input of a landmark clip (D x 27 x 3), checked against the model as the array form is.
     static func modelInput(_ value: JSONValue, path: String, config: SignBERTConfig,
                            limits: PredictionRequestDecoder.FrameLimits) throws(RequestError) -> [Float] {
         try checkLayout(config, what: "\(path) is a landmark clip")
         let clip = try decodeClip(value, path: path, maxFrames: limits.maxFrames)
-        if limits.exact && clip.frameCount != config.numFrames {
+        let d = limits.preparation.frames
+        if limits.exact && clip.frameCount != d {
             throw RequestError("\(path).frames has \(clip.frameCount) frames; with \"frames\": \"exact\" it must have "
-                               + "exactly \(config.numFrames) (num_frames)")
+                               + "exactly \(d) (the clip length the model was trained on, data.num_frames)")
         }
-        do { return try HolisticPreprocessor.modelInput(for: clip, frames: config.numFrames) } catch {
+        do { return try HolisticPreprocessor.modelInput(for: clip, preparation: limits.preparation) } catch {
             throw RequestError("\(path): \(error.message)")
         }
     }

@@ -2,21 +2,22 @@ public import Foundation
 
 extension PredictionRequestDecoder {
     /// A `.pose` body (`Content-Type: application/x-pose`, `signbert predict --pose`) as one clip of model input,
-    /// [T · 27 · 3] float32: read (`PoseFileReader`), checked against the model (mediapipe_27 layout; with
-    /// `exact`, n must be T; at most `maxFrames` frames) and preprocessed (`HolisticPreprocessor`). Every
-    /// failure is a `RequestError` whose message starts with "the .pose body" or names the file's problem.
-    public static func decodePose(_ body: some ContiguousBytes, config: SignBERTConfig, exact: Bool = false,
+    /// [D · 27 · 3] float32: read (`PoseFileReader`), checked against the model (mediapipe_27 layout; with
+    /// `exact`, n must be D; at most `maxFrames` frames) and preprocessed (`HolisticPreprocessor`, steps 1-5).
+    /// Every failure is a `RequestError` whose message starts with "the .pose body" or names the file's problem.
+    public static func decodePose(_ body: some ContiguousBytes, config: SignBERTConfig, preparation: ClipPreparation,
+                                  exact: Bool = false,
                                   maxFrames: Int = PredictionRequest.defaultMaxFrames) throws(RequestError) -> [Float] {
         try HolisticRequestDecoder.checkLayout(config, what: "the .pose body holds MediaPipe landmarks")
         let clip: HolisticClip
         do { clip = try PoseFileReader.read(body, maxFrames: maxFrames) } catch {
             throw RequestError("the .pose body: \(error.message)")
         }
-        if exact && clip.frameCount != config.numFrames {
+        if exact && clip.frameCount != preparation.frames {
             throw RequestError("the .pose body has \(clip.frameCount) frames; with \"frames\": \"exact\" it must have "
-                               + "exactly \(config.numFrames) (num_frames)")
+                               + "exactly \(preparation.frames) (the clip length the model was trained on, data.num_frames)")
         }
-        do { return try HolisticPreprocessor.modelInput(for: clip, frames: config.numFrames) } catch {
+        do { return try HolisticPreprocessor.modelInput(for: clip, preparation: preparation) } catch {
             throw RequestError("the .pose body: \(error.message)")
         }
     }
