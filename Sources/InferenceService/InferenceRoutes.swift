@@ -27,6 +27,8 @@ final class InferenceRoutes: Sendable {
             ("name", String(decoding: name.bytes, as: UTF8.self)),
             ("server", "\"signbert \(InferenceServer.version)\""),
             ("max_batch_size", String(configuration.maxBatchSize)),
+            // KServe V1 clients (the kserve SDK's is_server_live) read liveness from `GET /`.
+            ("status", "\"alive\""),
         ])
         openAPI = OpenAPIDocument.served(config: loaded.config, configuration: configuration)
     }
