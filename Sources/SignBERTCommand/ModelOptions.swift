@@ -36,6 +36,20 @@ struct ModelOptions: ParsableArguments {
         if model != nil && config != nil {
             throw ValidationError("--config goes with --checkpoint; a model directory carries its own config.json")
         }
+        // The two flags mixed up: say which one the path wants.
+        var isDirectory: ObjCBool = false
+        if let model, FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory), !isDirectory.boolValue {
+            // The folder as the user wrote it (relative stays relative).
+            let folder = model.contains("/") ? String(model[..<(model.lastIndex(of: "/") ?? model.endIndex)]) : "."
+            let asDirectory = FileManager.default.fileExists(atPath: folder + "/config.json")
+                ? " (or --model \(folder), the model directory it is in)" : ""
+            throw ValidationError("--model takes a model directory, and \(model) is a file: "
+                                  + "use --checkpoint \(model)\(asDirectory)")
+        }
+        if let checkpoint, FileManager.default.fileExists(atPath: checkpoint, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ValidationError("--checkpoint takes a file (.pth, .pt, .bin, .safetensors), and \(checkpoint) is a "
+                                  + "directory: use --model \(checkpoint) for a model directory")
+        }
     }
 
     /// The model to load: the flags, else SIGNBERT_MODEL / SIGNBERT_CHECKPOINT, else the bundled demo model.
