@@ -12,7 +12,8 @@ for name in mediapipe.pose mediapipe_long.pose; do
     exit 1
   fi
 done
-export SIGNBERT_SHARED_DATA="$(cd "$data" && pwd)"
+SIGNBERT_SHARED_DATA="$(cd "$data" && pwd)"
+export SIGNBERT_SHARED_DATA
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 swift test --skip-build --filter SharedRecordings 2>&1 | tee "$log"
