@@ -100,6 +100,16 @@ final class OperatorConformanceTests: LiveInferenceTestCase {
         XCTAssertTrue(text.contains("signbert_model_info{") && text.contains("classes=\"\(Self.loaded.config.numClasses)\""), text)
     }
 
+    func testPoseBodyMistakesSayWhatToSend() throws {
+        let (_, client) = try start()
+        let headers = ["Content-Type": "application/x-pose"]
+        for (body, words) in [(Data(), "the .pose body is empty"), (Data("{\"inputs\": []}".utf8), "the body is JSON")] {
+            let response = try client.post("/predict", json: body, headers: headers)
+            XCTAssertEqual(response.status, 400)
+            XCTAssertTrue((response.json?["error"] as? String ?? "").hasPrefix(words), "\(response.json ?? [:])")
+        }
+    }
+
     func testRootDescribesTheModelAndSaysAlive() throws {
         let (_, client) = try start()
         let root = try XCTUnwrap(client.get("/").json)
