@@ -6,7 +6,7 @@
 #   docker run --rm -p 8080:8080 -v "$PWD/my-model:/models/my-model:ro" \
 #       -e SIGNBERT_MODEL=/models/my-model signbert             # serves a mounted model directory
 #
-# Build stage: the official Swift image plus OpenBLAS headers. The Swift standard library and Foundation
+# Build stage: the official Swift image plus OpenBLAS, nghttp2 and zlib headers. The Swift standard library and Foundation
 # are linked statically, so the runtime stage needs only OpenBLAS (and the C/C++ runtime Debian ships).
 # deploy/test/container_test.sh builds this file unchanged with podman on a machine without a registry.
 
@@ -20,7 +20,7 @@ FROM ${SWIFT_IMAGE} AS build
 # hadolint ignore=DL3008
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libopenblas-dev libnghttp2-dev pkg-config \
+        libopenblas-dev libnghttp2-dev zlib1g-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /build
 # Package.resolved is optional (the repository does not commit it); the glob lets COPY match nothing.

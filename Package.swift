@@ -40,6 +40,12 @@ let package = Package(
             pkgConfig: "libnghttp2",
             providers: [.apt(["libnghttp2-dev"])]
         ),
+        // zlib from the system (Debian: zlib1g-dev): gzip and deflate request bodies (Content-Encoding).
+        .systemLibrary(
+            name: "CSystemZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // The model runtime: checkpoint readers, configuration, kernels and the forward pass.
         .target(
             name: "SignBERTRuntime",
@@ -65,6 +71,7 @@ let package = Package(
             dependencies: [
                 "SignBERTRuntime",
                 "HTTPServer",
+                "CSystemZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -98,7 +105,8 @@ let package = Package(
         ),
         .testTarget(
             name: "InferenceServiceTests",
-            dependencies: ["InferenceService", "SignBERTRuntime", "HTTPServer"],
+            // CSystemZlib also compresses the request bodies of the Content-Encoding tests.
+            dependencies: ["InferenceService", "SignBERTRuntime", "HTTPServer", "CSystemZlib"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

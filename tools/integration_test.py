@@ -12,6 +12,9 @@ on 127.0.0.1 with a port the kernel picks and `--max-body-bytes 100000`, then ch
   * POST /predict with case.json's clips answers its float32 logits (max |diff| <= case.json's tolerance, 1e-4);
   * malformed JSON -> 400 with "error"; wrong Content-Type -> 415; a 200 KB body -> 413;
   * GET /metrics mentions signbert_requests_total;
+  * Content-Encoding: the body gzip- and deflate-compressed (Python's gzip and zlib, as Triton's client does with
+    request compression) answers the same logits; GET / says "status": "alive" (KServe V1's liveness); with
+    `--cors-origin http://localhost:3000`, a preflight from that origin is 204 and from another 403;
   * the Open Inference Protocol (KServe V2) through tools/open_inference_client.py (standard library): health,
     metadata, and infer with JSON and with binary tensors (FP32, FP64) answers case.json's logits; /invocations,
     KServe V1's instances route and V2 give /predict's logits exactly;
@@ -42,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "Tests/SignBERTRuntimeTests/Fixtures/parity/v1-small"
 CHECKPOINT = FIXTURE / "training_run/checkpoint_best.pth"
 MAX_BODY = 100_000
+CORS_ORIGIN = "http://localhost:3000"
 
 passed = 0
 failed = 0
@@ -141,7 +145,7 @@ def max_abs(a, b):
 
 def run_checks(binary, workdir):
     clips, expected, tolerance = load_case()
-    server = Server(binary, workdir, ["--max-body-bytes", str(MAX_BODY)])
+    server = Server(binary, workdir, ["--max-body-bytes", str(MAX_BODY), "--cors-origin", CORS_ORIGIN])
     try:
         server.wait_ready()
         port = server.port
@@ -199,6 +203,8 @@ def run_checks(binary, workdir):
         check("GET /metrics has signbert_requests_total", metrics.status == 200 and "signbert_requests_total" in text,
               f"{metrics.status}")
 
+        run_operator_checks(port, body, logits)
+
         run_open_inference(port, clips, expected, tolerance, logits)
 
         run_wrk(port, clips[0], workdir)
@@ -213,6 +219,39 @@ def run_checks(binary, workdir):
               code == 0 and "draining" in messages and "drained" in messages, f"exit {code}")
     finally:
         server.stop()
+
+
+def run_operator_checks(port, body, logits):
+    """Request compression, KServe V1's liveness body and a CORS preflight, as their clients send them."""
+    import gzip
+    import zlib
+    for coding, data in (("gzip", gzip.compress(body)), ("deflate", zlib.compress(body))):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("POST", "/predict", body=data,
+                           headers={"Content-Type": "application/json", "Content-Encoding": coding})
+        response = connection.getresponse()
+        answer = response.read()
+        connection.close()
+        got = [x for p in json.loads(answer)["predictions"] for x in p["logits"]] if response.status == 200 else []
+        check(f"Content-Encoding: {coding} ({len(data)} of {len(body)} bytes) -> the same logits",
+              response.status == 200 and got == logits, f"{response.status} {answer[:120]!r}")
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", "/")
+    response = connection.getresponse()
+    root = json.loads(response.read())
+    check("GET / has \"status\": \"alive\" beside the model", root.get("status") == "alive" and "labels" in root,
+          f"{response.status} {sorted(root)[:6]}")
+    results = []
+    for origin in (CORS_ORIGIN, "https://elsewhere.example"):
+        connection.request("OPTIONS", "/predict", headers={"Origin": origin, "Access-Control-Request-Method": "POST",
+                                                           "Access-Control-Request-Headers": "content-type"})
+        response = connection.getresponse()
+        response.read()
+        results.append((response.status, response.getheader("Access-Control-Allow-Origin")))
+    connection.close()
+    check("CORS preflight: 204 from the listed origin, 403 from another",
+          results == [(204, CORS_ORIGIN), (403, None)], f"{results}")
 
 
 def float32(values):

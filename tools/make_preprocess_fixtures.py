@@ -6,10 +6,14 @@ the neck centre (commit 99e759a, "expected") and with the mid-hip centre (cf4dfb
 - holistic-clips.json: synthetic raw MediaPipe Holistic clips written in the request's landmark JSON form
   (normalised x, y, z, visibility as MediaPipe gives them; missing hands, frames with nothing detected, pose
   missing, a hand detected in one frame only, n < 64, n = 64, n > 64, array and object landmarks);
-- pose-files.json: the two shared recordings ../shared/data/pose/mediapipe.pose and mediapipe_long.pose
-  (read by the reference reader, the PyPI package pose-format; not copied here) and synthetic-v02.pose, a small
-  file of our own synthetic landmarks written by pose-format itself (version 0.2, two people, points listed in
-  shuffled order, placeholder coordinates under confidence 0 as MediaPipe recordings have).
+- pose-files.json: the recordings in the repository, read by the reference reader (the PyPI package pose-format):
+  synthetic-v02.pose, a small file of our own synthetic landmarks written by pose-format itself (version 0.2, two
+  people, points listed in shuffled order, placeholder coordinates under confidence 0 as MediaPipe recordings
+  have), and examples/wave.pose (version 0.1, tools/make_pose_recordings.py);
+- shared-pose-files.json: the two real recordings ../shared/data/pose/mediapipe.pose and mediapipe_long.pose (not
+  copied here; rewritten only when they are beside the repository). The tests that read them are the
+  `SharedRecordings` classes, which tools/test.sh leaves out and .ci/run runs as their own step
+  (tools/test_shared_recordings.sh).
 
 The spec's array form is built here from the JSON / the pose-format arrays, independently of the Swift code:
 pixels = normalised * image size (float64, then float32); third channel = pose visibility, 1.0 for a detected
@@ -40,6 +44,7 @@ def both_centres(p, l, r):
 
 OUT = REPO / "Tests/SignBERTRuntimeTests/Fixtures/preprocess"
 SHARED_POSE = REPO.parent / "shared/data/pose"
+EXAMPLE_POSE = "examples/wave.pose"  # written by tools/make_pose_recordings.py
 
 
 def floats(array):
@@ -279,11 +284,19 @@ def main():
 
     synthetic = synthetic_pose_file()
     (OUT / "synthetic-v02.pose").write_bytes(synthetic)
-    files = [pose_case("synthetic-v02.pose", synthetic, "Tests/SignBERTRuntimeTests/Fixtures/preprocess/synthetic-v02.pose")]
-    for name in ("mediapipe.pose", "mediapipe_long.pose"):
-        files.append(pose_case(name, (SHARED_POSE / name).read_bytes(), f"../shared/data/pose/{name}"))
+    files = [pose_case("synthetic-v02.pose", synthetic, "Tests/SignBERTRuntimeTests/Fixtures/preprocess/synthetic-v02.pose"),
+             pose_case("wave.pose", (REPO / EXAMPLE_POSE).read_bytes(), EXAMPLE_POSE)]
     (OUT / "pose-files.json").write_text(json.dumps(
         {"generated_by": generated, "num_frames": NUM_FRAMES, "files": files}, separators=(",", ":")) + "\n")
+    # The real recordings are not in the repository: their expectations are rewritten only when they are beside it.
+    if SHARED_POSE.is_dir():
+        shared = [pose_case(name, (SHARED_POSE / name).read_bytes(), name)
+                  for name in ("mediapipe.pose", "mediapipe_long.pose")]
+        (OUT / "shared-pose-files.json").write_text(json.dumps(
+            {"generated_by": generated, "num_frames": NUM_FRAMES, "directory": "../shared/data/pose",
+             "files": shared}, separators=(",", ":")) + "\n")
+    else:
+        print(f"{SHARED_POSE} is absent: shared-pose-files.json left as it is", file=sys.stderr)
     for f in sorted(OUT.iterdir()):
         print(f"wrote {f.relative_to(REPO)} ({f.stat().st_size} bytes)")
 

@@ -39,6 +39,12 @@ extension InferenceRoutes {
     /// A `.pose` file as one clip; `top_k`, `return_logits` and `frames` come from the query string.
     func decodePose(_ request: HTTPRequest) throws(RequestError) -> PredictionRequest {
         let config = loaded.config
+        // The two usual mistakes, said plainly rather than as a malformed .pose header.
+        let first = request.body.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        if first == nil { throw RequestError("the .pose body is empty: post the file's bytes (curl --data-binary @FILE.pose)") }
+        if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+            throw RequestError("the body is JSON, not a .pose file: send it with Content-Type: application/json")
+        }
         // The options are checked exactly as in a JSON body, on a stand-in clip of the model's shape.
         let frames = loaded.preparation.frames
         var members = try Self.queryOptions(request)

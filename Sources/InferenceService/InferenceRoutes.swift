@@ -28,6 +28,8 @@ final class InferenceRoutes: Sendable {
             ("server", "\"signbert \(InferenceServer.version)\""),
             ("max_batch_size", String(configuration.maxBatchSize)),
             ("max_clips_per_request", String(configuration.maxClipsPerRequest)),
+            // KServe V1 clients (the kserve SDK's is_server_live) read liveness from `GET /`.
+            ("status", "\"alive\""),
         ])
         openAPI = OpenAPIDocument.served(config: loaded.config, preparation: loaded.preparation, configuration: configuration)
     }

@@ -21,7 +21,12 @@ public final class InferenceServer: Sendable {
         self.loaded = loaded
         self.configuration = configuration
         self.logger = logger
-        let metrics = ServiceMetrics(maxBatchSize: configuration.maxBatchSize)
+        let config = loaded.config
+        let metrics = ServiceMetrics(
+            maxBatchSize: configuration.maxBatchSize, build: [("version", Self.version)],
+            model: [("name", configuration.modelName), ("architecture", config.variant.name),
+                    ("classes", String(config.numClasses)), ("frames", String(config.numFrames)),
+                    ("joints", String(config.numJoints)), ("coords", String(config.numCoords))])
         self.metrics = metrics
         scheduler = BatchScheduler(model: loaded.model, frames: loaded.preparation.frames, configuration: configuration,
                                    metrics: metrics)
@@ -29,10 +34,15 @@ public final class InferenceServer: Sendable {
         InferenceRoutes(loaded: loaded, configuration: configuration, scheduler: scheduler, metrics: metrics,
                         lifecycle: lifecycle).install(on: router)
         let accessLog = AccessLog(logger: logger, metrics: metrics)
-        var responder: any HTTPResponder = router
+        // Outermost first: request id, CORS (preflights need no key), API key (before any body is inflated),
+        // Content-Encoding, routes.
+        var responder: any HTTPResponder = DecompressingResponder(inner: router, maxBodyBytes: httpConfiguration.maxBodyBytes)
         if !configuration.apiKeys.isEmpty {
-            responder = APIKeyResponder(inner: router, keys: configuration.apiKeys.map { Array($0.utf8) },
+            responder = APIKeyResponder(inner: responder, keys: configuration.apiKeys.map { Array($0.utf8) },
                                         protectMetrics: configuration.protectMetrics)
+        }
+        if !configuration.corsOrigins.isEmpty {
+            responder = CORSResponder(inner: responder, origins: Set(configuration.corsOrigins))
         }
         http = HTTPServer(configuration: httpConfiguration, responder: RequestIDResponder(inner: responder), logger: logger,
                           onExchange: { accessLog.record($0) })

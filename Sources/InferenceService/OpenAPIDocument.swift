@@ -86,11 +86,22 @@ enum OpenAPIDocument {
         "operationId": "describe",
         "responses": {
           "200": {
-            "description": "The model's description",
+            "description": "The model's description, with \"status\": \"alive\" (what KServe V1 clients read for liveness)",
             "content": {
               "application/json": {
                 "schema": {
-                  "type": "object"
+                  "type": "object",
+                  "required": [
+                    "status"
+                  ],
+                  "properties": {
+                    "status": {
+                      "type": "string",
+                      "enum": [
+                        "alive"
+                      ]
+                    }
+                  }
                 }
               }
             }

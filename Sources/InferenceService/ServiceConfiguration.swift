@@ -32,6 +32,8 @@ public struct ServiceConfiguration: Sendable {
     public var apiKeys: [String] = []
     /// Whether `GET /metrics` needs an API key too (when keys are set).
     public var protectMetrics: Bool = false
+    /// Origins whose web pages may call the API (CORS): exact `scheme://host[:port]` values or `*`; empty: none.
+    public var corsOrigins: [String] = []
 
     public init() {}
 }

@@ -7,7 +7,7 @@ struct HealthcheckCommand: ParsableCommand {
         commandName: "healthcheck",
         abstract: "Exit 0 if the local server answers 200 on a path (default /ready), else 1.")
 
-    @Option(name: .long, help: "Host to ask (default 127.0.0.1).")
+    @Option(name: .long, help: "Host to ask.")
     var host: String = "127.0.0.1"
 
     @Option(name: .long, help: "Port (default: PORT / SIGNBERT_PORT, else 8080).")

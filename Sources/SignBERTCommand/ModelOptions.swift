@@ -46,6 +46,20 @@ struct ModelOptions: ParsableArguments {
         if let text = ProcessInfo.processInfo.environment["SIGNBERT_PREPROCESSING"], !text.isEmpty, SkeletonCentre(rawValue: text) == nil {
             throw ValidationError("SIGNBERT_PREPROCESSING=\(text) is not neck (commit 99e759a) or mid-hip (commit cf4dfbb)")
         }
+        // The two flags mixed up: say which one the path wants.
+        var isDirectory: ObjCBool = false
+        if let model, FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory), !isDirectory.boolValue {
+            // The folder as the user wrote it (relative stays relative).
+            let folder = model.contains("/") ? String(model[..<(model.lastIndex(of: "/") ?? model.endIndex)]) : "."
+            let asDirectory = FileManager.default.fileExists(atPath: folder + "/config.json")
+                ? " (or --model \(folder), the model directory it is in)" : ""
+            throw ValidationError("--model takes a model directory, and \(model) is a file: "
+                                  + "use --checkpoint \(model)\(asDirectory)")
+        }
+        if let checkpoint, FileManager.default.fileExists(atPath: checkpoint, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ValidationError("--checkpoint takes a file (.pth, .pt, .bin, .safetensors), and \(checkpoint) is a "
+                                  + "directory: use --model \(checkpoint) for a model directory")
+        }
     }
 
     /// The model to load: the flags, else SIGNBERT_MODEL / SIGNBERT_CHECKPOINT, else the bundled demo model.

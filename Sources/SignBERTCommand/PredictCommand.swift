@@ -47,6 +47,10 @@ struct PredictCommand: ParsableCommand {
             BLASThreads.set(threads ?? BLASThreads.availableCores())
             let request: PredictionRequest
             if pose != nil {
+                // A request body given to --pose would otherwise read as a .pose header ("unsupported version 1.8e+28").
+                if let first = body.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }), first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+                    throw ValidationError("\(path) is JSON, not a .pose file: give a request body with --input \(path)")
+                }
                 let clip = try PredictionRequestDecoder.decodePose(body, config: loaded.config, preparation: loaded.preparation)
                 request = PredictionRequest(clips: clip, batch: 1,
                                             topK: min(topK ?? PredictionRequest.defaultTopK, loaded.config.numClasses),

@@ -15,7 +15,8 @@ struct ServeCommand: ParsableCommand {
         SIGNBERT_MODEL (a model directory), SIGNBERT_CHECKPOINT, SIGNBERT_CONFIG, SIGNBERT_LABELS,
         SIGNBERT_MAX_BATCH_SIZE, SIGNBERT_MAX_CLIPS_PER_REQUEST, SIGNBERT_MAX_QUEUE_DELAY_MS, SIGNBERT_FIXED_QUEUE_DELAY, SIGNBERT_MAX_QUEUE, SIGNBERT_REQUEST_TIMEOUT,
         SIGNBERT_DRAIN_TIMEOUT, SIGNBERT_PREPROCESSING, SIGNBERT_THREADS, SIGNBERT_LOG_LEVEL, SIGNBERT_MODEL_NAME, SIGNBERT_MAX_BODY_BYTES,
-        SIGNBERT_MAX_CONNECTIONS, SIGNBERT_MAX_BUFFERED_BODY_BYTES, SIGNBERT_MAX_FRAMES, SIGNBERT_API_KEY, SIGNBERT_API_KEY_FILE, SIGNBERT_PROTECT_METRICS.
+        SIGNBERT_MAX_CONNECTIONS, SIGNBERT_MAX_BUFFERED_BODY_BYTES, SIGNBERT_MAX_FRAMES, SIGNBERT_API_KEY, SIGNBERT_API_KEY_FILE, SIGNBERT_PROTECT_METRICS,
+        SIGNBERT_CORS_ORIGINS (comma-separated).
         Platforms: Vertex AI's AIP_HTTP_PORT (after SIGNBERT_PORT, before PORT), AIP_PREDICT_ROUTE and AIP_HEALTH_ROUTE
         (served in addition to the fixed routes); SageMaker's GET /ping and POST /invocations are always served.
         """)
@@ -79,6 +80,11 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .long, help: "With API keys, GET /metrics needs a key too.")
     var protectMetrics = false
 
+    @Option(name: .customLong("cors-origin"), help: ArgumentHelp(
+        "An origin whose web pages may call the API (CORS), e.g. https://app.example.com, or * for any; repeatable (default: none).",
+        valueName: "origin"))
+    var corsOrigins: [String] = []
+
     @Flag(name: .customLong("print-openapi"), help: "Print the OpenAPI document this configuration serves at /openapi.json, and exit.")
     var printOpenAPI = false
 
@@ -89,6 +95,10 @@ struct ServeCommand: ParsableCommand {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1") }
         }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be in 0...65535") }
+        if let logLevel, Logger.Level(rawValue: logLevel.lowercased()) == nil {
+            throw ValidationError("--log-level \(logLevel) is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        do { _ = try CORSOrigins.parse(corsOrigins) } catch { throw ValidationError("--cors-origin: \(error)") }
     }
 
     func run() throws {
@@ -240,6 +250,10 @@ struct ServeSettings {
         service.protectMetrics = c.protectMetrics || ["1", "true", "yes"].contains(env["SIGNBERT_PROTECT_METRICS"]?.lowercased() ?? "")
         if service.protectMetrics && service.apiKeys.isEmpty {
             throw ValidationError("--protect-metrics needs an API key (--api-key, --api-key-file, SIGNBERT_API_KEY)")
+        }
+        let origins = c.corsOrigins.isEmpty ? env["SIGNBERT_CORS_ORIGINS"].map { [$0] } ?? [] : c.corsOrigins
+        do { service.corsOrigins = try CORSOrigins.parse(origins) } catch {
+            throw ValidationError("\(c.corsOrigins.isEmpty ? "SIGNBERT_CORS_ORIGINS" : "--cors-origin"): \(error)")
         }
         service.vertexPredictRoute = try route(env["AIP_PREDICT_ROUTE"], "AIP_PREDICT_ROUTE")
         service.vertexHealthRoute = try route(env["AIP_HEALTH_ROUTE"], "AIP_HEALTH_ROUTE")

@@ -11,7 +11,7 @@ final class PredictPoseCommandTests: XCTestCase {
     static let fixtures = CommandFixtures.root.appendingPathComponent("preprocess")
 
     /// The numpy model input of the fixture entry `name` (in `file`, under `key`).
-    private func expectedInput(_ file: String, _ key: String, _ name: String) throws -> [Double] {
+    static func expectedInput(_ file: String, _ key: String, _ name: String) throws -> [Double] {
         let data = try Data(contentsOf: Self.fixtures.appendingPathComponent(file))
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
         let entries = try XCTUnwrap(object[key] as? [[String: Any]])
@@ -20,7 +20,7 @@ final class PredictPoseCommandTests: XCTestCase {
     }
 
     /// The demo model's logits for a preprocessed clip, through `predict --input`.
-    private func logits(forModelInput values: [Double], scratch: TemporaryDirectory) throws -> [Float] {
+    static func logits(forModelInput values: [Double], scratch: TemporaryDirectory) throws -> [Float] {
         let clip = (0..<64).map { t in (0..<27).map { j in Array(values[(t * 27 + j) * 3..<(t * 27 + j) * 3 + 3]) } }
         let request = try scratch.write("preprocessed.json", JSONSerialization.data(
             withJSONObject: ["inputs": [clip], "return_logits": true]))
@@ -29,27 +29,31 @@ final class PredictPoseCommandTests: XCTestCase {
         return try CommandFixtures.logits(fromPredictionJSON: result.stdout)
     }
 
-    func testPredictOnTheSharedPoseFile() throws {
-        let poseFile = Self.repositoryRoot.appendingPathComponent("../shared/data/pose/mediapipe.pose").standardized
-        guard FileManager.default.fileExists(atPath: poseFile.path) else {
-            return XCTFail("\(poseFile.path) is missing: the shared MediaPipe recordings sit beside the repository")
-        }
-        // The command as a user types it, from the repository's root.
-        let result = try SignBERTProcess.run(["predict", "--model", "models/demo-gestures", "--pose",
-                                              "../shared/data/pose/mediapipe.pose", "--return-logits", "--top-k", "2"],
+    /// `predict --pose FILE` as a user types it from the repository's root: the JSON answer, with the logits of the
+    /// model input numpy computed from pose-format's reading of the same file (within 1e-3).
+    static func assertPredictsLikeNumpy(posePath: String, fixture: String, name: String, topLabel: String? = nil,
+                                 file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try SignBERTProcess.run(["predict", "--model", "models/demo-gestures", "--pose", posePath,
+                                              "--return-logits", "--top-k", "2"],
                                              currentDirectory: Self.repositoryRoot)
-        XCTAssertEqual(result.status, 0, result.summary)
-        XCTAssertEqual(result.stderrText, "")
+        XCTAssertEqual(result.status, 0, result.summary, file: file, line: line)
+        XCTAssertEqual(result.stderrText, "", file: file, line: line)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
         let prediction = try XCTUnwrap((object["predictions"] as? [[String: Any]])?.first)
-        XCTAssertEqual((prediction["top_k"] as? [Any])?.count, 2)
+        XCTAssertEqual((prediction["top_k"] as? [Any])?.count, 2, file: file, line: line)
+        if let topLabel { XCTAssertEqual(prediction["label"] as? String, topLabel, file: file, line: line) }
 
         let scratch = try TemporaryDirectory()
-        let expected = try logits(forModelInput: expectedInput("pose-files.json", "files", "mediapipe.pose"),
-                                  scratch: scratch)
+        let expected = try Self.logits(forModelInput: Self.expectedInput(fixture, "files", name), scratch: scratch)
         let actual = try CommandFixtures.logits(fromPredictionJSON: result.stdout)
-        XCTAssertEqual(actual.count, 8)
-        XCTAssertLessThanOrEqual(maxAbsDifference(actual, expected), 1e-3)
+        XCTAssertEqual(actual.count, 8, file: file, line: line)
+        XCTAssertLessThanOrEqual(maxAbsDifference(actual, expected), 1e-3, file: file, line: line)
+    }
+
+    /// examples/wave.pose (tools/make_pose_recordings.py: a synthetic wave as a v0.1 MediaPipe recording) is a wave.
+    func testPredictOnTheExamplePoseFile() throws {
+        try Self.assertPredictsLikeNumpy(posePath: "examples/wave.pose", fixture: "pose-files.json", name: "wave.pose",
+                                    topLabel: "wave")
     }
 
     func testPredictOnTheLandmarkExample() throws {
@@ -60,7 +64,7 @@ final class PredictPoseCommandTests: XCTestCase {
         let request = try scratch.write("holistic.json", JSONSerialization.data(withJSONObject: body))
         let result = try SignBERTProcess.run(["predict", "--model", Self.demoModel, "--input", request.path])
         XCTAssertEqual(result.status, 0, result.summary)
-        let expected = try logits(forModelInput: expectedInput("holistic-clips.json", "cases",
+        let expected = try Self.logits(forModelInput: Self.expectedInput("holistic-clips.json", "cases",
                                                                "examples/holistic-request.json"), scratch: scratch)
         XCTAssertLessThanOrEqual(maxAbsDifference(try CommandFixtures.logits(fromPredictionJSON: result.stdout), expected), 1e-3)
     }

@@ -2,9 +2,10 @@ import Foundation
 import SignBERTRuntime
 import XCTest
 
-/// The `.pose` reader against pose-format (Fixtures/preprocess/pose-files.json: the shared MediaPipe recordings
-/// ../shared/data/pose/*.pose, v0.1, and synthetic-v02.pose, a v0.2 file pose-format wrote from synthetic data
-/// with two people and shuffled point order), then malformed files: each an error, never a crash.
+/// The `.pose` reader against pose-format (Fixtures/preprocess/pose-files.json: examples/wave.pose, a v0.1 recording
+/// laid out like MediaPipe's, and synthetic-v02.pose, a v0.2 file pose-format wrote from synthetic data with two
+/// people and shuffled point order), then malformed files: each an error, never a crash. The real recordings of
+/// ../shared/data/pose are read by SharedRecordingsTests, a step of CI of its own.
 final class PoseFileReaderTests: XCTestCase {
     private let config = SignBERTConfig.defaults
 
@@ -15,60 +16,72 @@ final class PoseFileReaderTests: XCTestCase {
     func testFilesMatchPoseFormatAndNumpy() throws {
         let fixture = try PreprocessFixture.json("pose-files.json")
         let files = PreprocessFixture.items(fixture["files"])
-        XCTAssertEqual(files.map { PreprocessFixture.string($0["name"]) },
-                       ["synthetic-v02.pose", "mediapipe.pose", "mediapipe_long.pose"])
+        XCTAssertEqual(files.map { PreprocessFixture.string($0["name"]) }, ["synthetic-v02.pose", "wave.pose"])
         for item in files {
-            let name = PreprocessFixture.string(item["name"])
             let bytes = try PreprocessFixture.bytes(repositoryPath: PreprocessFixture.string(item["path"]))
-            let file = try PoseFileReader.readFile(bytes)
-            XCTAssertEqual(Double(file.header.version), PreprocessFixture.numbers(item["version"]).first.map(Double.init) ?? 0,
-                           accuracy: 1e-6, name)
-            XCTAssertEqual(file.clip.frameCount, PreprocessFixture.int(item["frames"]), name)
-            XCTAssertEqual(file.fps, Double(PreprocessFixture.int(item["fps"])), name)
-            XCTAssertEqual(file.header.width, PreprocessFixture.int(item["width"]), name)
-            XCTAssertEqual(file.header.height, PreprocessFixture.int(item["height"]), name)
-            XCTAssertEqual(file.header.components.map(\.name),
-                           PreprocessFixture.items(item["components"]).map { PreprocessFixture.string($0) }, name)
-            // The reader's array form, frame by frame, equals pose-format's arrays mapped per the spec.
-            for sample in PreprocessFixture.items(item["clip_samples"]) {
-                let t = PreprocessFixture.int(sample["frame"])
-                for (key, part) in [("pose", HolisticClip.Part.pose), ("left_hand", .leftHand), ("right_hand", .rightHand)] {
-                    let size = part.landmarkCount * 3
-                    PreprocessFixture.assertClose(Array(file.clip.values(of: part)[t * size..<(t + 1) * size]),
-                                                  PreprocessFixture.numbers(sample[key]), tolerance: 0,
-                                                  "\(name) frame \(t) \(key)")
-                }
-            }
-            let expected = PreprocessFixture.numbers(item["expected"])
-            let neck = ClipPreparation(frames: 64, centre: .neck), midHip = ClipPreparation(frames: 64, centre: .midHip)
-            PreprocessFixture.assertClose(try HolisticPreprocessor.modelInput(for: file.clip, preparation: neck), expected, name)
-            PreprocessFixture.assertClose(try PredictionRequestDecoder.decodePose(bytes, config: config, preparation: neck),
-                                          expected, "\(name) via decodePose")
-            // The shared recordings keep only some pose points (no hips in the reduced holistic): the
-            // mid-hip centre is then (0, 0), as the training code's rule gives.
-            PreprocessFixture.assertClose(try PredictionRequestDecoder.decodePose(bytes, config: config, preparation: midHip),
-                                          PreprocessFixture.numbers(item["expected_mid_hip"]), "\(name) via decodePose, mid-hip")
+            try Self.assertMatchesPoseFormat(bytes, item)
         }
     }
 
+    /// The reader's header, frames and preprocessed model input for `bytes` equal pose-format's and numpy's in `item`.
+    static func assertMatchesPoseFormat(_ bytes: Data, _ item: JSONValue) throws {
+        let name = PreprocessFixture.string(item["name"])
+        let pose = try PoseFileReader.readFile(bytes)
+        XCTAssertEqual(Double(pose.header.version), PreprocessFixture.numbers(item["version"]).first.map(Double.init) ?? 0,
+                       accuracy: 1e-6, name)
+        XCTAssertEqual(pose.clip.frameCount, PreprocessFixture.int(item["frames"]), name)
+        XCTAssertEqual(pose.fps, Double(PreprocessFixture.int(item["fps"])), name)
+        XCTAssertEqual(pose.header.width, PreprocessFixture.int(item["width"]), name)
+        XCTAssertEqual(pose.header.height, PreprocessFixture.int(item["height"]), name)
+        XCTAssertEqual(pose.header.components.map(\.name),
+                       PreprocessFixture.items(item["components"]).map { PreprocessFixture.string($0) }, name)
+        // The reader's array form, frame by frame, equals pose-format's arrays mapped per the spec.
+        for sample in PreprocessFixture.items(item["clip_samples"]) {
+            let t = PreprocessFixture.int(sample["frame"])
+            for (key, part) in [("pose", HolisticClip.Part.pose), ("left_hand", .leftHand), ("right_hand", .rightHand)] {
+                let size = part.landmarkCount * 3
+                PreprocessFixture.assertClose(Array(pose.clip.values(of: part)[t * size..<(t + 1) * size]),
+                                              PreprocessFixture.numbers(sample[key]), tolerance: 0,
+                                              "\(name) frame \(t) \(key)")
+            }
+        }
+        let expected = PreprocessFixture.numbers(item["expected"])
+        let neck = ClipPreparation(frames: 64, centre: .neck), midHip = ClipPreparation(frames: 64, centre: .midHip)
+        let config = SignBERTConfig.defaults
+        PreprocessFixture.assertClose(try HolisticPreprocessor.modelInput(for: pose.clip, preparation: neck), expected, name)
+        PreprocessFixture.assertClose(try PredictionRequestDecoder.decodePose(bytes, config: config, preparation: neck),
+                                      expected, "\(name) via decodePose")
+        // With the mid-hip centre of commit cf4dfbb (a file without hip points is centred on (0, 0), as the
+        // training code's rule gives).
+        PreprocessFixture.assertClose(try PredictionRequestDecoder.decodePose(bytes, config: config, preparation: midHip),
+                                      PreprocessFixture.numbers(item["expected_mid_hip"]), "\(name) via decodePose, mid-hip")
+    }
+
     func testTruncatedFilesAreErrors() throws {
-        let real = try PreprocessFixture.bytes(repositoryPath: "../shared/data/pose/mediapipe.pose")
+        let v01 = try PreprocessFixture.bytes(repositoryPath: "examples/wave.pose")
         let synthetic = try Data(contentsOf: PreprocessFixture.directory.appendingPathComponent("synthetic-v02.pose"))
-        for (name, data) in [("mediapipe.pose", real), ("synthetic-v02.pose", synthetic)] {
+        Self.assertEveryCutIsRefused([("wave.pose", v01), ("synthetic-v02.pose", synthetic)])
+        // v0.1 infers the frame count from the size; a cut at a whole frame is caught by the declared count
+        // (62 points of 4 float32 per frame).
+        let cut = [UInt8](v01).dropLast(62 * 4 * 4)
+        XCTAssertEqual(PoseFileReaderTests.message(Array(cut)),
+                       "malformed .pose file: it declares 42 frames but its body holds 41 frames of 992 bytes")
+    }
+
+    static func message(_ bytes: [UInt8]) -> String {
+        do { _ = try PoseFileReader.readFile(bytes, maxFrames: 10_000); return "accepted" } catch { return error.message }
+    }
+
+    /// Every cut in the header region, then every 97th byte of the body, is an error.
+    static func assertEveryCutIsRefused(_ files: [(String, Data)]) {
+        for (name, data) in files {
             let bytes = [UInt8](data)
-            // Every cut in the header region, then every 97th byte and every frame boundary of the body.
             var cuts = Set(0..<min(3_000, bytes.count))
             cuts.formUnion(stride(from: 3_000, to: bytes.count, by: 97))
             for cut in cuts.sorted() {
-                let message = error(Array(bytes[0..<cut]))
-                XCTAssertNotEqual(message, "accepted", "\(name) cut at \(cut)")
+                XCTAssertNotEqual(message(Array(bytes[0..<cut])), "accepted", "\(name) cut at \(cut)")
             }
         }
-        // v0.1 infers the frame count from the size; a cut at a whole frame is caught by the declared count.
-        let frameBytes = 178 * 4 * 4
-        let cut = [UInt8](real).dropLast(frameBytes)
-        XCTAssertEqual(error(Array(cut)),
-                       "malformed .pose file: it declares 170 frames but its body holds 169 frames of 2848 bytes")
     }
 
     /// Random corruption of the header and the start of the body (counts, lengths, names, fps, frame count):

@@ -6,7 +6,7 @@ import XCTest
 enum PreprocessFixture {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Fixtures/preprocess")
-    /// The repository's root: the shared data sits beside it (`../shared/data/pose`).
+    /// The repository's root (fixtures name files by paths relative to it).
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../..").standardized
 
@@ -18,11 +18,30 @@ enum PreprocessFixture {
     static func bytes(repositoryPath path: String, file: StaticString = #filePath, line: UInt = #line) throws -> Data {
         let url = repositoryRoot.appendingPathComponent(path).standardized
         guard FileManager.default.fileExists(atPath: url.path) else {
-            XCTFail("\(url.path) is missing: the tests read the shared MediaPipe recordings from ../shared/data/pose "
-                    + "beside the repository", file: file, line: line)
+            XCTFail("\(url.path) is missing from the repository", file: file, line: line)
             throw CocoaError(.fileNoSuchFile)
         }
         return try Data(contentsOf: url)
+    }
+
+    /// A real recording of the shared data (`SIGNBERT_SHARED_DATA`/pose, else `../shared/data/pose` beside the
+    /// repository): a failure that says where it looked when it is absent, never a skip.
+    static func sharedRecording(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws -> Data {
+        let url = sharedDataDirectory.appendingPathComponent("pose").appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            XCTFail("\(url.path) is missing: the SharedRecordings tests need the real MediaPipe recordings "
+                    + "(../shared/data/pose beside the repository, or SIGNBERT_SHARED_DATA); tools/test.sh leaves "
+                    + "them out, .ci/run runs them", file: file, line: line)
+            throw CocoaError(.fileNoSuchFile)
+        }
+        return try Data(contentsOf: url)
+    }
+
+    static var sharedDataDirectory: URL {
+        if let path = ProcessInfo.processInfo.environment["SIGNBERT_SHARED_DATA"], !path.isEmpty {
+            return URL(fileURLWithPath: path)
+        }
+        return repositoryRoot.appendingPathComponent("../shared/data").standardized
     }
 
     static func numbers(_ value: JSONValue?) -> [Float] {

@@ -1,0 +1,42 @@
+import Foundation
+import XCTest
+
+/// The command line's messages when a newcomer mixes things up: each says what to do instead, and a bad flag
+/// value is a usage error (exit 64, `Error:`) like every other.
+final class CommandMessagesTests: XCTestCase {
+    static let root = PredictPoseCommandTests.repositoryRoot
+
+    private func run(_ arguments: [String]) throws -> SignBERTProcess.Result {
+        try SignBERTProcess.run(arguments, currentDirectory: Self.root)
+    }
+
+    private func assertUsageError(_ result: SignBERTProcess.Result, mentioning words: [String],
+                                  file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(result.status, 64, result.summary, file: file, line: line)
+        XCTAssertTrue(result.stderrText.hasPrefix("Error: "), result.summary, file: file, line: line)
+        for word in words { XCTAssertTrue(result.stderrText.contains(word), "\(word): \(result.summary)", file: file, line: line) }
+    }
+
+    func testModelAndCheckpointMixedUpSayWhichFlagToUse() throws {
+        assertUsageError(try run(["serve", "--model", "models/demo-gestures/model.safetensors"]),
+                         mentioning: ["is a file", "--checkpoint models/demo-gestures/model.safetensors",
+                                      "--model models/demo-gestures"])
+        assertUsageError(try run(["predict", "--checkpoint", "models/demo-gestures", "--input", "examples/wave.json"]),
+                         mentioning: ["is a directory", "--model models/demo-gestures"])
+    }
+
+    func testAJSONFileGivenToPoseSaysToUseInput() throws {
+        assertOneErrorLine(try run(["predict", "--pose", "examples/wave.json"]),
+                           mentioning: ["examples/wave.json is JSON, not a .pose file", "--input examples/wave.json"])
+    }
+
+    func testBadLogLevelIsAUsageError() throws {
+        assertUsageError(try run(["serve", "--log-level", "foo", "--port", "0"]), mentioning: ["--log-level foo", "warning"])
+    }
+
+    func testHealthcheckHelpStatesEachDefaultOnce() throws {
+        let help = try run(["healthcheck", "--help"]).stdoutText
+        XCTAssertEqual(help.components(separatedBy: "127.0.0.1").count - 1, 1, help)
+        XCTAssertEqual(help.components(separatedBy: "/ready").count - 1, 2, "the abstract and the default: \(help)")
+    }
+}
