@@ -27,7 +27,7 @@ final class InferenceRoutes: Sendable {
             ("name", String(decoding: name.bytes, as: UTF8.self)),
             ("server", "\"signbert \(InferenceServer.version)\""),
             ("max_batch_size", String(configuration.maxBatchSize)),
-        ])
+        ], fileNamesOnly: true)
         openAPI = OpenAPIDocument.served(config: loaded.config, configuration: configuration)
     }
 

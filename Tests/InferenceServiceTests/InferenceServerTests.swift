@@ -119,6 +119,14 @@ final class InferenceServerTests: LiveInferenceTestCase {
         XCTAssertEqual(description.json?["name"] as? String, "gestures")
         XCTAssertEqual(description.json?["labels"] as? [String], Self.loaded.labels)
         XCTAssertNotNil(description.json?["gflop_per_clip"])
+        // File names, never the server's file-system paths (issue 15).
+        let files = try XCTUnwrap(description.json?["checkpoint"] as? [String: Any])
+        for key in ["path", "config", "labels"] {
+            guard let name = files[key] as? String else { continue }
+            XCTAssertFalse(name.contains("/"), "\(key): \(name)")
+            XCTAssertFalse(name.isEmpty, key)
+        }
+        XCTAssertEqual(files["path"] as? String, URL(fileURLWithPath: Self.loaded.checkpointPath).lastPathComponent)
         let (body, _) = Self.randomClips(1, seed: 3)
         XCTAssertEqual(try client.post("/predict", json: body).status, 200)
         let metrics = String(decoding: try client.get("/metrics").body, as: UTF8.self)
