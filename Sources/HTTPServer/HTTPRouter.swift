@@ -65,28 +65,42 @@ public final class HTTPRouter: HTTPResponder, Sendable {
     }
 
     public func respond(to request: HTTPRequest, completion: @escaping @Sendable (HTTPResponse) -> Void) {
+        switch resolve(request) {
+        case .route(let route, let parameters): route.handler(request, parameters, completion)
+        case .refusal(let response): completion(response)
+        }
+    }
+
+    /// 404 or 405 from the head alone, before the server reads a body that no route would take.
+    public func admit(_ head: HTTPRequest) -> HTTPResponse? {
+        if case .refusal(let response) = resolve(head) { return response }
+        return nil
+    }
+
+    enum Resolution {
+        case route(Route, RouteParameters)
+        case refusal(HTTPResponse)
+    }
+
+    func resolve(_ request: HTTPRequest) -> Resolution {
         let rawPath = RequestTarget(request.target)?.rawPath ?? request.path
         let segments = rawPath.split(separator: "/", omittingEmptySubsequences: false)
         let candidates = routes.withLock { routes in
             routes.compactMap { route in route.match(segments).map { (route, $0) } }
         }
-        guard !candidates.isEmpty else {
-            completion(.error(status: 404, message: "no route for \(request.path)"))
-            return
-        }
+        guard !candidates.isEmpty else { return .refusal(.error(status: 404, message: "no route for \(request.path)")) }
         // The most specific route for the method; HEAD falls back to GET (RFC 9110 §9.3.2).
         func best(_ method: String) -> (Route, RouteParameters)? {
             candidates.filter { $0.0.method == method }.min { $0.0.parameterCount < $1.0.parameterCount }
         }
         if let (route, parameters) = best(request.method) ?? (request.method == "HEAD" ? best("GET") : nil) {
-            route.handler(request, parameters, completion)
-            return
+            return .route(route, parameters)
         }
         var allowed = Set(candidates.map(\.0.method))
         if allowed.contains("GET") { allowed.insert("HEAD") }
         let allow = allowed.sorted().joined(separator: ", ")
         var response = HTTPResponse.error(status: 405, message: "method \(request.method) not allowed for \(request.path)")
         response.headers.add(name: "Allow", value: allow)
-        completion(response)
+        return .refusal(response)
     }
 }
