@@ -54,10 +54,18 @@ public struct JSONParser {
         }
     }
 
-    /// Charges the growth of an array's buffer after an append (its header once, when first allocated).
-    private mutating func chargeGrowth(from oldCapacity: Int, to newCapacity: Int, stride: Int) throws(JSONParseError) {
-        guard newCapacity != oldCapacity else { return }
-        try charge((newCapacity - oldCapacity) * stride + (oldCapacity == 0 ? JSONMemoryMeter.arrayHeader : 0))
+    /// Appends to a buffer the parser builds, charging its growth: when the buffer is full, the new one (about
+    /// twice as large) is charged before it is allocated, together with the old one it is copied from, so
+    /// that the bound holds at the peak of the copy too; afterwards only the new one stays charged.
+    private mutating func append<Element>(_ element: Element, to array: inout [Element]) throws(JSONParseError) {
+        let stride = MemoryLayout<Element>.stride, header = JSONMemoryMeter.arrayHeader
+        let oldCapacity = array.capacity
+        guard array.count == oldCapacity else { return array.append(element) }
+        let expected = header + max(2 * oldCapacity, 1) * stride
+        try charge(expected)
+        array.append(element)
+        meter.refund(expected + (oldCapacity == 0 ? 0 : header + oldCapacity * stride))
+        try charge(header + array.capacity * stride)
     }
 
     private func error(_ message: String) -> JSONParseError { JSONParseError(message: message, offset: index) }
@@ -114,9 +122,7 @@ public struct JSONParser {
             index += 1
             skipWhitespace()
             let value = try parseValue(depth: depth + 1)
-            let capacity = members.capacity
-            members.append((key, value))
-            try chargeGrowth(from: capacity, to: members.capacity, stride: MemoryLayout<(key: String, value: JSONValue)>.stride)
+            try append((key: key, value: value), to: &members)
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): index += 1
@@ -134,9 +140,7 @@ public struct JSONParser {
         while true {
             skipWhitespace()
             let element = try parseValue(depth: depth + 1)
-            let capacity = elements.capacity
-            elements.append(element)
-            try chargeGrowth(from: capacity, to: elements.capacity, stride: MemoryLayout<JSONValue>.stride)
+            try append(element, to: &elements)
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): index += 1
