@@ -55,6 +55,19 @@ final class HTTPServerHardeningTests: XCTestCase {
         server.assertHealthy()
     }
 
+    /// The same on HTTP/2: a stream whose head is refused is answered at once, its body never awaited.
+    func testHTTP2StreamRefusedFromItsHeadIsAnsweredWithoutItsBody() throws {
+        let server = try TestServer()
+        defer { server.server.shutdown() }
+        let client = try HTTP2TestClient(port: server.port)
+        let wrongMethod = client.submit("PUT", "/hello", stallBody: true)
+        let unknown = client.submit("POST", "/nowhere", stallBody: true)
+        try client.run(timeout: 2) { client.response(wrongMethod).status != 0 && client.response(unknown).status != 0 }
+        XCTAssertEqual(client.response(wrongMethod).status, 405)
+        XCTAssertEqual(client.response(unknown).status, 404)
+        XCTAssertEqual(server.server.bodyBudget.inUse, 0)
+    }
+
     // MARK: h2c upgrade
 
     /// The body of an `Upgrade: h2c` request gives its share back once the responder has it, while the
