@@ -72,7 +72,7 @@ extension HTTP2Connection {
 
     /// 408 on that stream alone, then RST_STREAM for the rest of its upload; the others go on.
     private func refuseSlowBody(_ stream: HTTP2Stream, _ message: String) {
-        stream.refusal = (408, message)
+        stream.refusal = .error(status: 408, message: message)
         stream.resetAfterResponse = true
         session.respond(to: stream.id, with: .error(status: 408, message: message))
     }

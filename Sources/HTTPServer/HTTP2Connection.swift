@@ -33,6 +33,9 @@ final class HTTP2Connection: @unchecked Sendable {
     var awaitingPreface: Bool { bytesReceived < HTTPConnection.http2Preface.count }
 
     static let highWater = 256 * 1024
+    /// Input taken per turn on the shared worker threads (`SocketStream.turnBytes`): 16 KB of the cheapest
+    /// frames (empty DATA, 9 bytes each) is about a millisecond of nghttp2 and callbacks.
+    static let turnBytes = 16 * 1024
     static let chunkBytes = 64 * 1024
     /// Between the shutdown notice and the final GOAWAY: time for streams the client sent
     /// before it saw the notice to arrive (nghttp2 asks for about one round trip).
@@ -44,8 +47,12 @@ final class HTTP2Connection: @unchecked Sendable {
                                         bodyBudget: connection.bodyBudget)
         self.logger = connection.logger
         logger[metadataKey: "protocol"] = "h2c"
+        connection.stream.turnBytes = Self.turnBytes
         session.onRequest = { [unowned self] stream in dispatch(stream) }
         session.onStreamClosed = { [unowned self] stream, code in streamClosed(stream, code: code) }
+        session.admit = { [unowned connection] stream in
+            connection.responder.admit(stream.request(remoteAddress: connection.remoteAddress))
+        }
     }
 
     /// Starts with the bytes read so far (the client preface and whatever followed it).

@@ -18,9 +18,16 @@ extension HTTP2Session {
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, frame, name, nameLength, value, valueLength, _, userData in
             guard let frame, let name, let value, let session = HTTP2Session.from(userData) else { return 0 }
-            session.header(streamID: frame.pointee.hd.stream_id, name: UnsafeBufferPointer(start: name, count: nameLength),
-                           value: UnsafeBufferPointer(start: value, count: valueLength))
-            return 0
+            if session.header(streamID: frame.pointee.hd.stream_id, name: UnsafeBufferPointer(start: name, count: nameLength),
+                              value: UnsafeBufferPointer(start: value, count: valueLength)) {
+                return 0
+            }
+            // nghttp2 resets the stream and skips the rest of its header block without decoding callbacks.
+            guard session.headerListReset() else {
+                session.calmDown = true
+                return Int32(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
+            }
+            return Int32(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
         }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
             guard let frame, let session = HTTP2Session.from(userData) else { return 0 }

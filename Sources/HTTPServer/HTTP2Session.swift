@@ -42,6 +42,8 @@ final class HTTP2Session {
     var onRequest: ((HTTP2Stream) -> Void)?
     /// nghttp2 closed a stream: its response was sent (or not), with the RST_STREAM or GOAWAY code.
     var onStreamClosed: ((HTTP2Stream, _ errorCode: UInt32) -> Void)?
+    /// The responder's refusal of a request from its head, asked when a body is to follow (`HTTPResponder.admit`).
+    var admit: ((HTTP2Stream) -> HTTPResponse?)?
     var now: () -> ContinuousClock.Instant = { .now }
 
     let bodyBudget: RequestBodyBudget
@@ -111,7 +113,7 @@ final class HTTP2Session {
         guard rc >= 0 else {
             // nghttp2 queued a GOAWAY itself for most connection errors; a bad preface or a
             // flood gets one here (terminate does nothing if a GOAWAY is already on its way).
-            let code = Int32(rc) == NGHTTP2_ERR_FLOODED.rawValue ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR
+            let code = Int32(rc) == NGHTTP2_ERR_FLOODED.rawValue || calmDown ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR
             nghttp2_session_terminate_session(session, code.rawValue)
             return false
         }
@@ -126,9 +128,7 @@ final class HTTP2Session {
             ready = []
             for stream in refusedNow {
                 guard let refusal = stream.refusal, stream.response == nil else { continue }
-                var response = HTTPResponse.error(status: refusal.status, message: refusal.message)
-                if refusal.status == 503 { response.headers.replace(name: "Retry-After", value: "1") }
-                submit(response, on: stream)
+                submit(refusal, on: stream)
             }
             for stream in readyNow { onRequest?(stream) }
         }
@@ -212,16 +212,22 @@ final class HTTP2Session {
         streams[streamID] = HTTP2Stream(id: streamID, now: now())
     }
 
-    func header(streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+    /// One header field. False when the stream is to be reset at once (RST_STREAM): its header list has
+    /// gone far past the limits, and every further field would be decoded and checked for nothing. Up to
+    /// twice the limits, an oversized list is still read to its end and answered 431.
+    func header(streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
         // Trailer fields (a second header block) are read and dropped, like HTTP/1.1's.
-        guard let stream = streams[streamID], !stream.headersComplete else { return }
+        guard let stream = streams[streamID], !stream.headersComplete else { return true }
         stream.lastActivity = now()
         stream.headerListBytes += name.count + value.count + 32
-        guard stream.refusal == nil else { return }
+        stream.headerFieldCount += 1
+        if stream.refusal != nil {
+            return stream.headerListBytes <= 2 * limits.maxHeaderListBytes && stream.headerFieldCount <= 2 * limits.maxHeaderCount
+        }
         if stream.headerListBytes > limits.maxHeaderListBytes || stream.headers.count >= limits.maxHeaderCount {
-            stream.refusal = (431, "header list exceeds \(limits.maxHeaderListBytes) bytes or \(limits.maxHeaderCount) fields")
+            stream.refusal = .error(status: 431, message: "header list exceeds \(limits.maxHeaderListBytes) bytes or \(limits.maxHeaderCount) fields")
             stream.headers = HTTPHeaders()
-            return
+            return true
         }
         let nameText = String(decoding: name, as: UTF8.self), valueText = String(decoding: value, as: UTF8.self)
         switch nameText {
@@ -231,7 +237,22 @@ final class HTTP2Session {
         case ":authority": stream.authority = valueText
         default: stream.headers.add(name: nameText, value: valueText)
         }
+        return true
     }
+
+    /// A stream was reset for its header list (`header` returned false). A client that keeps sending such
+    /// lists gets GOAWAY(ENHANCE_YOUR_CALM) after `maxOversizedHeaderLists`: each costs the server up to
+    /// twice the header limits of decoding, for a few bytes on the wire (HPACK references).
+    /// Returns false when the connection is to end.
+    func headerListReset() -> Bool {
+        oversizedHeaderLists += 1
+        return oversizedHeaderLists <= Self.maxOversizedHeaderLists
+    }
+
+    static let maxOversizedHeaderLists = 8
+    private(set) var oversizedHeaderLists = 0
+    /// Set when a callback ended the connection for abuse: the GOAWAY says ENHANCE_YOUR_CALM.
+    var calmDown = false
 
     func headersReceived(streamID: Int32, endStream: Bool) {
         guard let stream = streams[streamID] else { return }
@@ -240,8 +261,11 @@ final class HTTP2Session {
             stream.headersCompletedAt = now()
             // A declared length over the limit is refused before any body byte.
             if stream.refusal == nil, let length = stream.headers["content-length"].flatMap(Int.init), length > limits.maxBodyBytes {
-                stream.refusal = (413, "request body exceeds \(limits.maxBodyBytes) bytes")
+                stream.refusal = .error(status: 413, message: "request body exceeds \(limits.maxBodyBytes) bytes")
             }
+            // A body follows: the responder may refuse the request from its head (authentication,
+            // route, method) before any of it is taken into memory or the body budget.
+            if stream.refusal == nil, !endStream, let refusal = admit?(stream) { stream.refusal = refusal }
         }
         endOfHeadersOrData(stream, endStream: endStream)
     }
@@ -270,12 +294,14 @@ final class HTTP2Session {
         stream.lastActivity = now()
         guard stream.refusal == nil else { return }  // dropped: its 413 is on its way
         guard stream.body.count + data.count <= limits.maxBodyBytes else {
-            stream.refusal = (413, "request body exceeds \(limits.maxBodyBytes) bytes")
+            stream.refusal = .error(status: 413, message: "request body exceeds \(limits.maxBodyBytes) bytes")
             dropBody(of: stream)
             return
         }
         guard bodyBudget.reserve(data.count) else {
-            stream.refusal = (503, RequestBodyBudget.refusalMessage)
+            var refusal = HTTPResponse.error(status: 503, message: RequestBodyBudget.refusalMessage)
+            refusal.headers.replace(name: "Retry-After", value: "1")
+            stream.refusal = refusal
             dropBody(of: stream)
             return
         }

@@ -19,15 +19,16 @@ final class HTTP2Stream {
     var headers = HTTPHeaders()
     /// The header list size as RFC 9113 §6.5.2 counts it (name + value + 32 per field).
     var headerListBytes = 0
+    var headerFieldCount = 0
     var headersComplete = false
     /// When the header block ended: the whole body is due within `maxBodyDuration` of it, as on HTTP/1.1.
     var headersCompletedAt: ContinuousClock.Instant?
     var body: [UInt8] = []
     /// The body's bytes taken from the server's `RequestBodyBudget`, given back when the responder has it.
     var reservedBody = 0
-    /// A limit this request broke, answered with this status and message instead of the
-    /// responder's.
-    var refusal: (status: Int, message: String)?
+    /// The answer instead of the responder's: a limit this request broke, or the responder's refusal
+    /// of its head (`HTTPResponder.admit`).
+    var refusal: HTTPResponse?
     /// Set when the response is out before the request is (a 413 mid-body): the rest of the
     /// upload is cancelled with RST_STREAM(NO_ERROR) after it (RFC 9113 §8.1).
     var resetAfterResponse = false

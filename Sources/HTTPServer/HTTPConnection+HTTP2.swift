@@ -40,6 +40,10 @@ extension HTTPConnection {
             logger.debug("h2c upgrade ignored: \(error)")
             return false
         }
+        // The body's share of the budget goes with the request to stream 1, released once the responder has
+        // it like any stream's, not when this connection closes (which a client can put off forever).
+        stream1.reservedBody = reservedBodyBytes
+        reservedBodyBytes = 0
         // The 101 goes out before the server's SETTINGS, which wait in nghttp2 until flushed.
         self.stream.write(Array("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n".utf8))
         phase = .http2

@@ -89,7 +89,7 @@ final class HTTPConnection: @unchecked Sendable {
         self.queue = DispatchQueue(label: "HTTPServer.connection.\(id)", target: targetQueue)
         self.targetQueue = targetQueue
         self.remoteAddress = remoteAddress
-        self.stream = SocketStream(socket: socket, queue: queue)
+        self.stream = SocketStream(socket: socket, queue: queue, yieldQueue: targetQueue)
         self.configuration = configuration
         self.responder = responder
         self.encoder = HTTPResponseEncoder(serverName: configuration.serverName)
@@ -162,11 +162,11 @@ final class HTTPConnection: @unchecked Sendable {
             if sniffedPreface() { return }
             process()
         case .readingBody:
-            // A chunked body has no declared length: it reserves its bytes as they come.
-            if decoder.head?.framing == .chunked {
-                guard bodyBudget.reserve(bytes.count) else { return refuseBody() }
-                reservedBodyBytes += bytes.count
-            }
+            // The body budget is charged as bytes arrive: a client holds only what it sent, not what it
+            // declared (a declared length is only a bound, checked from the head).
+            let body = if case .length(let length) = decoder.head?.framing { min(bytes.count, length - reservedBodyBytes) }
+                       else { bytes.count }
+            guard reserveBody(body) else { return refuseBody() }
             decoder.append(bytes)
             setBodyDeadline()
             process()
@@ -223,11 +223,15 @@ final class HTTPConnection: @unchecked Sendable {
                 return
             case .head(let head)?:
                 guard head.hasBody else { continue }
-                // A declared length is reserved whole before any body byte is read; a chunked body counts
-                // what came with its head now, the rest as it arrives (`received`).
-                let reserve = if case .length(let length) = head.framing { length } else { decoder.bufferedByteCount }
-                guard bodyBudget.reserve(reserve) else { return refuseBody() }
-                reservedBodyBytes = reserve
+                // Admission from the head alone (authentication, route, method): a refused request's body
+                // is never read (nor asked for with 100 Continue) and takes nothing from the body budget.
+                // A request without a body goes the usual way, where the responder refuses it the same.
+                let probe = HTTPRequest(head: head, body: [], remoteAddress: remoteAddress, receivedAt: requestStart)
+                if let refusal = responder.admit(probe) { return refuseHead(refusal, head: head) }
+                // What came with the head is charged now, the rest as it arrives (`received`).
+                let buffered = if case .length(let length) = head.framing { min(length, decoder.bufferedByteCount) }
+                               else { decoder.bufferedByteCount }
+                guard reserveBody(buffered) else { return refuseBody() }
                 phase = .readingBody
                 bodyStartedAt = .now
                 setBodyDeadline()
@@ -258,6 +262,21 @@ final class HTTPConnection: @unchecked Sendable {
         let info = RequestInfo(method: head?.method, path: head?.path, version: head?.version, headers: head?.headers,
                                start: requestStart)
         writeResponse(response, info: info, keepAlive: false)
+    }
+
+    /// Takes `bytes` more of the body budget for this request's body.
+    private func reserveBody(_ bytes: Int) -> Bool {
+        guard bodyBudget.reserve(bytes) else { return false }
+        reservedBodyBytes += bytes
+        return true
+    }
+
+    /// The responder refused the request from its head: its answer, and the connection closes (the body
+    /// was not read; the lingering close discards what arrives of it).
+    private func refuseHead(_ response: HTTPResponse, head: HTTPRequestHead) {
+        let info = RequestInfo(method: head.method, path: head.path, version: head.version, headers: head.headers,
+                               start: requestStart)
+        writeResponse(response, info: info, keepAlive: false, version: head.version)
     }
 
     func releaseBody() {

@@ -58,8 +58,8 @@ extension HTTPRequestDecoder {
         return (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
     }
 
-    /// RFC 9112 §7.1: chunk-size = 1*HEXDIG, then optional extensions (ignored, §7.1.1).
-    /// A size over what the body may still take is a 413 before any of its data is read.
+    /// RFC 9112 §7.1: chunk-size = 1*HEXDIG, then optional extensions (§7.1.1, checked against the grammar
+    /// and ignored). A size over what the body may still take is a 413 before any of its data is read.
     static func parseChunkSize(_ line: ArraySlice<UInt8>, budget: Int, limit: Int) throws(HTTPDecodingError) -> Int {
         var size = 0
         var index = line.startIndex
@@ -69,12 +69,49 @@ extension HTTPRequestDecoder {
             index += 1
         }
         guard index > line.startIndex else { throw .badRequest("invalid chunk size") }
-        // BWS before ";" is tolerated; anything else after the digits is malformed.
-        while index < line.endIndex, line[index] == 0x20 || line[index] == 0x09 { index += 1 }
-        guard index == line.endIndex || line[index] == UInt8(ascii: ";") else {
-            throw .badRequest("invalid chunk size")
-        }
+        guard chunkExtensionsAreValid(line[index...]) else { throw .badRequest("invalid chunk size") }
         return size
+    }
+
+    /// chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ), where a name is a token and
+    /// a value a token or a quoted-string: no control characters anywhere (HTAB only as whitespace).
+    static func chunkExtensionsAreValid(_ text: ArraySlice<UInt8>) -> Bool {
+        var index = text.startIndex
+        func skipWhitespace() { while index < text.endIndex, text[index] == 0x20 || text[index] == 0x09 { index += 1 } }
+        func token() -> Bool {
+            let start = index
+            while index < text.endIndex, isTokenByte(text[index]) { index += 1 }
+            return index > start
+        }
+        func quotedString() -> Bool {
+            index += 1  // the opening DQUOTE
+            while index < text.endIndex {
+                let byte = text[index]
+                if byte == UInt8(ascii: "\"") { index += 1; return true }
+                if byte == UInt8(ascii: "\\") {
+                    index += 1
+                    guard index < text.endIndex, text[index] == 0x09 || (text[index] >= 0x20 && text[index] != 0x7F) else { return false }
+                } else if byte != 0x09 && (byte < 0x20 || byte == 0x7F) {
+                    return false
+                }
+                index += 1
+            }
+            return false
+        }
+        while true {
+            skipWhitespace()
+            if index == text.endIndex { return true }
+            guard text[index] == UInt8(ascii: ";") else { return false }
+            index += 1
+            skipWhitespace()
+            guard token() else { return false }
+            skipWhitespace()
+            guard index < text.endIndex, text[index] == UInt8(ascii: "=") else { continue }
+            index += 1
+            skipWhitespace()
+            guard index < text.endIndex else { return false }
+            if text[index] == UInt8(ascii: "\"") { guard quotedString() else { return false } } else { guard token() else { return false } }
+        }
     }
 
     /// The head with `framing` still `.none`: `framing(_:version:limits:)` decides it.

@@ -153,7 +153,7 @@ public struct HTTPRequestDecoder: Sendable {
             case .chunkSize(let head):
                 // RFC 9112 §7.1: chunk-size [ chunk-ext ] CRLF; the line is bounded so a peer
                 // cannot stream an endless extension.
-                guard let line = try nextLine(limit: Self.maxChunkLineBytes, countsTowardSection: false) else { return nil }
+                guard let line = try nextLine(limit: Self.maxChunkLineBytes, countsTowardSection: false, crlfOnly: true) else { return nil }
                 let size = try Self.parseChunkSize(line, budget: limits.maxBodyBytes - body.count, limit: limits.maxBodyBytes)
                 state = size == 0 ? .trailers(head) : .chunkData(head, remaining: size)
             case .chunkData(let head, let remaining):
@@ -166,14 +166,13 @@ public struct HTTPRequestDecoder: Sendable {
                 }
                 state = .chunkDataEnd(head)
             case .chunkDataEnd(let head):
-                // RFC 9112 §7.1: chunk-data is followed by CRLF and nothing else.
+                // RFC 9112 §7.1: chunk-data is followed by CRLF and nothing else (a bare LF too is refused:
+                // the leniency of §2.2 covers the start line and fields, not the chunked framing).
                 guard bufferedByteCount > 0 else { return nil }
-                if buffer[readIndex] == 0x0D {
-                    guard bufferedByteCount > 1 else { return nil }
-                    readIndex += 1
-                }
-                guard buffer[readIndex] == 0x0A else { throw .badRequest("missing CRLF after chunk data") }
-                readIndex += 1
+                guard buffer[readIndex] == 0x0D else { throw .badRequest("missing CRLF after chunk data") }
+                guard bufferedByteCount > 1 else { return nil }
+                guard buffer[readIndex + 1] == 0x0A else { throw .badRequest("missing CRLF after chunk data") }
+                readIndex += 2
                 scanIndex = readIndex
                 state = .chunkSize(head)
             case .trailers(let head):
@@ -207,9 +206,9 @@ public struct HTTPRequestDecoder: Sendable {
     }
 
     /// The next line without its line ending (CRLF, or a bare LF: RFC 9112 §2.2 lets a
-    /// recipient accept LF alone), or nil until one is complete. Throws once the line would
-    /// exceed `limit` bytes.
-    private mutating func nextLine(limit: Int, countsTowardSection: Bool) throws(HTTPDecodingError) -> ArraySlice<UInt8>? {
+    /// recipient accept LF alone in the start line and fields; `crlfOnly` for the chunked framing, which
+    /// must end in CRLF), or nil until one is complete. Throws once the line would exceed `limit` bytes.
+    private mutating func nextLine(limit: Int, countsTowardSection: Bool, crlfOnly: Bool = false) throws(HTTPDecodingError) -> ArraySlice<UInt8>? {
         let start = max(scanIndex, readIndex)
         guard let lf = buffer[start...].firstIndex(of: 0x0A) else {
             scanIndex = buffer.count
@@ -219,7 +218,7 @@ public struct HTTPRequestDecoder: Sendable {
         let consumed = lf + 1 - readIndex
         guard consumed <= limit else { throw limitError(countsTowardSection) }
         var end = lf
-        if end > readIndex, buffer[end - 1] == 0x0D { end -= 1 }
+        if end > readIndex, buffer[end - 1] == 0x0D { end -= 1 } else if crlfOnly { throw .badRequest("chunk size line not ended by CRLF") }
         let line = buffer[readIndex..<end]
         readIndex = lf + 1
         scanIndex = readIndex

@@ -1,10 +1,10 @@
 import Synchronization
 
 /// Bytes of request bodies the server holds at once, over every connection and HTTP/2 stream: a body
-/// reserves its bytes while it is received (its whole `Content-Length` up front, a chunked or HTTP/2 body
-/// as it arrives) and gives them back once the responder has been handed the request and returned. A body
-/// that does not fit is answered 503 with `Retry-After`, so that many concurrent uploads cannot exhaust memory
-/// even though each is within `maxBodyBytes`.
+/// reserves its bytes as they arrive (a declared `Content-Length` is only a bound, checked from the head: a
+/// client holds what it sent, not what it declared) and gives them back once the responder has been handed
+/// the request and returned. A body that does not fit is answered 503 with `Retry-After`, so that many
+/// concurrent uploads cannot exhaust memory even though each is within `maxBodyBytes`.
 public final class RequestBodyBudget: Sendable {
     public let limit: Int
     private let used = Mutex(0)

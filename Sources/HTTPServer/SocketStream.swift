@@ -36,21 +36,34 @@ final class SocketStream: @unchecked Sendable {
     private var sourcesToCancel = 0
     private var onClosed: (() -> Void)?
 
-    init(socket: Socket, queue: DispatchQueue) {
+    /// Where a turn's continuation waits (see `yieldThenRead`): the concurrent queue that `queue` targets.
+    let yieldQueue: DispatchQueue
+
+    init(socket: Socket, queue: DispatchQueue, yieldQueue: DispatchQueue) {
         self.socket = socket
         self.queue = queue
+        self.yieldQueue = yieldQueue
         self.readSource = DispatchSource.makeReadSource(fileDescriptor: socket.fd, queue: queue)
         readSource.setEventHandler { [unowned self] in self.readAvailable() }
         readSource.setCancelHandler { [unowned self] in self.sourceCancelled() }
     }
 
     func resumeReading() {
+        pausedByOwner = false
         guard !isClosed, readSuspended else { return }
         readSuspended = false
         readSource.resume()
     }
 
+    /// The owner paused reading (back-pressure, end of input): a pending turn must not resume it.
+    private var pausedByOwner = false
+
     func pauseReading() {
+        pausedByOwner = true
+        suspendReadSource()
+    }
+
+    private func suspendReadSource() {
         guard !isClosed, !readSuspended else { return }
         readSuspended = true
         readSource.suspend()
@@ -102,13 +115,16 @@ final class SocketStream: @unchecked Sendable {
     }
 
     private func readAvailable() {
-        // Reads until the kernel has nothing more (or reading pauses): when a reset follows
-        // data, Dispatch reports the hang-up once and then stops watching the descriptor, so
-        // the error behind the data must be read now or never (found twice: the HTTP/2 work, and
-        // tools/reliability/disconnects.py, where such connections waited for the body timeout).
+        // One buffer (`turnBytes`) of input per turn, then the queue's worker thread is given back and the rest
+        // waits its turn behind every other connection's (`yieldThenRead`): all connections share a few
+        // Dispatch worker threads, and one that streams cheap input must not hold one while others wait.
+        // Reads go on after a short read (the kernel's queue ran dry), so that the hang-up Dispatch reports
+        // once after data (a reset) is still read in the same turn; at most `maxReadsPerTurn` of them.
+        var reads = 0
         while !isClosed, !readSuspended {
+            reads += 1
             // A buffer per read rather than per connection: idle connections then cost no memory.
-            let result = withUnsafeTemporaryAllocation(byteCount: 64 * 1024, alignment: 16) { scratch in
+            let result = withUnsafeTemporaryAllocation(byteCount: turnBytes, alignment: 16) { scratch in
                 let result = socket.read(into: scratch)
                 if case .bytes(let count) = result {
                     onData?(UnsafeRawBufferPointer(rebasing: scratch[0..<count]))
@@ -116,7 +132,10 @@ final class SocketStream: @unchecked Sendable {
                 return result
             }
             switch result {
-            case .bytes:
+            case .bytes(let count):
+                // A full buffer means more is waiting: that is for the next turn. A short read (the queue
+                // ran dry) reads once more, for the error or EOF that may be behind it.
+                if count == turnBytes || reads == Self.maxReadsPerTurn { return yieldThenRead() }
                 continue
             case .endOfFile:
                 pauseReading()
@@ -127,6 +146,31 @@ final class SocketStream: @unchecked Sendable {
                 onError?(error)
             }
             return
+        }
+    }
+
+    /// The bytes read per turn (a readiness event, or a turn after a yield) are at most one full buffer of
+    /// `turnBytes`, in at most `maxReadsPerTurn` reads: the work one connection does before another gets the
+    /// thread is bounded. HTTP/2 takes a smaller turn (`HTTP2Connection.turnBytes`): its frames can cost work
+    /// for as little as 9 bytes each.
+    var turnBytes = 64 * 1024
+    static let maxReadsPerTurn = 4
+    /// Turns given up with input still waiting, for tests.
+    private(set) var yields = 0
+
+    /// Gives the worker thread back and reads again once every connection that was waiting has had its
+    /// turn: the source stays suspended meanwhile (its next event would run at once on this queue), and the
+    /// continuation goes through `yieldQueue`, the concurrent queue all connections share, whose FIFO order
+    /// puts it behind the others' pending turns.
+    private func yieldThenRead() {
+        yields += 1
+        suspendReadSource()
+        yieldQueue.async { [self] in
+            queue.async { [self] in
+                guard !isClosed, !pausedByOwner else { return }
+                resumeReading()
+                readAvailable()
+            }
         }
     }
 

@@ -10,15 +10,26 @@ struct APIKeyResponder: HTTPResponder {
     let protectMetrics: Bool
 
     func respond(to request: HTTPRequest, completion: @escaping @Sendable (HTTPResponse) -> Void) {
-        guard requiresKey(request) else { return inner.respond(to: request, completion: completion) }
+        if let refusal = authenticationRefusal(request) { return completion(refusal) }
+        inner.respond(to: request, completion: completion)
+    }
+
+    /// From the head, before the server reads the body (or answers 100 Continue): a client without a valid
+    /// key cannot make the server take in, or hold budget for, a body it will never run.
+    func admit(_ head: HTTPRequest) -> HTTPResponse? {
+        authenticationRefusal(head) ?? inner.admit(head)
+    }
+
+    /// The 401 for a request that needs a key and has no valid one; nil when it may go on.
+    func authenticationRefusal(_ request: HTTPRequest) -> HTTPResponse? {
+        guard requiresKey(request) else { return nil }
         guard let presented = Self.bearerToken(request.headers["Authorization"]) else {
-            return completion(Self.unauthorized("this route needs Authorization: Bearer <API key>"))
+            return Self.unauthorized("this route needs Authorization: Bearer <API key>")
         }
         // Every configured key is compared in full, so the time taken does not depend on which one matched.
         var matched = false
         for key in keys where Self.constantTimeEquals(key, presented) { matched = true }
-        guard matched else { return completion(Self.unauthorized("the API key is not valid")) }
-        inner.respond(to: request, completion: completion)
+        return matched ? nil : Self.unauthorized("the API key is not valid")
     }
 
     func requiresKey(_ request: HTTPRequest) -> Bool {

@@ -24,7 +24,7 @@ extension InferenceRoutes {
                     respond(isReady ? .json(bytes: body) : Self.unavailableJSON(String(decoding: body, as: UTF8.self)))
                 }
             }
-            router.add("POST", prefix + "/infer") { [self] request, parameters, respond in
+            router.add("POST", prefix + "/infer", headCheck: Self.openInferContentType) { [self] request, parameters, respond in
                 withModel(parameters, respond) { openInfer(request, respond) }
             }
         }
@@ -72,16 +72,19 @@ extension InferenceRoutes {
         return json.bytes
     }
 
+    /// 415 (or 400 for binary data without its header length) from the head too, before the body is read.
+    @Sendable static func openInferContentType(_ request: HTTPRequest) -> HTTPResponse? {
+        guard request.headers["Inference-Header-Content-Length"] == nil, let contentType = request.headers["Content-Type"],
+              !isJSON(contentType) else { return nil }
+        if mediaType(contentType) == "application/octet-stream" {
+            return .error(status: 400, message: "a binary inference request needs the Inference-Header-Content-Length header (the length of its JSON part)")
+        }
+        return .error(status: 415, message: "Content-Type must be application/json, or application/octet-stream with Inference-Header-Content-Length; got \(contentType)")
+    }
+
     func openInfer(_ request: HTTPRequest, _ respond: @escaping @Sendable (HTTPResponse) -> Void) {
         let headerLength = request.headers["Inference-Header-Content-Length"]
-        if headerLength == nil, let contentType = request.headers["Content-Type"], !Self.isJSON(contentType) {
-            if Self.mediaType(contentType) == "application/octet-stream" {
-                respond(.error(status: 400, message: "a binary inference request needs the Inference-Header-Content-Length header (the length of its JSON part)"))
-            } else {
-                respond(.error(status: 415, message: "Content-Type must be application/json, or application/octet-stream with Inference-Header-Content-Length; got \(contentType)"))
-            }
-            return
-        }
+        if let refusal = Self.openInferContentType(request) { return respond(refusal) }
         let name = configuration.modelName, numClasses = loaded.config.numClasses
         infer(request, respond, decode: { () throws(RequestError) in
             let decoded = try OpenInferenceRequestDecoder.decode(

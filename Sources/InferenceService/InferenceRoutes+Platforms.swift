@@ -15,24 +15,29 @@ extension InferenceRoutes {
             let body = "{\"name\":\(JSONWriter.quoted(name)),\"ready\":\(isReady)}"
             respond(isReady ? .json(bytes: Array(body.utf8)) : Self.unavailableJSON(body))
         }
-        router.add("POST", "/v1/models/\(name):predict") { [self] request, _, respond in instances(request, respond) }
+        router.add("POST", "/v1/models/\(name):predict", headCheck: Self.jsonContentType) { [self] request, _, respond in
+            instances(request, respond)
+        }
         if let route = configuration.vertexHealthRoute {
             router.add("GET", route) { [self] _, _, respond in
                 respond(isReady ? .json(bytes: Array("{\"status\":\"ready\"}".utf8)) : Self.unavailable("the model is not ready"))
             }
         }
         if let route = configuration.vertexPredictRoute {
-            router.add("POST", route) { [self] request, _, respond in instances(request, respond) }
+            router.add("POST", route, headCheck: Self.jsonContentType) { [self] request, _, respond in instances(request, respond) }
         }
     }
 
     /// `{"instances": [clip, ...], "parameters": {"top_k", "return_logits", "frames"}}`: each instance is a clip
     /// in any form `/predict` takes; the answer is `/predict`'s `{"predictions": [...]}`.
+    /// 415 unless the body is JSON: also asked from the head, before the body is read.
+    @Sendable static func jsonContentType(_ request: HTTPRequest) -> HTTPResponse? {
+        guard let contentType = request.headers["Content-Type"], !isJSON(contentType) else { return nil }
+        return .error(status: 415, message: "Content-Type must be application/json, got \(contentType)")
+    }
+
     func instances(_ request: HTTPRequest, _ respond: @escaping @Sendable (HTTPResponse) -> Void) {
-        if let contentType = request.headers["Content-Type"], !Self.isJSON(contentType) {
-            respond(.error(status: 415, message: "Content-Type must be application/json, got \(contentType)"))
-            return
-        }
+        if let refusal = Self.jsonContentType(request) { return respond(refusal) }
         infer(request, respond, decode: { () throws(RequestError) in
             let document = try Self.predictDocument(fromInstances: request.body)
             return Self.clipsAndOptions(try PredictionRequestDecoder.decode(

@@ -7,17 +7,22 @@ extension InferenceRoutes {
     static let poseMediaType = "application/x-pose"
 
     func installPredict(on router: HTTPRouter) {
-        router.add("POST", "/predict") { [self] request, _, respond in predict(request, respond) }
-        router.add("POST", "/invocations") { [self] request, _, respond in predict(request, respond) }
+        router.add("POST", "/predict", headCheck: Self.predictContentType) { [self] request, _, respond in predict(request, respond) }
+        router.add("POST", "/invocations", headCheck: Self.predictContentType) { [self] request, _, respond in
+            predict(request, respond)
+        }
+    }
+
+    /// 415 unless the body is JSON or a `.pose` file: also asked from the head, before the body is read.
+    @Sendable static func predictContentType(_ request: HTTPRequest) -> HTTPResponse? {
+        guard let contentType = request.headers["Content-Type"], mediaType(contentType) != poseMediaType,
+              !isJSON(contentType) else { return nil }
+        return .error(status: 415, message: "Content-Type must be application/json or \(poseMediaType), got \(contentType)")
     }
 
     func predict(_ request: HTTPRequest, _ respond: @escaping @Sendable (HTTPResponse) -> Void) {
-        let contentType = request.headers["Content-Type"]
-        let isPose = contentType.map { Self.mediaType($0) == Self.poseMediaType } ?? false
-        if let contentType, !isPose, !Self.isJSON(contentType) {
-            respond(.error(status: 415, message: "Content-Type must be application/json or \(Self.poseMediaType), got \(contentType)"))
-            return
-        }
+        if let refusal = Self.predictContentType(request) { return respond(refusal) }
+        let isPose = request.headers["Content-Type"].map { Self.mediaType($0) == Self.poseMediaType } ?? false
         infer(request, respond, decode: { () throws(RequestError) in
             let decoded = isPose ? try decodePose(request) : try decodeJSON(request)
             return Self.clipsAndOptions(decoded)

@@ -30,7 +30,7 @@ final class InferenceRoutes: Sendable {
             ("max_clips_per_request", String(configuration.maxClipsPerRequest)),
             // KServe V1 clients (the kserve SDK's is_server_live) read liveness from `GET /`.
             ("status", "\"alive\""),
-        ])
+        ], fileNamesOnly: true)
         openAPI = OpenAPIDocument.served(config: loaded.config, preparation: loaded.preparation, configuration: configuration)
     }
 

@@ -113,6 +113,13 @@ struct RequestIDResponder: HTTPResponder {
         }
     }
 
+    /// A refusal from the head carries the request id too.
+    func admit(_ head: HTTPRequest) -> HTTPResponse? {
+        guard var refusal = inner.admit(head) else { return nil }
+        refusal.headers.replace(name: "X-Request-Id", value: head.headers["X-Request-Id"].flatMap(Self.sanitized) ?? Self.generate())
+        return refusal
+    }
+
     /// Printable ASCII without spaces, at most 128 characters; anything else is replaced, not echoed.
     static func sanitized(_ value: String) -> String? {
         guard !value.isEmpty, value.utf8.count <= 128,

@@ -28,7 +28,7 @@ final class SocketStreamTests: XCTestCase {
         let client = try TestClient(port: listener.localPort())
         guard let server = accepted(on: listener) else { return XCTFail("no connection accepted", file: file, line: line) }
         let queue = DispatchQueue(label: "SocketStreamTests")
-        let stream = SocketStream(socket: server, queue: queue)
+        let stream = SocketStream(socket: server, queue: queue, yieldQueue: .global())
         let events = Events()
         let gate = DispatchSemaphore(value: 0)
         queue.sync {

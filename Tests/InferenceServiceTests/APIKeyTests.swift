@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import XCTest
 
 /// Bearer-token authentication over real sockets: prediction routes need the key, probes stay open.
@@ -31,6 +32,32 @@ final class APIKeyTests: LiveInferenceTestCase {
         for path in ["/health", "/ready", "/metrics", "/", "/ping", "/v2/health/ready", "/v2/models/signbert", "/openapi.json"] {
             XCTAssertEqual(try client.get(path).status, 200, path)
         }
+    }
+
+    /// The key is checked from the head: a request without one is answered 401 before its body is read, and
+    /// before `100 Continue` (which would invite the client to upload a body that will never run).
+    func testMissingKeyIsRefusedBeforeTheBodyAndBefore100Continue() throws {
+        let (_, client) = try start { service, _ in service.apiKeys = ["s3cret-key"] }
+        for path in ["/predict", "/v2/models/signbert/infer"] {
+            let head = "POST \(path) HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n"
+                + "Expect: 100-continue\r\nX-Request-Id: probe-1\r\n\r\n"
+            let response = try client.exchange(Data(head.utf8))  // no body is ever sent
+            XCTAssertEqual(response.status, 401, path)
+            XCTAssertEqual(response.headers["www-authenticate"], "Bearer realm=\"signbert\"", path)
+            XCTAssertEqual(response.headers["x-request-id"], "probe-1", path)
+            XCTAssertEqual(response.headers["connection"], "close", path)
+        }
+        // With the key, the same head gets 100 Continue.
+        let head = "POST /predict HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n"
+            + "Authorization: Bearer s3cret-key\r\nExpect: 100-continue\r\n\r\n"
+        let fd = try client.connectSocket()
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        XCTAssertEqual(Array(head.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }, head.utf8.count)
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let received = recv(fd, &buffer, buffer.count, 0)
+        XCTAssertEqual(String(decoding: buffer[0..<max(0, received)], as: UTF8.self), "HTTP/1.1 100 Continue\r\n\r\n")
     }
 
     func testProtectedMetrics() throws {

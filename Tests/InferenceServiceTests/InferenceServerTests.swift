@@ -111,6 +111,26 @@ final class InferenceServerTests: LiveInferenceTestCase {
         }
     }
 
+    /// Content-Type, route and method are checked from the head: the refusal comes before the body is read
+    /// and before `100 Continue` (the client here never sends the body).
+    func testRefusalsFromTheHeadComeBeforeTheBody() throws {
+        let (_, client) = try start()
+        let cases: [(method: String, path: String, contentType: String, status: Int)] = [
+            ("POST", "/predict", "text/plain", 415), ("POST", "/invocations", "text/csv", 415),
+            ("POST", "/v1/models/signbert:predict", "application/x-pose", 415),
+            ("POST", "/v2/models/signbert/infer", "text/plain", 415),
+            ("POST", "/v2/models/signbert/infer", "application/octet-stream", 400),
+            ("PUT", "/predict", "application/json", 405), ("POST", "/no-such-route", "application/json", 404),
+        ]
+        for item in cases {
+            let head = "\(item.method) \(item.path) HTTP/1.1\r\nHost: t\r\nContent-Type: \(item.contentType)\r\n"
+                + "Content-Length: 100000\r\nExpect: 100-continue\r\n\r\n"
+            let response = try client.exchange(Data(head.utf8))
+            XCTAssertEqual(response.status, item.status, "\(item.method) \(item.path) \(item.contentType)")
+            XCTAssertNotNil(response.headers["x-request-id"])
+        }
+    }
+
     func testHealthReadinessDescriptionMetricsAndRouting() throws {
         let (_, client) = try start { service, _ in service.modelName = "gestures" }
         XCTAssertEqual(try client.get("/health").status, 200)
@@ -119,6 +139,14 @@ final class InferenceServerTests: LiveInferenceTestCase {
         XCTAssertEqual(description.json?["name"] as? String, "gestures")
         XCTAssertEqual(description.json?["labels"] as? [String], Self.loaded.labels)
         XCTAssertNotNil(description.json?["gflop_per_clip"])
+        // File names, never the server's file-system paths (issue 15).
+        let files = try XCTUnwrap(description.json?["checkpoint"] as? [String: Any])
+        for key in ["path", "config", "labels"] {
+            guard let name = files[key] as? String else { continue }
+            XCTAssertFalse(name.contains("/"), "\(key): \(name)")
+            XCTAssertFalse(name.isEmpty, key)
+        }
+        XCTAssertEqual(files["path"] as? String, URL(fileURLWithPath: Self.loaded.checkpointPath).lastPathComponent)
         let (body, _) = Self.randomClips(1, seed: 3)
         XCTAssertEqual(try client.post("/predict", json: body).status, 200)
         let metrics = String(decoding: try client.get("/metrics").body, as: UTF8.self)

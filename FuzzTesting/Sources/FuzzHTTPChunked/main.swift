@@ -23,7 +23,9 @@ public func fuzzHTTPChunked(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt
 }
 
 /// chunk = chunk-size [ws] [";" ext] EOL chunk-data EOL, until size 0, then trailer lines to an empty one;
-/// EOL is CRLF or a bare LF. Nil when the bytes are not a complete chunked body.
+/// EOL is CRLF or a bare LF. Nil when the bytes are not a complete chunked body. More lenient than the decoder
+/// (which wants CRLF in the framing and checks extensions against their grammar): whatever the decoder
+/// accepts, this reads the same way.
 func referenceDechunk(_ bytes: ArraySlice<UInt8>) -> [UInt8]? {
     var index = bytes.startIndex
     func line() -> ArraySlice<UInt8>? {

@@ -8,9 +8,12 @@ public struct ModelDescription: Sendable {
 
     public var gflopsPerClip: Double { loaded.config.flopsPerClip / 1e9 }
 
-    /// `extra` fields (server version, model name, ...) go first, as raw JSON values.
-    public func json(extra: [(key: String, rawValue: String)] = []) -> [UInt8] {
+    /// `extra` fields (server version, model name, ...) go first, as raw JSON values. With `fileNamesOnly`
+    /// (what the server answers to anyone), the model's files are named without their directories: a client
+    /// has no use for the server's file-system layout.
+    public func json(extra: [(key: String, rawValue: String)] = [], fileNamesOnly: Bool = false) -> [UInt8] {
         let c = loaded.config
+        func shown(_ path: String) -> String { fileNamesOnly ? URL(fileURLWithPath: path).lastPathComponent : path }
         var out = JSONWriter()
         out.raw("{")
         for (key, value) in extra {
@@ -47,7 +50,7 @@ public struct ModelDescription: Sendable {
             out.string(label)
         }
         out.raw("],\"checkpoint\":{\"path\":")
-        out.string(loaded.checkpointPath)
+        out.string(shown(loaded.checkpointPath))
         out.raw(",\"format\":")
         out.string(loaded.checkpointFormat)
         out.raw(",\"stored_dtypes\":{")
@@ -57,9 +60,9 @@ public struct ModelDescription: Sendable {
             out.raw(":\(count)")
         }
         out.raw("},\"config\":")
-        if let path = loaded.configPath { out.string(path) } else { out.raw("null") }
+        if let path = loaded.configPath { out.string(shown(path)) } else { out.raw("null") }
         out.raw(",\"labels\":")
-        if let path = loaded.labelsPath { out.string(path) } else { out.raw("null") }
+        if let path = loaded.labelsPath { out.string(shown(path)) } else { out.raw("null") }
         out.raw(",\"ignored_entries\":")
         stringArray(loaded.ignoredEntries, &out)
         out.raw(",\"unexpected_keys\":")

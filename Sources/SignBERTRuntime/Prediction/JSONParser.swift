@@ -8,11 +8,22 @@ public struct JSONParseError: Error, CustomStringConvertible, Equatable {
 
 /// A strict RFC 8259 parser over bytes: no NaN/Infinity literals, no trailing commas, nesting depth bounded
 /// (a hostile body cannot exhaust the stack), duplicate keys kept (the last wins on look-up).
+///
+/// Memory is bounded by the input: the parser charges every array buffer and long string it builds
+/// (`JSONMemoryMeter`) and refuses a document whose parsed form would take more than
+/// `memoryBytesPerInputByte` times its size plus `memoryAllowance`. A hostile body such as
+/// `[[0],[0],...,"x"]` (two small arrays per four bytes) is refused early instead of taking ~1,000 times its
+/// size. A rectangular array of numbers takes at most 4 bytes per byte (8 per number of at least 2 bytes of
+/// text); the landmark form in objects, about 5 to 7 (a 4-member object's buffer is 192 bytes).
 public struct JSONParser {
     public static let maxDepth = 64
+    /// The bound: parsed structure <= memoryBytesPerInputByte x input bytes + memoryAllowance.
+    public static let memoryBytesPerInputByte = 8
+    public static let memoryAllowance = 64 * 1024
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
+    private var meter: JSONMemoryMeter
 
     public static func parse(_ data: some ContiguousBytes) throws(JSONParseError) -> JSONValue {
         let result: Result<JSONValue, JSONParseError> = data.withUnsafeBytes { raw in
@@ -30,7 +41,32 @@ public struct JSONParser {
         return try result.get()
     }
 
-    private init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    private init(bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+        self.meter = JSONMemoryMeter(limit: Self.memoryBytesPerInputByte * bytes.count + Self.memoryAllowance)
+    }
+
+    /// Charges `count` bytes of parsed structure; throws once the document's bound is passed.
+    private mutating func charge(_ count: Int) throws(JSONParseError) {
+        guard meter.charge(count) else {
+            throw error("the parsed document would need more than \(Self.memoryBytesPerInputByte) bytes of memory per byte "
+                        + "of JSON; send numbers as rectangular arrays")
+        }
+    }
+
+    /// Appends to a buffer the parser builds, charging its growth: when the buffer is full, the new one (about
+    /// twice as large) is charged before it is allocated, together with the old one it is copied from, so
+    /// that the bound holds at the peak of the copy too; afterwards only the new one stays charged.
+    private mutating func append<Element>(_ element: Element, to array: inout [Element]) throws(JSONParseError) {
+        let stride = MemoryLayout<Element>.stride, header = JSONMemoryMeter.arrayHeader
+        let oldCapacity = array.capacity
+        guard array.count == oldCapacity else { return array.append(element) }
+        let expected = header + max(2 * oldCapacity, 1) * stride
+        try charge(expected)
+        array.append(element)
+        meter.refund(expected + (oldCapacity == 0 ? 0 : header + oldCapacity * stride))
+        try charge(header + array.capacity * stride)
+    }
 
     private func error(_ message: String) -> JSONParseError { JSONParseError(message: message, offset: index) }
 
@@ -52,7 +88,7 @@ public struct JSONParser {
         case UInt8(ascii: "{"): return try parseObject(depth: depth)
         case UInt8(ascii: "["):
             let start = index
-            if let tensor = parseTensor() { return tensor }
+            if let tensor = try parseTensor() { return tensor }
             index = start
             return try parseArray(depth: depth)
         case UInt8(ascii: "\""): return .string(try parseString())
@@ -85,7 +121,8 @@ public struct JSONParser {
             guard current == UInt8(ascii: ":") else { throw error("expected ':' after key \"\(key)\"") }
             index += 1
             skipWhitespace()
-            members.append((key, try parseValue(depth: depth + 1)))
+            let value = try parseValue(depth: depth + 1)
+            try append((key: key, value: value), to: &members)
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): index += 1
@@ -102,7 +139,8 @@ public struct JSONParser {
         if current == UInt8(ascii: "]") { index += 1; return .array(elements) }
         while true {
             skipWhitespace()
-            elements.append(try parseValue(depth: depth + 1))
+            let element = try parseValue(depth: depth + 1)
+            try append(element, to: &elements)
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): index += 1
@@ -114,7 +152,8 @@ public struct JSONParser {
 
     /// Fast path: a non-empty rectangular nest of numbers, at most 8 levels. Returns nil (and the caller
     /// rewinds) for anything else, which then goes through the general parser and its error messages.
-    private mutating func parseTensor() -> JSONValue? {
+    private mutating func parseTensor() throws(JSONParseError) -> JSONValue? {
+        guard let capacity = tensorCapacity() else { return nil }
         var shape: [Int] = []
         var values: [Double] = []
         // Discover the nesting depth from the leading brackets.
@@ -126,9 +165,37 @@ public struct JSONParser {
             else { break }
         }
         guard !shape.isEmpty, shape.count <= 8 else { return nil }
-        values.reserveCapacity(1024)
-        guard parseTensorLevel(0, &shape, &values) else { return nil }
+        // Exactly as much room as the text can hold numbers (no room reserved ahead: a small array costs
+        // a small buffer), so the values never reallocate and take at most 4 bytes per byte of their text.
+        let charged = 2 * JSONMemoryMeter.arrayHeader + 8 * (shape.count + capacity)
+        try charge(charged)
+        values.reserveCapacity(capacity)
+        guard parseTensorLevel(0, &shape, &values) else {
+            meter.refund(charged)
+            return nil
+        }
         return .tensor(shape: shape, values: values)
+    }
+
+    /// An upper bound on the numbers in the bracketed nest at `index` (one more than its commas), found by
+    /// a scan that stops at its closing bracket; nil as soon as a byte shows it cannot be a nest of numbers.
+    private func tensorCapacity() -> Int? {
+        var probe = index, depth = 0, commas = 0
+        while probe < bytes.count {
+            switch bytes[probe] {
+            case UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: "]"):
+                depth -= 1
+                if depth == 0 { return commas + 1 }
+            case UInt8(ascii: ","): commas += 1
+            case 0x30...0x39, UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"),
+                 0x20, 0x0A, 0x0D, 0x09:
+                break
+            default: return nil
+            }
+            probe += 1
+        }
+        return nil
     }
 
     private mutating func parseTensorLevel(_ level: Int, _ shape: inout [Int], _ values: inout [Double]) -> Bool {
@@ -172,7 +239,10 @@ public struct JSONParser {
             if byte == UInt8(ascii: "\"") {
                 flush(self, &scalars, upTo: index)
                 index += 1
-                return String(scalars)
+                let string = String(scalars)
+                // Up to 15 UTF-8 bytes live inside the String itself; longer ones have a buffer.
+                if string.utf8.count > 15 { try charge(JSONMemoryMeter.arrayHeader + string.utf8.count) }
+                return string
             }
             if byte < 0x20 { throw error("control character in string") }
             if byte == UInt8(ascii: "\\") {
@@ -303,5 +373,47 @@ public struct JSONParser {
         var text = [CChar](repeating: 0, count: range.count + 1)
         for (i, position) in range.enumerated() { text[i] = CChar(bitPattern: bytes[position]) }
         return strtod(text, nil)
+    }
+}
+
+/// What `JSONParser` has built so far, in bytes: array buffers (by capacity, values inline) and string
+/// buffers, each with its header; malloc's own rounding is not counted (the stated bound has room for it).
+struct JSONMemoryMeter {
+    /// The header of an array or string buffer.
+    static let arrayHeader = 32
+
+    let limit: Int
+    private(set) var used = 0
+
+    init(limit: Int) { self.limit = limit }
+
+    mutating func charge(_ count: Int) -> Bool {
+        used += count
+        return used <= limit
+    }
+
+    mutating func refund(_ count: Int) { used -= count }
+}
+
+extension JSONValue {
+    /// The heap bytes this value's structure holds, counted as `JSONParser` charges them (buffer capacities,
+    /// long strings; the value itself is inline in its container): how tests and the fuzz target check the
+    /// parser's memory bound from the outside.
+    public var structureBytes: Int {
+        let header = JSONMemoryMeter.arrayHeader
+        func string(_ text: String) -> Int { text.utf8.count > 15 ? header + text.utf8.count : 0 }
+        switch self {
+        case .null, .bool, .number: return 0
+        case .string(let text): return string(text)
+        case .array(let elements):
+            let buffer = elements.capacity == 0 ? 0 : header + elements.capacity * MemoryLayout<JSONValue>.stride
+            return buffer + elements.reduce(0) { $0 + $1.structureBytes }
+        case .object(let members):
+            let stride = MemoryLayout<(key: String, value: JSONValue)>.stride
+            let buffer = members.capacity == 0 ? 0 : header + members.capacity * stride
+            return buffer + members.reduce(0) { $0 + string($1.key) + $1.value.structureBytes }
+        case .tensor(let shape, let values):
+            return 2 * header + 8 * (shape.count + values.capacity)
+        }
     }
 }

@@ -1,6 +1,8 @@
 /// A parsed JSON document. Rectangular arrays of numbers (a clip's `[T][V][C]`) arrive as `.tensor`,
 /// already flat, so a request of thousands of numbers costs no per-array allocation.
-public indirect enum JSONValue: Sendable, Equatable {
+/// Not `indirect`: the recursion goes through arrays, which are references already, and a value held inline
+/// (24 bytes) costs no heap box per number or string (`JSONParser`'s memory bound counts on it).
+public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(Double)
