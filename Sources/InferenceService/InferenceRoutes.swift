@@ -3,14 +3,15 @@ import HTTPServer
 import SignBERTRuntime
 
 /// The service's routes. This file holds the operational ones (`/`, `/health`, `/ready`, `/metrics`,
-/// `/openapi.json`) and `infer`, the one path from decoded clips to a rendered answer that every prediction
-/// route shares; the routes of each protocol live in their own extension file.
+/// `/openapi.json`) and `infer`, the HTTP adapter of the inference core that every prediction route shares;
+/// the routes of each protocol live in their own extension file.
 final class InferenceRoutes: Sendable {
     let loaded: LoadedModel
     let configuration: ServiceConfiguration
     let scheduler: BatchScheduler
     let metrics: ServiceMetrics
     let lifecycle: Lifecycle
+    let core: InferenceCore
     let description: [UInt8]
     let openAPI: [UInt8]
 
@@ -21,6 +22,7 @@ final class InferenceRoutes: Sendable {
         self.scheduler = scheduler
         self.metrics = metrics
         self.lifecycle = lifecycle
+        core = InferenceCore(scheduler: scheduler, configuration: configuration, metrics: metrics, lifecycle: lifecycle)
         var name = JSONWriter()
         name.string(configuration.modelName)
         description = ModelDescription(loaded).json(extra: [
@@ -65,72 +67,27 @@ final class InferenceRoutes: Sendable {
     }
 
     /// Clips ready for the model: [batch, T, V·C].
-    struct Clips: Sendable {
-        var values: [Float]
-        var batch: Int
-    }
+    typealias Clips = ClipBatch
 
-    /// Decodes a request into clips and the options its answer needs (400 with the decoder's message on
-    /// failure), queues the clips for the batcher and answers with `render(logits, options)` (503 when not
-    /// accepting or full, 504 on timeout). Every prediction route goes through here, so they all batch
-    /// together and answer alike.
+    /// Runs a request through the inference core: `decode` turns it into clips and the options its answer
+    /// needs, `render(logits, options)` makes the answer, with `X-Batch-Size` and `X-Batch-Count`; a failure
+    /// is answered by `InferenceFailure.httpResponse` (400, 499, 503, 504). Every prediction route goes
+    /// through here, so they all batch together and answer alike.
     func infer<Options: Sendable>(_ request: HTTPRequest, _ respond: @escaping @Sendable (HTTPResponse) -> Void,
                                   decode: () throws(RequestError) -> (Clips, Options),
                                   render: @escaping @Sendable (_ logits: [Float], _ options: Options) -> HTTPResponse) {
-        switch lifecycle.current {
-        case .ready, .draining: break  // draining: connections already accepted still get their answer
-        case .starting: respond(Self.unavailable("the model is warming up; retry shortly")); return
-        case .stopped: respond(Self.unavailable("the server is shutting down")); return
-        }
-        // A full queue refuses before the body is decoded: under overload, decoding bodies only to refuse
-        // them would take CPU from the batches.
-        if scheduler.isFull {
-            respond(Self.unavailable("the server is at capacity (\(configuration.maxQueuedClips) clips queued); retry shortly"))
-            return
-        }
-        // From here the request counts as in flight (metrics) and as company for the batcher, until
-        // `finish` answers it, exactly once on every path.
-        metrics.inFlight.increment()
-        scheduler.requestStarted()
-        let finish: @Sendable (HTTPResponse) -> Void = { [metrics, scheduler] response in
-            metrics.inFlight.decrement()
-            scheduler.requestFinished()
-            respond(response)
-        }
-        let clips: Clips, options: Options
-        do { (clips, options) = try decode() } catch {
-            finish(.error(status: 400, message: error.message))
-            return
-        }
-        let job = InferenceJob(
-            clips: clips.values, count: clips.batch, enqueuedAt: .now,
-            deadline: request.receivedAt + configuration.requestTimeout, cancellation: request.cancellation,
-            completion: { outcome in
-                switch outcome {
-                case .logits(let logits, let batchSize, let batches):
-                    if logits.contains(where: { !$0.isFinite }) {
-                        finish(.error(status: 400, message:
-                            "the clip's values overflow float32 inside the model (non-finite logits); send coordinates of ordinary magnitude"))
-                        return
-                    }
-                    var response = render(logits, options)
-                    response.headers.replace(name: "X-Batch-Size", value: String(batchSize))
-                    response.headers.replace(name: "X-Batch-Count", value: String(batches))
-                    finish(response)
-                case .timedOut:
-                    finish(.error(status: 504, message: "the request waited longer than the request timeout"))
-                case .cancelled:
-                    // nginx's 499: seen only by a half-closed client, and in the access log and metrics.
-                    finish(.error(status: 499, message: "the client closed the request before it ran; it was not computed"))
-                }
-            })
-        switch scheduler.submit(job) {
-        case .accepted:
-            break
-        case .queueFull:
-            finish(Self.unavailable("the server is at capacity (\(configuration.maxQueuedClips) clips queued); retry shortly"))
-        case .stopped:
-            finish(Self.unavailable("the server is shutting down"))
+        let cancellation = request.cancellation
+        core.infer(deadline: request.receivedAt + configuration.requestTimeout,
+                   cancellation: InferenceCancellation { cancellation.isCancelled }, decode: decode) { result in
+            switch result {
+            case .success(let (inference, options)):
+                var response = render(inference.logits, options)
+                response.headers.replace(name: "X-Batch-Size", value: String(inference.batchSize))
+                response.headers.replace(name: "X-Batch-Count", value: String(inference.batches))
+                respond(response)
+            case .failure(let failure):
+                respond(failure.httpResponse)
+            }
         }
     }
 

@@ -1,5 +1,4 @@
 import Foundation
-import HTTPServer
 import SignBERTRuntime
 import Synchronization
 
@@ -10,7 +9,7 @@ struct InferenceJob: Sendable {
     let enqueuedAt: ContinuousClock.Instant
     let deadline: ContinuousClock.Instant
     /// The client is gone: the job is dropped instead of computed.
-    let cancellation: RequestCancellation
+    let cancellation: InferenceCancellation
     let completion: @Sendable (JobOutcome) -> Void
 }
 
@@ -64,27 +63,22 @@ struct JobSlice {
 }
 
 /// Dynamic batching: jobs from concurrent requests queue here; one compute thread (which owns the
-/// OpenBLAS threads) takes up to `maxBatchSize` clips, or whatever has arrived `maxQueueDelay` after the
-/// first waiting clip, runs them as one forward pass and hands every job exactly its own rows. A job of
-/// more clips than a batch (up to `maxClipsPerRequest`) runs over several consecutive batches.
+/// OpenBLAS threads) takes batches of up to `maxBatchSize` clips when `BatchingPolicy` says so, runs each
+/// as one forward pass and hands every job exactly its own rows. A job of more clips than a batch (up to
+/// `maxClipsPerRequest`) runs over several consecutive batches. This type holds the queue, the lock and
+/// the threads; the rules of when and what to run are the policy's.
 final class BatchScheduler: @unchecked Sendable {
-    // `@unchecked`: `pending`, `queuedClips` and `stopping` are only touched with `condition` locked;
-    // `engine`, `batchInput` and `batchLogits` only on the compute thread.
+    // `@unchecked`: `pending`, `queuedClips`, `company`, `lastBatchEnd` and `stopping` are only touched
+    // with `condition` locked; `engine`, `batchInput` and `batchLogits` only on the compute thread.
     private let condition = NSCondition()
     private var pending: [QueuedJob] = []
     private var pendingStart = 0
     private var queuedClips = 0
     private var stopping = false
-    /// Requests between the start of their decoding and their answer, and the recent peak of that
-    /// count: how much company a queued request can expect (see `nextBatch`).
-    private var activeRequests = 0
-    private var recentPeak = 0
-    private var recentPeakAt = ContinuousClock.now
+    /// Requests under way: how much company a queued request can expect.
+    private var company = BatchingPolicy.Company(now: .now)
     private var lastBatchEnd = ContinuousClock.now
-    /// How long a peak of concurrent requests is remembered.
-    private static let peakMemory: Duration = .milliseconds(500)
-    /// How long past the queue delay a batch waits for requests that are being decoded.
-    private static let decodingGrace: Duration = .milliseconds(10)
+    private let policy: BatchingPolicy
     private var thread: Thread?
     /// Entered while the compute thread runs; waiting on it can happen any number of times.
     private let running = DispatchGroup()
@@ -104,6 +98,7 @@ final class BatchScheduler: @unchecked Sendable {
         self.frames = frames
         self.configuration = configuration
         self.metrics = metrics
+        policy = BatchingPolicy(configuration)
         engine = ForwardEngine(model: model, capacity: configuration.maxBatchSize, threads: configuration.computeThreads)
         let config = model.config
         batchInput = [Float](repeating: 0, count: configuration.maxBatchSize * frames * config.inputFeatures)
@@ -167,19 +162,14 @@ final class BatchScheduler: @unchecked Sendable {
     func requestStarted() {
         condition.lock()
         defer { condition.unlock() }
-        activeRequests += 1
-        let now = ContinuousClock.now
-        if activeRequests >= recentPeak || recentPeakAt.duration(to: now) > Self.peakMemory {
-            recentPeak = activeRequests
-            recentPeakAt = now
-        }
+        company.started(at: .now)
         condition.signal()
     }
 
     /// A request has been answered, or refused before it was queued.
     func requestFinished() {
         condition.lock()
-        activeRequests -= 1
+        company.finished()
         condition.signal()  // a batch may be waiting for this request, which will not come now
         condition.unlock()
     }
@@ -233,54 +223,54 @@ final class BatchScheduler: @unchecked Sendable {
         }
     }
 
-    /// Blocks until a batch is due; nil once stopping with nothing left. Jobs whose clients went away
-    /// meanwhile come back apart, to be answered without computing them.
+    /// Blocks until the policy says a batch is due; nil once stopping with nothing left. Jobs whose clients
+    /// went away meanwhile come back apart, to be answered without computing them.
     private func nextBatch() -> (batch: [JobSlice], cancelled: [QueuedJob])? {
         condition.lock()
         defer { condition.unlock() }
-        while pendingStart == pending.count {
-            if stopping { return nil }
-            condition.wait()
-        }
-        // Wait for company until the batch is full or maxQueueDelay has passed since the later of the first
-        // job's arrival and the end of the last batch (clients answered by that batch send their next
-        // request a moment later). Waiting only helps while more requests are under way than are queued:
-        // a lone client (recent peak of 1) is never made to wait. Requests whose body is complete and
-        // being decoded are certain to join within a fraction of a millisecond each: they are waited for
-        // past the delay, up to `decodingGrace` more.
-        let due = max(pending[pendingStart].job.enqueuedAt, lastBatchEnd) + configuration.maxQueueDelay
-        let hardStop = due + Self.decodingGrace
-        while queuedClips < configuration.maxBatchSize && !stopping {
-            let queuedRequests = pending.count - pendingStart
+        while true {
             let now = ContinuousClock.now
-            let decoding = activeRequests - queuedRequests  // the last batch's requests are finished already
-            let limit: ContinuousClock.Instant
-            if decoding > 0 && now < hardStop {
-                limit = hardStop
-            } else if now < due && (configuration.fixedQueueDelay || expectedRequests() > queuedRequests) {
-                limit = due
-            } else {
-                break
+            let state = BatchingPolicy.QueueState(
+                clips: queuedClips, requests: pending.count - pendingStart,
+                oldestArrival: pendingStart < pending.count ? pending[pendingStart].job.enqueuedAt : nil,
+                lastBatchEnd: lastBatchEnd, company: company, stopping: stopping)
+            switch policy.decide(state, now: now) {
+            case .stop:
+                return nil
+            case .waitForWork:
+                condition.wait()
+            case .wait(let until):
+                _ = condition.wait(until: Date(timeIntervalSinceNow: now.duration(to: until).seconds))
+            case .run:
+                return takeBatch()
             }
-            _ = condition.wait(until: Date(timeIntervalSinceNow: now.duration(to: limit).seconds))
         }
-        let cancelled = removeCancelled()
+    }
+
+    /// Takes the batch the policy plans out of the queue, and the jobs of clients that left. Called with
+    /// `condition` locked.
+    private func takeBatch() -> (batch: [JobSlice], cancelled: [QueuedJob]) {
+        let waiting = pending[pendingStart...]
+        // Each job's cancellation is read once, here: it may be set at any moment by another thread.
+        let plan = policy.plan(waiting.map {
+            BatchingPolicy.QueuedWork(count: $0.job.count, taken: $0.taken, isCancelled: $0.job.cancellation.isCancelled)
+        })
+        let cancelled = plan.dropped.map { waiting[pendingStart + $0] }
         var batch: [JobSlice] = []
-        var clips = 0
-        let capacity = configuration.maxBatchSize
-        while pendingStart < pending.count && clips < capacity {
-            let entry = pending[pendingStart]
-            // Requests that fit a batch go whole (a request is answered with one batch's rows); a larger
-            // one fills what room there is, and its rest goes first into the next batches.
-            let whole = entry.job.count <= capacity
-            if whole && clips + entry.remaining > capacity { break }
-            let take = min(entry.remaining, capacity - clips)
-            batch.append(JobSlice(entry: entry, first: entry.taken, count: take))
-            entry.taken += take
-            queuedClips -= take
-            clips += take
-            if entry.remaining > 0 { break }
-            pendingStart += 1
+        for slice in plan.slices {
+            let entry = waiting[pendingStart + slice.job]
+            batch.append(JobSlice(entry: entry, first: slice.first, count: slice.count))
+            entry.taken += slice.count
+            queuedClips -= slice.count
+        }
+        queuedClips -= cancelled.reduce(0) { $0 + $1.remaining }
+        if cancelled.isEmpty {
+            // Without drops, the jobs taken whole are a prefix of the queue.
+            while pendingStart < pending.count && pending[pendingStart].remaining == 0 { pendingStart += 1 }
+        } else {
+            let dropped = Set(plan.dropped.map { pendingStart + $0 })
+            pending = waiting.indices.filter { !dropped.contains($0) && waiting[$0].remaining > 0 }.map { waiting[$0] }
+            pendingStart = 0
         }
         if pendingStart > 1024 || pendingStart == pending.count {
             pending.removeFirst(pendingStart)
@@ -288,13 +278,6 @@ final class BatchScheduler: @unchecked Sendable {
         }
         metrics.queueDepth.set(queuedClips)
         return (batch, cancelled)
-    }
-
-    /// Requests that may join the queue soon: those under way, or as many as were under way at once
-    /// within the last `peakMemory` (between batches, answered clients have not sent again yet).
-    private func expectedRequests() -> Int {
-        let peakIsRecent = recentPeakAt.duration(to: .now) <= Self.peakMemory
-        return max(activeRequests, peakIsRecent ? recentPeak : 0)
     }
 
     private func execute(_ slices: [JobSlice]) {
