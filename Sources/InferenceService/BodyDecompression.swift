@@ -128,4 +128,7 @@ struct DecompressingResponder: HTTPResponder {
         request.headers.replace(name: "Content-Length", value: String(request.body.count))
         inner.respond(to: request, completion: completion)
     }
+
+    /// The inner responders decide from the head (key, route, method, content type) as for a plain body.
+    func admit(_ head: HTTPRequest) -> HTTPResponse? { inner.admit(head) }
 }

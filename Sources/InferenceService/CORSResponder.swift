@@ -35,16 +35,27 @@ struct CORSResponder: HTTPResponder {
             response.headers.replace(name: "Vary", value: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
             return completion(response)
         }
-        inner.respond(to: request) { response in
-            var response = response
-            // The answer depends on Origin whenever origins are listed one by one: caches must key on it.
-            if !origins.contains("*") { response.headers.replace(name: "Vary", value: "Origin") }
-            if allowed {
-                response.headers.replace(name: "Access-Control-Allow-Origin", value: allowOrigin)
-                response.headers.replace(name: "Access-Control-Expose-Headers", value: Self.exposedHeaders)
-            }
-            completion(response)
+        inner.respond(to: request) { response in completion(decorated(response, origin: origin)) }
+    }
+
+    /// A refusal from the head (the inner responders' key, route and content-type checks) reaches the page the
+    /// same way as any other answer. A preflight is never refused here: it carries no body.
+    func admit(_ head: HTTPRequest) -> HTTPResponse? {
+        if head.method == "OPTIONS", head.headers.contains("Access-Control-Request-Method") { return nil }
+        guard let refusal = inner.admit(head) else { return nil }
+        guard let origin = head.headers["Origin"] else { return refusal }
+        return decorated(refusal, origin: origin)
+    }
+
+    private func decorated(_ response: HTTPResponse, origin: String) -> HTTPResponse {
+        var response = response
+        // The answer depends on Origin whenever origins are listed one by one: caches must key on it.
+        if !origins.contains("*") { response.headers.replace(name: "Vary", value: "Origin") }
+        if origins.contains("*") || origins.contains(origin) {
+            response.headers.replace(name: "Access-Control-Allow-Origin", value: origins.contains("*") ? "*" : origin)
+            response.headers.replace(name: "Access-Control-Expose-Headers", value: Self.exposedHeaders)
         }
+        return response
     }
 }
 

@@ -60,6 +60,28 @@ final class APIKeyTests: LiveInferenceTestCase {
         XCTAssertEqual(String(decoding: buffer[0..<max(0, received)], as: UTF8.self), "HTTP/1.1 100 Continue\r\n\r\n")
     }
 
+    /// The head checks reach through every layer the server stacks: with CORS and request decompression in
+    /// front of the key check and the routes, a request without the key, or with a content type the route does
+    /// not take, is still refused from its head (no 100 Continue, no body read), and a listed origin can read
+    /// the refusal. (Those layers once hid the inner checks, so the body was read first.)
+    func testHeadChecksReachThroughTheCORSAndDecompressionLayers() throws {
+        let (_, client) = try start { service, _ in
+            service.apiKeys = ["s3cret-key"]
+            service.corsOrigins = ["https://app.example"]
+        }
+        let unauthenticated = "POST /predict HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+            + "Content-Length: 100000\r\nContent-Encoding: gzip\r\nOrigin: https://app.example\r\nExpect: 100-continue\r\n\r\n"
+        let refused = try client.exchange(Data(unauthenticated.utf8))  // no body is ever sent
+        XCTAssertEqual(refused.status, 401)
+        XCTAssertEqual(refused.headers["connection"], "close")
+        XCTAssertEqual(refused.headers["access-control-allow-origin"], "https://app.example")
+        let wrongType = "POST /predict HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n"
+            + "Authorization: Bearer s3cret-key\r\nContent-Encoding: gzip\r\nExpect: 100-continue\r\n\r\n"
+        let unsupported = try client.exchange(Data(wrongType.utf8))
+        XCTAssertEqual(unsupported.status, 415)
+        XCTAssertEqual(unsupported.headers["connection"], "close")
+    }
+
     func testProtectedMetrics() throws {
         let (_, client) = try start { service, _ in
             service.apiKeys = ["k"]
