@@ -40,11 +40,19 @@ let package = Package(
             pkgConfig: "libnghttp2",
             providers: [.apt(["libnghttp2-dev"])]
         ),
+        // The element-wise kernels (GELU, LayerNorm, softmax, bias) compiled for baseline x86-64, AVX2+FMA
+        // and AVX-512 and chosen at start-up by CPU features, and the thread team of the forward pass.
+        // Always optimised: debug-build tests must run the same vectorised code as a release build.
+        .target(
+            name: "CKernels",
+            cSettings: [.unsafeFlags(["-O2"])]
+        ),
         // The model runtime: checkpoint readers, configuration, kernels and the forward pass.
         .target(
             name: "SignBERTRuntime",
             dependencies: [
                 "COpenBLAS",
+                "CKernels",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
@@ -85,7 +93,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SignBERTRuntimeTests",
-            dependencies: ["SignBERTRuntime", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["SignBERTRuntime", "CKernels", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             // Fixtures are read from the source tree (#filePath), not bundled.
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings

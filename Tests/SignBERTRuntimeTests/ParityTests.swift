@@ -103,8 +103,9 @@ final class ParityTests: XCTestCase {
         }
     }
 
-    /// The engine's shards (one per thread, one BLAS thread each) give the whole batch's answer, for
-    /// batches that do and do not divide evenly, and a single clip through the unsharded path.
+    /// Every engine strategy (shards of clips, clips split over a thread team, OpenBLAS's own threads, and
+    /// the automatic choice between them) gives the whole batch's answer, for batches that do and do not
+    /// divide evenly, on 2 and 3 threads.
     func testShardedEngineMatchesTheWholeBatch() throws {
         let config = SignBERTConfig(numJoints: 27, numCoords: 3, numFrames: 64, embedDim: 64, depth: 2, numHeads: 4,
                                     mlpRatio: 4, numClasses: 7)
@@ -115,10 +116,12 @@ final class ParityTests: XCTestCase {
             BLASThreads.set(1)
             let whole = model.logits(for: input, batch: batch)
             for threads in [2, 3] {
-                let engine = ForwardEngine(model: model, capacity: 8, threads: threads)
-                var logits = [Float](repeating: .nan, count: batch * config.numClasses)
-                input.withUnsafeBufferPointer { x in logits.withUnsafeMutableBufferPointer { engine.forward(x, batch: batch, logits: $0) } }
-                XCTAssertLessThanOrEqual(maxAbsDifference(logits, whole), 1e-5, "batch \(batch), \(threads) threads")
+                for strategy in ForwardEngine.Strategy.allCases {
+                    let engine = ForwardEngine(model: model, capacity: 8, threads: threads, strategy: strategy)
+                    var logits = [Float](repeating: .nan, count: batch * config.numClasses)
+                    input.withUnsafeBufferPointer { x in logits.withUnsafeMutableBufferPointer { engine.forward(x, batch: batch, logits: $0) } }
+                    XCTAssertLessThanOrEqual(maxAbsDifference(logits, whole), 1e-5, "batch \(batch), \(threads) threads, \(strategy)")
+                }
             }
         }
     }
