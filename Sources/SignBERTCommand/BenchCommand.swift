@@ -94,13 +94,13 @@ struct BenchCommand: ParsableCommand {
                 }
             }
             var results: [(threads: Int, batch: Int, medianMs: Double, clipsPerSecond: Double, gflops: Double, runs: Int,
-                           strategy: String)] = []
+                           strategy: String, cores: Double)] = []
             for threadCount in threadCounts {
                 for batch in sizes {
                     let timing = measure(model, batch: batch, threads: threadCount, strategy: strategy)
                     let clipsPerSecond = Double(batch) / (timing.median / 1000)
                     results.append((threadCount, batch, timing.median, clipsPerSecond, clipsPerSecond * config.flopsPerClip / 1e9,
-                                    timing.runs, timing.strategy))
+                                    timing.runs, timing.strategy, timing.cores))
                 }
             }
             let engineName = strategy == .automatic ? "signbert-swift" : "signbert-swift-\(strategy.rawValue)"
@@ -133,6 +133,8 @@ struct BenchCommand: ParsableCommand {
                     out.number(r.gflops)
                     out.raw(",\"runs\":\(r.runs),\"strategy\":")
                     out.string(r.strategy)
+                    out.raw(",\"cpu_cores\":")
+                    out.number(r.cores)
                     if let peak = sgemmGFLOPs[r.threads] {
                         out.raw(",\"sgemm_share\":")
                         out.number(r.gflops / peak)
@@ -149,11 +151,12 @@ struct BenchCommand: ParsableCommand {
                     print(String(format: "sgemm, the block's 4 Linears at %d rows, %d threads: %.1f GFLOP/s = %.1f clips/s",
                                  sgemmRows, t, g, g / (config.flopsPerClip / 1e9)))
                 }
-                print("threads batch   median ms    clips/s    GFLOP/s   runs  strategy" + (sgemm ? "  % of sgemm" : ""))
+                print("threads batch   median ms    clips/s    GFLOP/s   runs  strategy  CPU cores" + (sgemm ? "  % of sgemm" : ""))
                 for r in results {
                     let share = sgemmGFLOPs[r.threads].map { String(format: " %10.1f", 100 * r.gflops / $0) } ?? ""
                     print(String(format: "%7d %5d %11.3f %10.1f %10.1f %6d  ", r.threads, r.batch, r.medianMs, r.clipsPerSecond,
-                                 r.gflops, r.runs) + r.strategy.padding(toLength: 8, withPad: " ", startingAt: 0) + share)
+                                 r.gflops, r.runs) + r.strategy.padding(toLength: 8, withPad: " ", startingAt: 0)
+                          + String(format: " %10.2f", r.cores) + share)
                 }
             }
         }
@@ -161,7 +164,7 @@ struct BenchCommand: ParsableCommand {
 
     /// Warm-up, then timed forwards for about `seconds` (at least 5); the median in milliseconds.
     private func measure(_ model: SignBERTModel, batch: Int, threads: Int,
-                         strategy: ForwardEngine.Strategy) -> (median: Double, runs: Int, strategy: String) {
+                         strategy: ForwardEngine.Strategy) -> (median: Double, runs: Int, strategy: String, cores: Double) {
         let config = model.config
         let engine = ForwardEngine(model: model, capacity: batch, threads: threads, strategy: strategy)
         var generator = SystemRandomNumberGenerator()
@@ -177,9 +180,24 @@ struct BenchCommand: ParsableCommand {
         }
         for _ in 0..<2 { _ = once() }
         var times: [Double] = []
+        let cpuBefore = processCPUSeconds()
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while times.count < 5 || ContinuousClock.now < deadline { times.append(once()) }
+        let cpuPerRun = (processCPUSeconds() - cpuBefore) * 1000 / Double(times.count)
+        let wallPerRun = times.reduce(0, +) / Double(times.count)
         times.sort()
-        return (times[times.count / 2], times.count, engine.strategy(for: batch).rawValue)
+        return (times[times.count / 2], times.count, engine.strategy(for: batch).rawValue, cpuPerRun / wallPerRun)
+    }
+
+    /// User + system CPU time of the whole process (every thread: the team's, OpenBLAS's), in seconds.
+    private func processCPUSeconds() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 }

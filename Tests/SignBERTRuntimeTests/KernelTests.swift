@@ -184,6 +184,48 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// Every lane runs each job once; a barrier separates the steps (each lane reads what all the others
+    /// wrote before it); thousands of jobs in a row neither lose a lane nor hang; a team is torn down cleanly.
+    func testThreadTeamRunsEveryLaneAndItsBarriersOrderTheSteps() {
+        for lanes in [1, 2, 3] {
+            let team = ThreadTeam(lanes: lanes)
+            XCTAssertEqual(team.lanes, lanes)
+            let slots = UnsafeMutablePointer<Int>.allocate(capacity: lanes)
+            let sums = UnsafeMutablePointer<Int>.allocate(capacity: lanes)
+            defer { slots.deallocate(); sums.deallocate() }
+            for job in 0..<3000 {
+                team.run { lane in
+                    slots[lane.index] = job * 10 + lane.index
+                    lane.barrier()
+                    sums[lane.index] = (0..<lane.count).reduce(0) { $0 + slots[$1] }
+                    lane.barrier()  // nobody overwrites a slot of the next job before every sum is taken
+                }
+                let expected = (0..<lanes).reduce(0) { $0 + job * 10 + $1 }
+                for lane in 0..<lanes where sums[lane] != expected {
+                    XCTFail("job \(job), lane \(lane): \(sums[lane]) instead of \(expected)")
+                    return
+                }
+            }
+        }
+    }
+
+    func testLaneSharesCoverTheRangeOnce() {
+        for count in 1...4 {
+            for n in [0, 1, 7, 64, 100, 1024] {
+                for granule in [1, 16] {
+                    let shares = (0..<count).map { Lane(index: $0, count: count, team: nil).share(n, granule: granule) }
+                    XCTAssertEqual(shares.map(\.count).reduce(0, +), n)
+                    for (a, b) in zip(shares, shares.dropFirst()) { XCTAssertEqual(a.upperBound, b.lowerBound) }
+                    for share in shares.dropLast() { XCTAssertEqual(share.count % granule, 0, "\(count) lanes, \(n), \(granule)") }
+                }
+            }
+        }
+        // One clip (64 rows) is cut by columns; a tall input by rows.
+        let lane = Lane(index: 1, count: 2, team: nil)
+        XCTAssertTrue(lane.tile(rows: 64, cols: 768) == (0..<64, 384..<768))
+        XCTAssertTrue(lane.tile(rows: 1729, cols: 768) == (864..<1729, 0..<768))
+    }
+
     func testCPUMaxParsing() {
         XCTAssertNil(BLASThreads.parseCPUMax("max 100000\n"))
         XCTAssertEqual(BLASThreads.parseCPUMax("100000 100000\n"), 1)

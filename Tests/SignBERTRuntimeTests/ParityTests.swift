@@ -103,6 +103,22 @@ final class ParityTests: XCTestCase {
         }
     }
 
+    /// The automatic strategy: one clip, or a small uneven batch of short (v1) clips, is split over the
+    /// team; even and large batches are sharded; v2's long clips split only when fewer than the lanes.
+    func testAutomaticStrategyPerBatch() throws {
+        let v1 = SignBERTConfig(numJoints: 27, numCoords: 3, numFrames: 64, embedDim: 32, depth: 1, numHeads: 2,
+                                mlpRatio: 2, numClasses: 3)
+        let v2 = SignBERTConfig(numJoints: 27, numCoords: 3, numFrames: 64, embedDim: 32, depth: 1, numHeads: 2,
+                                mlpRatio: 2, numClasses: 3, variant: .v2(.trainingDefaults))
+        for (config, expected) in [(v1, "split shard split shard split shard split shard shard shard"),
+                                   (v2, "split shard shard shard shard shard shard shard shard shard")] {
+            let model = SignBERTModel(config: config, weights: try SignBERTWeights(stateDict: .random(config: config), config: config))
+            let engine = ForwardEngine(model: model, capacity: 10, threads: 2)
+            XCTAssertEqual((1...10).map { engine.strategy(for: $0).rawValue }.joined(separator: " "), expected)
+            XCTAssertEqual(ForwardEngine(model: model, capacity: 10, threads: 1).strategy(for: 4), .split, "one thread: no team")
+        }
+    }
+
     /// Every engine strategy (shards of clips, clips split over a thread team, OpenBLAS's own threads, and
     /// the automatic choice between them) gives the whole batch's answer, for batches that do and do not
     /// divide evenly, on 2 and 3 threads.

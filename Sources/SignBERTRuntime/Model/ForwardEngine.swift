@@ -37,7 +37,10 @@ public final class ForwardEngine {
         let lanes = strategy == .openBLAS ? 1 : self.threads
         team = lanes > 1 ? ThreadTeam(lanes: lanes) : nil
         // Each workspace only as large as the batches that use it: a v2 clip's activations are ~20 MB.
-        let largestSplit = (1...max(1, capacity)).last { ForwardEngine.plan(strategy, batch: $0, lanes: lanes) != .shard } ?? 0
+        let short = model.config.maxTokens <= ForwardEngine.shortClipTokens
+        let largestSplit = (1...max(1, capacity)).last {
+            ForwardEngine.plan(strategy, batch: $0, lanes: lanes, shortClips: short) != .shard
+        } ?? 0
         let perShard = (capacity + lanes - 1) / lanes
         shards = lanes > 1 && largestSplit < capacity
             ? (0..<lanes).map { _ in ForwardWorkspace(config: model.config, capacity: perShard) } : []
@@ -46,20 +49,25 @@ public final class ForwardEngine {
 
     /// How a batch of `batch` clips runs: `.shard`, `.split` or `.openBLAS` (never `.automatic`).
     public func strategy(for batch: Int) -> Strategy {
-        ForwardEngine.plan(strategy, batch: batch, lanes: team?.lanes ?? 1)
+        ForwardEngine.plan(strategy, batch: batch, lanes: team?.lanes ?? 1,
+                           shortClips: model.config.maxTokens <= ForwardEngine.shortClipTokens)
     }
 
+    /// Clips of at most this many tokens (v1's 64) are short enough to split in small uneven batches.
+    static let shortClipTokens = 256
+
     /// `automatic`: alone, or a batch smaller than the team, splits; so does a small batch that would
-    /// leave a lane idle for a whole clip (3 clips on 2 lanes: 2 + 1), as long as the clip is short (v1's
-    /// 64 tokens: the split's per-step barriers cost little against a whole clip's imbalance). Larger
-    /// batches shard: their lanes need no barriers, and their uneven remainder is a small part of the batch.
-    static func plan(_ strategy: Strategy, batch: Int, lanes: Int) -> Strategy {
+    /// leave a lane idle for a whole clip (3 clips on 2 lanes: 2 + 1), as long as the clips are short (v1's
+    /// 64 tokens: the split's per-step barriers cost little against a whole clip's imbalance; a v2 clip's
+    /// activations are ~20 MB, too many to keep a second set of for batches up to 7). Larger batches shard:
+    /// their lanes need no barriers, and their uneven remainder is a small part of the batch.
+    static func plan(_ strategy: Strategy, batch: Int, lanes: Int, shortClips: Bool) -> Strategy {
         switch strategy {
         case .openBLAS: return .openBLAS
         case _ where lanes == 1: return .split  // one lane: the whole batch on the caller, no barriers
         case .shard: return batch >= lanes ? .shard : .split
         case .split: return .split
-        case .automatic: return batch < lanes || (batch < 8 && batch % lanes != 0) ? .split : .shard
+        case .automatic: return batch < lanes || (shortClips && batch < 8 && batch % lanes != 0) ? .split : .shard
         }
     }
 
