@@ -94,13 +94,13 @@ struct BenchCommand: ParsableCommand {
                 }
             }
             var results: [(threads: Int, batch: Int, medianMs: Double, clipsPerSecond: Double, gflops: Double, runs: Int,
-                           strategy: String, cores: Double)] = []
+                           strategy: String, cores: Double, cpuMs: Double)] = []
             for threadCount in threadCounts {
                 for batch in sizes {
                     let timing = measure(model, batch: batch, threads: threadCount, strategy: strategy)
                     let clipsPerSecond = Double(batch) / (timing.median / 1000)
                     results.append((threadCount, batch, timing.median, clipsPerSecond, clipsPerSecond * config.flopsPerClip / 1e9,
-                                    timing.runs, timing.strategy, timing.cores))
+                                    timing.runs, timing.strategy, timing.cores, timing.cpuMs))
                 }
             }
             let engineName = strategy == .automatic ? "signbert-swift" : "signbert-swift-\(strategy.rawValue)"
@@ -135,6 +135,8 @@ struct BenchCommand: ParsableCommand {
                     out.string(r.strategy)
                     out.raw(",\"cpu_cores\":")
                     out.number(r.cores)
+                    out.raw(",\"cpu_ms\":")
+                    out.number(r.cpuMs)
                     if let peak = sgemmGFLOPs[r.threads] {
                         out.raw(",\"sgemm_share\":")
                         out.number(r.gflops / peak)
@@ -151,12 +153,12 @@ struct BenchCommand: ParsableCommand {
                     print(String(format: "sgemm, the block's 4 Linears at %d rows, %d threads: %.1f GFLOP/s = %.1f clips/s",
                                  sgemmRows, t, g, g / (config.flopsPerClip / 1e9)))
                 }
-                print("threads batch   median ms    clips/s    GFLOP/s   runs  strategy  CPU cores" + (sgemm ? "  % of sgemm" : ""))
+                print("threads batch   median ms    clips/s    GFLOP/s   runs  strategy  CPU cores  CPU ms/run" + (sgemm ? "  % of sgemm" : ""))
                 for r in results {
                     let share = sgemmGFLOPs[r.threads].map { String(format: " %10.1f", 100 * r.gflops / $0) } ?? ""
                     print(String(format: "%7d %5d %11.3f %10.1f %10.1f %6d  ", r.threads, r.batch, r.medianMs, r.clipsPerSecond,
                                  r.gflops, r.runs) + r.strategy.padding(toLength: 8, withPad: " ", startingAt: 0)
-                          + String(format: " %10.2f", r.cores) + share)
+                          + String(format: " %10.2f %11.2f", r.cores, r.cpuMs) + share)
                 }
             }
         }
@@ -164,7 +166,7 @@ struct BenchCommand: ParsableCommand {
 
     /// Warm-up, then timed forwards for about `seconds` (at least 5); the median in milliseconds.
     private func measure(_ model: SignBERTModel, batch: Int, threads: Int,
-                         strategy: ForwardEngine.Strategy) -> (median: Double, runs: Int, strategy: String, cores: Double) {
+                         strategy: ForwardEngine.Strategy) -> (median: Double, runs: Int, strategy: String, cores: Double, cpuMs: Double) {
         let config = model.config
         let engine = ForwardEngine(model: model, capacity: batch, threads: threads, strategy: strategy)
         var generator = SystemRandomNumberGenerator()
@@ -186,7 +188,7 @@ struct BenchCommand: ParsableCommand {
         let cpuPerRun = (processCPUSeconds() - cpuBefore) * 1000 / Double(times.count)
         let wallPerRun = times.reduce(0, +) / Double(times.count)
         times.sort()
-        return (times[times.count / 2], times.count, engine.strategy(for: batch).rawValue, cpuPerRun / wallPerRun)
+        return (times[times.count / 2], times.count, engine.strategy(for: batch).rawValue, cpuPerRun / wallPerRun, cpuPerRun)
     }
 
     /// User + system CPU time of the whole process (every thread: the team's, OpenBLAS's), in seconds.
