@@ -20,6 +20,7 @@ import os
 import random
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 
@@ -47,8 +48,10 @@ def main():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    # The server's log (an access-log line per request) goes to a file: an unread pipe would fill and block it.
+    log = tempfile.TemporaryFile()
     server = subprocess.Popen([args.binary, "serve", "--model", args.model, "--host", "127.0.0.1", "--port", str(port),
-                               "--threads", str(args.threads)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                               "--threads", str(args.threads)], stdout=log, stderr=log)
     try:
         for _ in range(300):
             try:
@@ -75,6 +78,7 @@ def main():
             cpu0, compute0, t0, n = cpu_seconds(server.pid), compute_seconds(port), time.monotonic(), 0
             while time.monotonic() - t0 < args.seconds:
                 if phase == "idle":
+                    conn.close()  # the server closes idle keep-alive connections; the next request reconnects
                     time.sleep(args.seconds)
                     continue
                 request()

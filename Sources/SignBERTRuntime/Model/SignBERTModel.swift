@@ -50,7 +50,7 @@ public final class SignBERTModel: Sendable {
             addPerToken(hidden + mine.lowerBound * n * d, w.posEmbed.pointer, batch: mine.count, tokens: t, dim: d)
         }
         lane.barrier()
-        apply(w.blocks[0].norm1, normed, hidden, rows: rows, lane: lane)
+        apply(w.blocks.first?.norm1 ?? w.norm, normed, hidden, rows: rows, lane: lane)
         lane.barrier()
 
         // Pre-norm blocks: x += attn(norm1(x)); x += mlp(norm2(x)). The residual GEMMs leave their bias to
