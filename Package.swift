@@ -46,11 +46,19 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // The element-wise kernels (GELU, LayerNorm, softmax, bias) compiled for baseline x86-64, AVX2+FMA
+        // and AVX-512 and chosen at start-up by CPU features, and the thread team of the forward pass.
+        // Always optimised: debug-build tests must run the same vectorised code as a release build.
+        .target(
+            name: "CKernels",
+            cSettings: [.unsafeFlags(["-O2"])]
+        ),
         // The model runtime: checkpoint readers, configuration, kernels and the forward pass.
         .target(
             name: "SignBERTRuntime",
             dependencies: [
                 "COpenBLAS",
+                "CKernels",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
@@ -92,7 +100,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SignBERTRuntimeTests",
-            dependencies: ["SignBERTRuntime", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["SignBERTRuntime", "CKernels", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             // Fixtures are read from the source tree (#filePath), not bundled.
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings

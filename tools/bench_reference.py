@@ -227,7 +227,9 @@ def run_compare(cmd_template, args):
     out = {}
     for r in data["results"]:
         out[(int(r["threads"]), int(r["batch"]))] = (float(r["median_ms"]), float(r.get("clips_per_s", 0.0)))
-    return engine, out, wall, cmd
+    # `signbert bench --sgemm`: raw sgemm GFLOP/s at the model's Linear shapes per thread count (the ceiling)
+    sgemm = {int(t): float(g) for t, g in (data.get("sgemm_gflops") or {}).items()}
+    return engine, out, wall, cmd, sgemm
 
 
 def main():
@@ -314,13 +316,16 @@ def main():
     rounds = {}      # (engine_label, threads, batch) -> [median ms per round]
     repeats = {}     # (engine_key, threads, batch) -> repeats
     compare_name, compare_cmd, compare_walls = None, None, []
+    sgemm_best = {}  # threads -> best sgemm GFLOP/s over the rounds (from the compared command's --sgemm)
     round_loads = []  # 1-minute load average at the start of each round (the machine is shared)
     for r in range(args.rounds):
         round_loads.append(loadavg()[0] if loadavg() else None)
         order = blocks[r % len(blocks):] + blocks[:r % len(blocks)]
         for block in order:
             if block == "compare":
-                name, res, wall, compare_cmd = run_compare(args.compare_cmd, args)
+                name, res, wall, compare_cmd, sgemm = run_compare(args.compare_cmd, args)
+                for t, g in sgemm.items():
+                    sgemm_best[t] = max(g, sgemm_best.get(t, 0.0))
                 compare_name = name
                 compare_walls.append(wall)
                 for (t, b), (ms, _) in res.items():
@@ -408,6 +413,20 @@ def main():
     lines.append("")
     lines.append(f"Ratios: clips/s of the row divided by clips/s of PyTorch eager (resp. ONNX Runtime) with "
                  f"{ref_t} threads at the same batch size; above 1 the row is faster.")
+    ceiling = {}
+    if sgemm_best and compare_name:
+        lines.append("")
+        for t, g in sorted(sgemm_best.items()):
+            mine = [r for r in results if r["engine"] == compare_name and r["threads"] == t]
+            if not mine:
+                continue
+            best = max(mine, key=lambda r: r["gflops"])
+            ceiling[t] = {"sgemm_gflops": g, "ceiling_clips_per_s": g / gflop, "best_batch": best["batch"],
+                          "best_share": best["gflops"] / g}
+            lines.append(f"sgemm ceiling, {t} threads (the model's Linear shapes at a large batch, best round): "
+                         f"{g:.1f} GFLOP/s = {g / gflop:.1f} clips/s; {compare_name}'s best batch ({best['batch']}) "
+                         f"reaches {100 * best['gflops'] / g:.1f} % of it; per batch: "
+                         + ", ".join(f"{r['batch']}: {100 * r['gflops'] / g:.1f} %" for r in mine))
     table = "\n".join(lines)
     print(table)
 
@@ -421,7 +440,7 @@ def main():
                           "warmup": args.warmup, "seed": args.seed, "compare_cmd": compare_cmd,
                           "compare_engine": compare_name, "compare_wall_s": compare_walls},
                "ort_parity_max_abs": {str(k): v for k, v in parity.items()},
-               "results": results, "markdown": table}
+               "results": results, "sgemm_ceiling": {str(t): v for t, v in ceiling.items()}, "markdown": table}
         Path(args.json_out).write_text(json.dumps(doc, indent=2) + "\n")
     if tmp:
         tmp.cleanup()

@@ -14,7 +14,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Without a checkpoint: random weights of v1 or v2 (all flags on) at the spec's defaults.")
     var variant: String = "v1"
 
-    @Flag(name: .long, help: "Also measure raw cblas_sgemm throughput (1,729 x 256 x 1,024, as fc1 at v2's defaults) per thread count, and the model's GFLOP/s as a share of it.")
+    @Flag(name: .long, help: "Also measure raw cblas_sgemm throughput at the model's four Linear shapes (a 32-clip batch's rows for v1, one clip's for v2) per thread count: the ceiling the GEMMs alone allow, and the model's share of it.")
     var sgemm = false
 
     @Option(name: .long, help: ArgumentHelp("A model directory to measure.", valueName: "dir"))
@@ -26,8 +26,14 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Thread counts to measure, comma-separated (default: the cores this process may use).")
     var threads: String?
 
-    @Flag(name: .long, help: "Run whole batches with all BLAS threads instead of one shard per thread (for comparison).")
+    @Option(name: .long, help: "How the engine uses the threads: automatic, shard (clips per thread), split (each clip over all threads) or openblas (whole batches on OpenBLAS's threads).")
+    var strategy: String = "automatic"
+
+    @Flag(name: .long, help: "The same as --strategy openblas (kept for older commands).")
     var noSharding = false
+
+    @Option(name: .long, help: "Element-wise kernel path: baseline, avx2 or avx512 (default: the best this CPU supports).")
+    var kernels: String?
 
     @Option(name: .long, help: "Seconds of timed runs per batch size (after warm-up).")
     var seconds: Double = 2
@@ -60,32 +66,53 @@ struct BenchCommand: ParsableCommand {
                 return counts
             } ?? [BLASThreads.availableCores()]
             let config = model.config
-            // sgemm yardstick per thread count: with 2+ threads the better of one multi-threaded GEMM and
-            // one 1-thread GEMM per thread side by side (what the engine does with a batch).
+            let strategy: ForwardEngine.Strategy
+            if noSharding {
+                strategy = .openBLAS
+            } else if let chosen = ForwardEngine.Strategy(rawValue: self.strategy) {
+                strategy = chosen
+            } else {
+                throw ValidationError("--strategy is automatic, shard, split or openblas")
+            }
+            if let kernels {
+                guard let path = KernelPath(name: kernels) else { throw ValidationError("--kernels is baseline, avx2 or avx512") }
+                guard KernelPath.use(path) else { throw ValidationError("this CPU cannot run the \(kernels) kernels") }
+            }
+            // sgemm yardstick per thread count: the block's four Linear GEMMs back to back at a large batch's
+            // rows; with 2+ threads the better of one multi-threaded sequence and one 1-thread sequence per
+            // thread on its share of the rows, side by side (what the engine does with a batch).
             var sgemmGFLOPs: [Int: Double] = [:]
+            let sgemmRows = config.variant == .v1 ? 32 * config.maxTokens : config.maxTokens
             if sgemm {
                 for threadCount in threadCounts {
-                    let single = SGEMMThroughput.measure(rows: 1729, inner: 256, cols: 1024, threads: threadCount, streams: 1,
-                                                         seconds: seconds / 2)
+                    let single = SGEMMThroughput.measure(SGEMMThroughput.blockLinears(config, rows: sgemmRows),
+                                                         threads: threadCount, streams: 1, seconds: seconds / 2)
                     let streams = threadCount > 1
-                        ? SGEMMThroughput.measure(rows: 1729, inner: 256, cols: 1024, threads: 1, streams: threadCount,
-                                                  seconds: seconds / 2) : 0
+                        ? SGEMMThroughput.measure(SGEMMThroughput.blockLinears(config, rows: sgemmRows / threadCount),
+                                                  threads: 1, streams: threadCount, seconds: seconds / 2) : 0
                     sgemmGFLOPs[threadCount] = max(single, streams)
                 }
             }
-            var results: [(threads: Int, batch: Int, medianMs: Double, clipsPerSecond: Double, gflops: Double, runs: Int)] = []
+            var results: [(threads: Int, batch: Int, medianMs: Double, clipsPerSecond: Double, gflops: Double, runs: Int,
+                           strategy: String, cores: Double, cpuMs: Double)] = []
             for threadCount in threadCounts {
                 for batch in sizes {
-                    let timing = measure(model, batch: batch, threads: threadCount)
+                    let timing = measure(model, batch: batch, threads: threadCount, strategy: strategy)
                     let clipsPerSecond = Double(batch) / (timing.median / 1000)
                     results.append((threadCount, batch, timing.median, clipsPerSecond, clipsPerSecond * config.flopsPerClip / 1e9,
-                                    timing.runs))
+                                    timing.runs, timing.strategy, timing.cores, timing.cpuMs))
                 }
             }
+            let engineName = strategy == .automatic ? "signbert-swift" : "signbert-swift-\(strategy.rawValue)"
             if json {
                 var out = JSONWriter()
-                out.raw("{\"engine\":\"\(noSharding ? "signbert-swift-unsharded" : "signbert-swift")\",\"blas_core\":")
+                out.raw("{\"engine\":")
+                out.string(engineName)
+                out.raw(",\"blas_core\":")
                 out.string(BLASThreads.coreName)
+                out.raw(",\"kernels\":")
+                out.string(KernelPath.current.description)
+                out.raw(",\"sgemm_rows\":\(sgemm ? sgemmRows : 0)")
                 out.raw(",\"gflop_per_clip\":")
                 out.number(config.flopsPerClip / 1e9)
                 out.raw(",\"architecture\":")
@@ -104,7 +131,12 @@ struct BenchCommand: ParsableCommand {
                     out.number(r.clipsPerSecond)
                     out.raw(",\"gflops\":")
                     out.number(r.gflops)
-                    out.raw(",\"runs\":\(r.runs)")
+                    out.raw(",\"runs\":\(r.runs),\"strategy\":")
+                    out.string(r.strategy)
+                    out.raw(",\"cpu_cores\":")
+                    out.number(r.cores)
+                    out.raw(",\"cpu_ms\":")
+                    out.number(r.cpuMs)
                     if let peak = sgemmGFLOPs[r.threads] {
                         out.raw(",\"sgemm_share\":")
                         out.number(r.gflops / peak)
@@ -116,24 +148,27 @@ struct BenchCommand: ParsableCommand {
             } else {
                 print("SignBERT \(config.variant == .v1 ? "v1" : "v2") forward, \(config.maxTokens) tokens, "
                       + "\(String(format: "%.3f", config.flopsPerClip / 1e9)) GFLOP/clip, "
-                      + "OpenBLAS core \(BLASThreads.coreName)\(noSharding ? ", batches unsharded" : "")")
+                      + "OpenBLAS core \(BLASThreads.coreName), kernels \(KernelPath.current), strategy \(strategy.rawValue)")
                 for (t, g) in sgemmGFLOPs.sorted(by: { $0.key < $1.key }) {
-                    print(String(format: "sgemm 1729x256x1024, %d threads: %.1f GFLOP/s", t, g))
+                    print(String(format: "sgemm, the block's 4 Linears at %d rows, %d threads: %.1f GFLOP/s = %.1f clips/s",
+                                 sgemmRows, t, g, g / (config.flopsPerClip / 1e9)))
                 }
-                print("threads batch   median ms    clips/s    GFLOP/s   runs" + (sgemm ? "  % of sgemm" : ""))
+                print("threads batch   median ms    clips/s    GFLOP/s   runs  strategy  CPU cores  CPU ms/run" + (sgemm ? "  % of sgemm" : ""))
                 for r in results {
                     let share = sgemmGFLOPs[r.threads].map { String(format: " %10.1f", 100 * r.gflops / $0) } ?? ""
-                    print(String(format: "%7d %5d %11.3f %10.1f %10.1f %6d", r.threads, r.batch, r.medianMs, r.clipsPerSecond,
-                                 r.gflops, r.runs) + share)
+                    print(String(format: "%7d %5d %11.3f %10.1f %10.1f %6d  ", r.threads, r.batch, r.medianMs, r.clipsPerSecond,
+                                 r.gflops, r.runs) + r.strategy.padding(toLength: 8, withPad: " ", startingAt: 0)
+                          + String(format: " %10.2f %11.2f", r.cores, r.cpuMs) + share)
                 }
             }
         }
     }
 
     /// Warm-up, then timed forwards for about `seconds` (at least 5); the median in milliseconds.
-    private func measure(_ model: SignBERTModel, batch: Int, threads: Int) -> (median: Double, runs: Int) {
+    private func measure(_ model: SignBERTModel, batch: Int, threads: Int,
+                         strategy: ForwardEngine.Strategy) -> (median: Double, runs: Int, strategy: String, cores: Double, cpuMs: Double) {
         let config = model.config
-        let engine = ForwardEngine(model: model, capacity: batch, threads: threads, sharding: !noSharding)
+        let engine = ForwardEngine(model: model, capacity: batch, threads: threads, strategy: strategy)
         var generator = SystemRandomNumberGenerator()
         let input = (0..<(batch * config.numFrames * config.inputFeatures)).map { _ in Float.random(in: -1...1, using: &generator) }
         var logits = [Float](repeating: 0, count: batch * config.numClasses)
@@ -147,9 +182,24 @@ struct BenchCommand: ParsableCommand {
         }
         for _ in 0..<2 { _ = once() }
         var times: [Double] = []
+        let cpuBefore = processCPUSeconds()
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while times.count < 5 || ContinuousClock.now < deadline { times.append(once()) }
+        let cpuPerRun = (processCPUSeconds() - cpuBefore) * 1000 / Double(times.count)
+        let wallPerRun = times.reduce(0, +) / Double(times.count)
         times.sort()
-        return (times[times.count / 2], times.count)
+        return (times[times.count / 2], times.count, engine.strategy(for: batch).rawValue, cpuPerRun / wallPerRun, cpuPerRun)
+    }
+
+    /// User + system CPU time of the whole process (every thread: the team's, OpenBLAS's), in seconds.
+    private func processCPUSeconds() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 }

@@ -136,6 +136,7 @@ struct ServeCommand: ParsableCommand {
             "gflop_per_clip": "\(String(format: "%.3f", config.flopsPerClip / 1e9))",
             "blas_threads": .stringConvertible(settings.service.computeThreads),
             "blas_core": "\(BLASThreads.coreName)",
+            "kernels": "\(KernelPath.current)",
             "max_batch_size": .stringConvertible(settings.service.maxBatchSize),
             "api_key": "\(settings.service.apiKeys.isEmpty ? "off" : settings.service.protectMetrics ? "required (predictions, metrics)" : "required (predictions)")",
             "max_queue": .stringConvertible(settings.service.maxQueuedClips),
@@ -145,6 +146,11 @@ struct ServeCommand: ParsableCommand {
             "memory_limit": "\(settings.budget?.memoryLimit.map(String.init) ?? "none")",
             "startup_ms": .stringConvertible((started.duration(to: .now) / .milliseconds(1)).rounded()),
         ])
+        if KernelPath.fellBack {
+            logger.warning("element-wise kernels fell back", metadata: [
+                "kernels": "\(KernelPath.current)", "supported": "\(KernelPath.supported.map(\.description))",
+                "SIGNBERT_KERNELS": "\(ProcessInfo.processInfo.environment["SIGNBERT_KERNELS"] ?? "unset")"])
+        }
         // SIGTERM (orchestrators) and SIGINT (Ctrl-C) start a graceful drain; a second one ends at once.
         let signalQueue = DispatchQueue(label: "signbert.signals")
         var sources: [any DispatchSourceSignal] = []

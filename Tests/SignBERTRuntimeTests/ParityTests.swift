@@ -104,8 +104,25 @@ final class ParityTests: XCTestCase {
         }
     }
 
-    /// The engine's shards (one per thread, one BLAS thread each) give the whole batch's answer, for
-    /// batches that do and do not divide evenly, and a single clip through the unsharded path.
+    /// The automatic strategy: one clip, or a small uneven batch of short (v1) clips, is split over the
+    /// team; even and large batches are sharded; v2's long clips split only when fewer than the lanes.
+    func testAutomaticStrategyPerBatch() throws {
+        let v1 = SignBERTConfig(numJoints: 27, numCoords: 3, numFrames: 64, embedDim: 32, depth: 1, numHeads: 2,
+                                mlpRatio: 2, numClasses: 3)
+        let v2 = SignBERTConfig(numJoints: 27, numCoords: 3, numFrames: 64, embedDim: 32, depth: 1, numHeads: 2,
+                                mlpRatio: 2, numClasses: 3, variant: .v2(.trainingDefaults))
+        for (config, expected) in [(v1, "split shard split shard split shard split shard shard shard"),
+                                   (v2, "split shard shard shard shard shard shard shard shard shard")] {
+            let model = SignBERTModel(config: config, weights: try SignBERTWeights(stateDict: .random(config: config), config: config))
+            let engine = ForwardEngine(model: model, capacity: 10, threads: 2)
+            XCTAssertEqual((1...10).map { engine.strategy(for: $0).rawValue }.joined(separator: " "), expected)
+            XCTAssertEqual(ForwardEngine(model: model, capacity: 10, threads: 1).strategy(for: 4), .split, "one thread: no team")
+        }
+    }
+
+    /// Every engine strategy (shards of clips, clips split over a thread team, OpenBLAS's own threads, and
+    /// the automatic choice between them) gives the whole batch's answer, for batches that do and do not
+    /// divide evenly, on 2 and 3 threads.
     func testShardedEngineMatchesTheWholeBatch() throws {
         let config = SignBERTConfig(numJoints: 27, numCoords: 3, numFrames: 64, embedDim: 64, depth: 2, numHeads: 4,
                                     mlpRatio: 4, numClasses: 7)
@@ -116,10 +133,12 @@ final class ParityTests: XCTestCase {
             BLASThreads.set(1)
             let whole = model.logits(for: input, batch: batch)
             for threads in [2, 3] {
-                let engine = ForwardEngine(model: model, capacity: 8, threads: threads)
-                var logits = [Float](repeating: .nan, count: batch * config.numClasses)
-                input.withUnsafeBufferPointer { x in logits.withUnsafeMutableBufferPointer { engine.forward(x, batch: batch, logits: $0) } }
-                XCTAssertLessThanOrEqual(maxAbsDifference(logits, whole), 1e-5, "batch \(batch), \(threads) threads")
+                for strategy in ForwardEngine.Strategy.allCases {
+                    let engine = ForwardEngine(model: model, capacity: 8, threads: threads, strategy: strategy)
+                    var logits = [Float](repeating: .nan, count: batch * config.numClasses)
+                    input.withUnsafeBufferPointer { x in logits.withUnsafeMutableBufferPointer { engine.forward(x, batch: batch, logits: $0) } }
+                    XCTAssertLessThanOrEqual(maxAbsDifference(logits, whole), 1e-5, "batch \(batch), \(threads) threads, \(strategy)")
+                }
             }
         }
     }

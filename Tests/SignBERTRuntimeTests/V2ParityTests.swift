@@ -149,8 +149,8 @@ final class V2ParityTests: XCTestCase {
         XCTAssertEqual(ratio, 55, accuracy: 1)
     }
 
-    /// The engine's paths for v2 (a single clip with its heads split over threads; batches in shards)
-    /// give the single-threaded answer, for every flag combination's readout (cls or mean).
+    /// The engine's strategies for v2 (clips split over a thread team, batches in shards, whole batches on
+    /// OpenBLAS's threads) give the single-threaded answer, for every flag combination's readout (cls or mean).
     func testEngineMatchesSingleThreadedForward() throws {
         for flags in [SignBERTV2Flags.trainingDefaults, SignBERTV2Flags(useClsToken: false, normalizeSkeleton: true,
                                                                          useVelocity: false, useBone: true)] {
@@ -162,11 +162,11 @@ final class V2ParityTests: XCTestCase {
                 let input = (0..<(batch * config.numFrames * config.inputFeatures)).map { _ in Float.random(in: -1..<1, using: &generator) }
                 BLASThreads.set(1)
                 let reference = model.logits(for: input, batch: batch)
-                for sharding in [true, false] {
-                    let engine = ForwardEngine(model: model, capacity: 4, threads: 2, sharding: sharding)
+                for strategy in ForwardEngine.Strategy.allCases {
+                    let engine = ForwardEngine(model: model, capacity: 4, threads: 2, strategy: strategy)
                     var logits = [Float](repeating: .nan, count: batch * config.numClasses)
                     input.withUnsafeBufferPointer { x in logits.withUnsafeMutableBufferPointer { engine.forward(x, batch: batch, logits: $0) } }
-                    XCTAssertLessThanOrEqual(maxAbsDifference(logits, reference), 1e-5, "batch \(batch), sharding \(sharding)")
+                    XCTAssertLessThanOrEqual(maxAbsDifference(logits, reference), 1e-5, "batch \(batch), \(strategy)")
                 }
             }
         }

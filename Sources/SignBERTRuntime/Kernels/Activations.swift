@@ -1,18 +1,15 @@
-/// GELU, exact (erf) form as nn.GELU(): 0.5·x·(1 + erf(x/√2)), in place.
-func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    for i in 0..<count {
-        let v = x[i]
-        x[i] = 0.5 * v * (1 + fastErf(v * 0.707_106_781_186_547_5))
-    }
+import CKernels
+
+// The element-wise kernels are C (CKernels), compiled for baseline x86-64, AVX2+FMA and AVX-512 and chosen
+// at start-up (KernelPath); these are their Swift faces.
+
+/// x[r, c] = GELU(x[r, c] + bias[c]) (exact erf form, as nn.GELU()) for the `cols` columns of each row of
+/// stride `ld`: fc1's bias and activation in one pass over the tile a GEMM just wrote.
+func biasGELU(_ x: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int, cols: Int, ld: Int) {
+    sb_bias_gelu(x, bias, rows, cols, ld)
 }
 
 /// Row-wise softmax in place: subtract the row's max, exponentiate, normalise.
 func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
-    for r in 0..<rows {
-        let row = x + r * cols
-        let largest = maximum(row, count: cols)
-        for j in 0..<cols { row[j] = fastExp(row[j] - largest) }
-        let scale = 1 / sum(row, count: cols)
-        for j in 0..<cols { row[j] *= scale }
-    }
+    sb_softmax_rows(x, rows, cols)
 }

@@ -5,15 +5,16 @@ import COpenBLAS
 ///
 /// `qkv` is the fused projection [tokens, 3D] (columns 0..<D are q, D..<2D k, 2D..<3D v; head h takes
 /// columns h·hd..<(h+1)·hd of each), read in place through leading dimensions, so no per-head copies.
-/// `scores` holds tokens² floats.
+/// `scores` holds tokens² floats. `headRange` (default all) lets several lanes share one clip's heads, each
+/// with its own scores.
 func attention(_ out: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
                scores: UnsafeMutablePointer<Float>,
-               tokens: Int, dim: Int, heads: Int) {
+               tokens: Int, dim: Int, heads: Int, headRange: Range<Int>? = nil) {
     let headDim = dim / heads
     let scale = 1 / Float(headDim).squareRoot()
     let qkvStride = Int32(3 * dim)
     let n = Int32(tokens)
-    for h in 0..<heads {
+    for h in headRange ?? 0..<heads {
         let q = qkv + h * headDim
         let k = qkv + dim + h * headDim
         let v = qkv + 2 * dim + h * headDim

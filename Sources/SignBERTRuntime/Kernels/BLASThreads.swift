@@ -4,7 +4,11 @@ import Foundation
 /// OpenBLAS's thread count, set explicitly: left alone it uses every core it sees, ignoring a
 /// container's CPU quota, and oversubscribed BLAS threads serialise (perf-notes).
 public enum BLASThreads {
-    public static func set(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
+    /// Sets the count when it differs (the engine calls this before every batch).
+    public static func set(_ count: Int) {
+        let count = Int32(max(1, count))
+        if openblas_get_num_threads() != count { openblas_set_num_threads(count) }
+    }
     public static var coreName: String {
         guard let name = openblas_get_corename() else { return "unknown" }
         return String(cString: name)

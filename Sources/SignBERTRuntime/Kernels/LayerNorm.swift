@@ -1,16 +1,18 @@
-/// nn.LayerNorm over the last dimension: (x - mean) / sqrt(biased variance + eps) · weight + bias.
-/// `out` may equal `x`.
+import CKernels
+
+/// nn.LayerNorm over the last dimension: (x - mean) / sqrt(biased variance + eps) · weight + bias, with
+/// the variance from centred squares (two passes over the row, as PyTorch: one-pass E[x²]-E[x]² loses
+/// digits when the residual stream has a large mean). `out` may equal `x`.
 func layerNorm(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                rows: Int, dim: Int, eps: Float = 1e-5) {
-    for r in 0..<rows {
-        let src = x + r * dim
-        let dst = out + r * dim
-        // Two passes (mean, then centred squares), as PyTorch does: one-pass E[x²]-E[x]² loses
-        // digits when the residual stream has a large mean.
-        let mean = sum(src, count: dim) / Float(dim)
-        let squares = sumOfSquaredDeviations(src, count: dim, mean: mean)
-        let inverseStd = 1 / (squares / Float(dim) + eps).squareRoot()
-        for j in 0..<dim { dst[j] = (src[j] - mean) * inverseStd * weight[j] + bias[j] }
-    }
+    sb_layer_norm(out, x, weight, bias, rows, dim, eps)
+}
+
+/// x[r, :] += pendingBias, then out[r, :] = LayerNorm(x[r, :]): the bias a residual GEMM left out and the
+/// next norm, in one pass over each row (the row stays in L1 between the two).
+func addBiasLayerNorm(_ out: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>,
+                      pendingBias: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                      rows: Int, dim: Int, eps: Float = 1e-5) {
+    sb_add_bias_layer_norm(out, x, pendingBias, weight, bias, rows, dim, eps)
 }

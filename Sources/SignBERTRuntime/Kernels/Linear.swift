@@ -1,4 +1,5 @@
 import COpenBLAS
+import CKernels
 
 /// out[rows, outDim] = x[rows, inDim] · w[inDim, outDim] + bias, or `+=` when `accumulate`
 /// (the residual connection folded into the GEMM's beta).
@@ -8,17 +9,22 @@ import COpenBLAS
 func linear(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
             weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>,
             rows: Int, inDim: Int, outDim: Int, accumulate: Bool = false) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                Int32(rows), Int32(outDim), Int32(inDim),
-                1.0, x, Int32(inDim), w, Int32(outDim),
-                accumulate ? 1.0 : 0.0, out, Int32(outDim))
-    addRowBias(out, bias, rows: rows, dim: outDim)
+    matmul(out, x, weight: w, rows: rows, inDim: inDim, outDim: outDim, columns: 0..<outDim, accumulate: accumulate)
+    addRowBias(out, bias, rows: rows, cols: outDim, ld: outDim)
 }
 
-/// out[r, :] += bias for every row.
-func addRowBias(_ out: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, rows: Int, dim: Int) {
-    for r in 0..<rows {
-        let row = out + r * dim
-        for j in 0..<dim { row[j] += bias[j] }
-    }
+/// The `columns` of out[rows, outDim] = x · w (or `+=`), without bias: one lane's part of a Linear split by
+/// output columns (its columns of the weight are a submatrix with the weight's row stride, so nothing is copied).
+func matmul(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+            rows: Int, inDim: Int, outDim: Int, columns: Range<Int>, accumulate: Bool) {
+    guard rows > 0, !columns.isEmpty else { return }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                Int32(rows), Int32(columns.count), Int32(inDim),
+                1.0, x, Int32(inDim), w + columns.lowerBound, Int32(outDim),
+                accumulate ? 1.0 : 0.0, out + columns.lowerBound, Int32(outDim))
+}
+
+/// out[r, c] += bias[c] for the `cols` columns of each row of stride `ld`.
+func addRowBias(_ out: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, rows: Int, cols: Int, ld: Int) {
+    sb_add_bias(out, bias, rows, cols, ld)
 }

@@ -1,4 +1,6 @@
+import CKernels
 import COpenBLAS
+import Foundation
 
 /// Query rows and key rows per tile of the tiled attention. A 64 x 512 score tile is 128 KB, inside a
 /// core's 512 KB L2 beside the K and V tiles it is computed from; 512 keys keep the P·V GEMM's inner
@@ -52,16 +54,14 @@ func tiledAttention(_ out: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float
                             0, scores, Int32(keys))
                 for r in 0..<rows {
                     let row = scores + r * keys
-                    let newMax = max(runningMax[r], maximum(row, count: keys))
-                    for j in 0..<keys { row[j] = fastExp(row[j] - newMax) }
-                    let tileSum = sum(row, count: keys)
+                    let newMax = max(runningMax[r], sb_max(row, keys))
+                    let tileSum = sb_exp_shifted_sum(row, keys, newMax)
                     if runningMax[r] == -.infinity {
                         runningSum[r] = tileSum  // first tile: nothing accumulated yet to rescale
                     } else if newMax > runningMax[r] {
-                        let correction = fastExp(runningMax[r] - newMax)
+                        let correction = Foundation.exp(runningMax[r] - newMax)  // one per row and tile
                         runningSum[r] = runningSum[r] * correction + tileSum
-                        let acc = o + r * dim
-                        for j in 0..<headDim { acc[j] *= correction }
+                        sb_scale(o + r * dim, headDim, correction)
                     } else {
                         runningSum[r] += tileSum
                     }
@@ -72,9 +72,7 @@ func tiledAttention(_ out: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float
                             1, scores, Int32(keys), v + k0 * stride, Int32(stride), 1, o, Int32(dim))
             }
             for r in 0..<rows {
-                let inverse = 1 / runningSum[r]
-                let acc = o + r * dim
-                for j in 0..<headDim { acc[j] *= inverse }
+                sb_scale(o + r * dim, headDim, 1 / runningSum[r])
             }
         }
     }

@@ -1,61 +1,109 @@
-import Dispatch
-
-/// Runs the model on a compute thread's batches using every core the process may use, in the way
-/// that is fastest on OpenBLAS (perf-notes): a batch of several clips is cut into one shard per core,
-/// each shard forwarded on its own thread with one BLAS thread (two 1-thread GEMM streams reach ~180
-/// GFLOP/s here, one 2-thread stream ~130); a single clip cannot be cut, so it gets all BLAS threads.
-/// Never both at once: two concurrent multi-threaded GEMMs serialise.
+/// Runs the model on a compute thread's batches using every core the process may use, through a
+/// persistent thread team (one lane per core, the calling thread being lane 0) and OpenBLAS on one
+/// thread per lane, in one of two ways per batch:
+///
+/// - **shard**: the batch is cut into one shard of clips per lane, each forwarded alone on its own
+///   workspace (two 1-thread GEMM streams reach ~180 GFLOP/s here, one 2-thread stream ~130);
+/// - **split**: the lanes compute each step of one forward pass together: each Linear cut by output
+///   columns (each lane one 1-thread sgemm on its columns of the weight) or, for tall inputs, by rows;
+///   the attention by (clip, head); the element-wise work by rows; a barrier between steps.
+///
+/// A single clip can only be split; `automatic` also splits the small batches that would not shard
+/// evenly (see `strategy(for:)`). OpenBLAS never runs its own threads on these paths, so its idle workers
+/// never spin; `openBLAS` (for comparison in `bench`) runs each batch whole on `threads` BLAS threads.
 ///
 /// Not thread-safe: one engine per compute thread. It sets OpenBLAS's (process-wide) thread count
 /// itself before each batch, so nothing else in the process may call BLAS concurrently.
 public final class ForwardEngine {
+    public enum Strategy: String, CaseIterable, Sendable {
+        case automatic, shard, split, openBLAS = "openblas"
+    }
+
     public let model: SignBERTModel
     public let capacity: Int
     public let threads: Int
-    private let whole: ForwardWorkspace
+    public let strategy: Strategy
+    private let team: ThreadTeam?
+    /// One workspace all lanes share (split, and the openBLAS strategy's whole batches).
+    private let whole: ForwardWorkspace?
+    /// One workspace per lane (shard).
     private let shards: [ForwardWorkspace]
 
-    /// `sharding: false` runs every batch whole on `threads` BLAS threads (for comparison in `bench`).
-    public init(model: SignBERTModel, capacity: Int, threads: Int, sharding: Bool = true) {
+    public init(model: SignBERTModel, capacity: Int, threads: Int, strategy: Strategy = .automatic) {
         self.model = model
         self.capacity = capacity
         self.threads = max(1, threads)
-        let perShard = (capacity + self.threads - 1) / self.threads
-        shards = sharding && self.threads > 1 && capacity > 1
-            ? (0..<self.threads).map { _ in ForwardWorkspace(config: model.config, capacity: perShard) }
-            : []
-        // With shards, only a single clip runs whole: one clip's buffers (a v2 batch of 8 would otherwise
-        // hold its activations twice, ~140 MB more). The whole path runs on every thread; v2's attention
-        // then shares each clip's heads out.
-        whole = ForwardWorkspace(config: model.config, capacity: shards.isEmpty ? capacity : 1,
-                                 attentionWorkers: self.threads)
+        self.strategy = strategy
+        let lanes = strategy == .openBLAS ? 1 : self.threads
+        team = lanes > 1 ? ThreadTeam(lanes: lanes) : nil
+        // Each workspace only as large as the batches that use it: a v2 clip's activations are ~20 MB.
+        let short = model.config.maxTokens <= ForwardEngine.shortClipTokens
+        let largestSplit = (1...max(1, capacity)).last {
+            ForwardEngine.plan(strategy, batch: $0, lanes: lanes, shortClips: short) != .shard
+        } ?? 0
+        let perShard = (capacity + lanes - 1) / lanes
+        shards = lanes > 1 && largestSplit < capacity
+            ? (0..<lanes).map { _ in ForwardWorkspace(config: model.config, capacity: perShard) } : []
+        whole = largestSplit > 0 ? ForwardWorkspace(config: model.config, capacity: largestSplit, lanes: lanes) : nil
+    }
+
+    /// How a batch of `batch` clips runs: `.shard`, `.split` or `.openBLAS` (never `.automatic`).
+    public func strategy(for batch: Int) -> Strategy {
+        ForwardEngine.plan(strategy, batch: batch, lanes: team?.lanes ?? 1,
+                           shortClips: model.config.maxTokens <= ForwardEngine.shortClipTokens)
+    }
+
+    /// Clips of at most this many tokens (v1's 64) are short enough to split in small uneven batches.
+    static let shortClipTokens = 256
+
+    /// `automatic`: alone, or a batch smaller than the team, splits; so does a small batch that would
+    /// leave a lane idle for a whole clip (3 clips on 2 lanes: 2 + 1), as long as the clips are short (v1's
+    /// 64 tokens: the split's per-step barriers cost little against a whole clip's imbalance; a v2 clip's
+    /// activations are ~20 MB, too many to keep a second set of for batches up to 7). Larger batches shard:
+    /// their lanes need no barriers, and their uneven remainder is a small part of the batch.
+    static func plan(_ strategy: Strategy, batch: Int, lanes: Int, shortClips: Bool) -> Strategy {
+        switch strategy {
+        case .openBLAS: return .openBLAS
+        case _ where lanes == 1: return .split  // one lane: the whole batch on the caller, no barriers
+        case .shard: return batch >= lanes ? .shard : .split
+        case .split: return .split
+        case .automatic: return batch < lanes || (shortClips && batch < 8 && batch % lanes != 0) ? .split : .shard
+        }
     }
 
     /// Logits [batch, K] for input [batch, T, V·C]; batch ≤ capacity. T is `frames`, num_frames by default
     /// (see `SignBERTModel.forward`).
     public func forward(_ input: UnsafeBufferPointer<Float>, batch: Int, frames: Int? = nil,
                         logits: UnsafeMutableBufferPointer<Float>) {
-        let config = model.config
-        let clipFloats = (frames ?? config.numFrames) * config.inputFeatures, k = config.numClasses
-        let pieces = min(shards.count, batch)
-        guard pieces > 1, let inputBase = input.baseAddress, let logitsBase = logits.baseAddress else {
+        let model = self.model
+        switch strategy(for: batch) {
+        case .openBLAS, .automatic:
+            guard let whole else { return }
             BLASThreads.set(threads)
             model.forward(input, batch: batch, frames: frames, logits: logits, workspace: whole)
-            return
-        }
-        BLASThreads.set(1)
-        // Each shard reads and writes its own rows of the caller's buffers, and uses its own workspace:
-        // nothing is shared between the concurrent iterations but the immutable model.
-        nonisolated(unsafe) let x = inputBase
-        nonisolated(unsafe) let out = logitsBase
-        nonisolated(unsafe) let shards = self.shards
-        let model = self.model
-        DispatchQueue.concurrentPerform(iterations: pieces) { piece in
-            let first = batch * piece / pieces, last = batch * (piece + 1) / pieces
-            model.forward(UnsafeBufferPointer(start: x + first * clipFloats, count: (last - first) * clipFloats),
-                          batch: last - first, frames: frames,
-                          logits: UnsafeMutableBufferPointer(start: out + first * k, count: (last - first) * k),
-                          workspace: shards[piece])
+        case .split:
+            guard let whole else { return }
+            BLASThreads.set(1)
+            guard let team else {
+                model.forward(input, batch: batch, frames: frames, logits: logits, workspace: whole)
+                return
+            }
+            team.run { lane in model.forward(input, batch: batch, frames: frames, logits: logits, workspace: whole, lane: lane) }
+        case .shard:
+            guard let team, let inputBase = input.baseAddress, let logitsBase = logits.baseAddress else { return }
+            BLASThreads.set(1)
+            let config = model.config
+            let clipFloats = (frames ?? config.numFrames) * config.inputFeatures, k = config.numClasses
+            let shards = self.shards, pieces = shards.count
+            // Each lane reads and writes its own rows of the caller's buffers, and uses its own workspace.
+            team.run { lane in
+                let first = batch * lane.index / pieces, last = batch * (lane.index + 1) / pieces
+                guard last > first else { return }
+                model.forward(UnsafeBufferPointer(start: inputBase + first * clipFloats, count: (last - first) * clipFloats),
+                              batch: last - first, frames: frames,
+                              logits: UnsafeMutableBufferPointer(start: logitsBase + first * k, count: (last - first) * k),
+                              workspace: shards[lane.index])
+            }
         }
     }
 }

@@ -7,24 +7,24 @@ public final class ForwardWorkspace {
     let qkv: Buffer                    // fused projection         [B·N, 3D]
     let attended: Buffer               // heads concatenated       [B·N, D]
     let mlp: Buffer                    // fc1 output               [B·N, D·r]
-    let scores: Buffer                 // v1: one head's scores [T, T]; v2: the tiled kernel's scratch per worker
-    /// v2: threads that share a clip's attention heads (see init).
-    public let attentionWorkers: Int
+    let scores: Buffer                 // per lane: v1 one head's scores [T, T]; v2 the tiled kernel's scratch
+    /// Lanes of a thread team that may run one forward pass on this workspace together (see init).
+    public let lanes: Int
+    /// Floats of `scores` per lane.
+    let scratchPerLane: Int
     let pooled: Buffer                 // mean over tokens or cls  [B, D]
     let headHidden: Buffer             // head's inner layer       [B, D/2]
     let features: Buffer               // v2: per-joint features   [B·T·V, C']
     let normalised: Buffer             // v2: one clip, normalised [T, V, C]
     let distances: Buffer              // v2: one clip's shoulder distances [T]
 
-    /// `attentionWorkers` > 1 (v2 only): the heads of each clip's attention are split over that many
-    /// threads with one BLAS thread each, and OpenBLAS is set back to that many threads afterwards; for a
-    /// workspace run with that many BLAS threads (ForwardEngine's unsharded path). The softmax between the
-    /// two GEMMs of a tile is this library's own single-threaded code, so at batch 1 a second BLAS thread
-    /// alone leaves a core idle for a quarter of the time.
-    public init(config: SignBERTConfig, capacity: Int, attentionWorkers: Int = 1) {
+    /// `lanes` > 1: that many threads of a team may run one forward pass on this workspace together
+    /// (ForwardEngine's split path); each needs its own attention scratch, everything else is shared.
+    public init(config: SignBERTConfig, capacity: Int, lanes: Int = 1) {
         precondition(capacity > 0, "a workspace holds at least one clip")
         let rows = capacity * config.maxTokens, d = config.embedDim
         self.capacity = capacity
+        self.lanes = max(1, lanes)
         hidden = Buffer(rows * d)
         normed = Buffer(rows * d)
         qkv = Buffer(rows * 3 * d)
@@ -33,18 +33,17 @@ public final class ForwardWorkspace {
         pooled = Buffer(capacity * d)
         headHidden = Buffer(capacity * config.headHiddenDim)
         if config.variant.v2Flags != nil {
-            self.attentionWorkers = max(1, min(attentionWorkers, config.numHeads))
-            scores = Buffer(self.attentionWorkers * tiledAttentionScratchCount(tokens: config.maxTokens))
+            scratchPerLane = tiledAttentionScratchCount(tokens: config.maxTokens)
             features = Buffer(capacity * config.numFrames * config.numJoints * config.tokenFeatures)
             normalised = Buffer(config.numFrames * config.inputFeatures)
             distances = Buffer(config.numFrames)
         } else {
-            self.attentionWorkers = 1
-            scores = Buffer(config.numFrames * config.numFrames)
+            scratchPerLane = config.numFrames * config.numFrames
             features = Buffer(0)
             normalised = Buffer(0)
             distances = Buffer(0)
         }
+        scores = Buffer(self.lanes * scratchPerLane)
     }
 
     /// Bytes held by the activation buffers.

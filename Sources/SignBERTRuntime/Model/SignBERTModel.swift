@@ -1,5 +1,3 @@
-import Dispatch
-
 /// SignBERT v1 or v2, forward only (eval mode: Dropout and DropPath are the identity).
 public final class SignBERTModel: Sendable {
     public let config: SignBERTConfig
@@ -21,6 +19,13 @@ public final class SignBERTModel: Sendable {
     /// batch·T·V·C, batch ≤ workspace.capacity.
     public func forward(_ input: UnsafeBufferPointer<Float>, batch: Int, frames: Int? = nil,
                         logits: UnsafeMutableBufferPointer<Float>, workspace ws: ForwardWorkspace) {
+        forward(input, batch: batch, frames: frames, logits: logits, workspace: ws, lane: .solo)
+    }
+
+    /// The forward pass as run by one lane of a team (every lane calls it with the same arguments and
+    /// workspace, and computes its share of each step: Linear tiles, attention heads, rows), or alone.
+    func forward(_ input: UnsafeBufferPointer<Float>, batch: Int, frames: Int? = nil,
+                 logits: UnsafeMutableBufferPointer<Float>, workspace ws: ForwardWorkspace, lane: Lane) {
         let t = frames ?? config.numFrames
         let d = config.embedDim, n = config.tokens(frames: t), rows = batch * n
         precondition(batch > 0 && batch <= ws.capacity, "batch \(batch) exceeds the workspace's \(ws.capacity)")
@@ -28,74 +33,73 @@ public final class SignBERTModel: Sendable {
                      "\(t) frames for a model of \(config.numFrames)")
         precondition(input.count == batch * t * config.inputFeatures, "input has \(input.count) floats")
         precondition(logits.count == batch * config.numClasses, "logits buffer has \(logits.count) floats")
+        precondition(lane.count <= ws.lanes, "\(lane.count) lanes for a workspace of \(ws.lanes)")
         guard let x = input.baseAddress, let out = logits.baseAddress else { return }
         let w = weights
+        let (hidden, normed, qkv, attended, mlp) = (ws.hidden.pointer, ws.normed.pointer, ws.qkv.pointer,
+                                                    ws.attended.pointer, ws.mlp.pointer)
 
         if let v2 = w.v2, let flags = config.variant.v2Flags {
-            embedV2(x, v2, flags, batch: batch, frames: t, workspace: ws)
+            // v2 1-5 (a small share of v2's work: one lane).
+            if lane.index == 0 { embedV2(x, v2, flags, batch: batch, frames: t, workspace: ws) }
         } else {
             // v1 1-2. Input projection, then the positional embedding added whole (T = num_frames).
-            apply(w.inputProj, ws.hidden.pointer, x, rows: rows)
-            addPerToken(ws.hidden.pointer, w.posEmbed.pointer, batch: batch, tokens: t, dim: d)
+            apply(w.inputProj, hidden, x, rows: rows, lane: lane)
+            lane.barrier()
+            let mine = lane.share(batch)
+            addPerToken(hidden + mine.lowerBound * n * d, w.posEmbed.pointer, batch: mine.count, tokens: t, dim: d)
+        }
+        lane.barrier()
+        apply(w.blocks.first?.norm1 ?? w.norm, normed, hidden, rows: rows, lane: lane)
+        lane.barrier()
+
+        // Pre-norm blocks: x += attn(norm1(x)); x += mlp(norm2(x)). The residual GEMMs leave their bias to
+        // the pass that computes the next norm, which `normed` holds when each block starts.
+        for (i, block) in w.blocks.enumerated() {
+            apply(block.qkv, qkv, normed, rows: rows, lane: lane)
+            lane.barrier()
+            attend(batch: batch, tokens: n, workspace: ws, lane: lane)
+            lane.barrier()
+            apply(block.proj, hidden, attended, rows: rows, lane: lane, accumulate: true, bias: .leftPending)
+            lane.barrier()
+            apply(block.norm2, normed, hidden, pendingBias: block.proj, rows: rows, lane: lane)
+            lane.barrier()
+            apply(block.fc1, mlp, normed, rows: rows, lane: lane, bias: .withGELU)
+            lane.barrier()
+            apply(block.fc2, hidden, mlp, rows: rows, lane: lane, accumulate: true, bias: .leftPending)
+            lane.barrier()
+            let next = i + 1 < w.blocks.count ? w.blocks[i + 1].norm1 : w.norm
+            apply(next, normed, hidden, pendingBias: block.fc2, rows: rows, lane: lane)
+            lane.barrier()
         }
 
-        // Pre-norm blocks: x += attn(norm1(x)); x += mlp(norm2(x)).
-        let tiled = config.variant != .v1
-        for block in w.blocks {
-            apply(block.norm1, ws.normed.pointer, ws.hidden.pointer, rows: rows)
-            apply(block.qkv, ws.qkv.pointer, ws.normed.pointer, rows: rows)
-            for b in 0..<batch {
-                if tiled {
-                    attendTiled(clip: b, tokens: n, workspace: ws)
-                } else {
-                    attention(ws.attended.pointer + b * n * d, qkv: ws.qkv.pointer + b * n * 3 * d,
-                              scores: ws.scores.pointer, tokens: n, dim: d, heads: config.numHeads)
-                }
-            }
-            apply(block.proj, ws.hidden.pointer, ws.attended.pointer, rows: rows, accumulate: true)
-
-            apply(block.norm2, ws.normed.pointer, ws.hidden.pointer, rows: rows)
-            apply(block.fc1, ws.mlp.pointer, ws.normed.pointer, rows: rows)
-            gelu(ws.mlp.pointer, count: rows * block.fc1.outDim)
-            apply(block.fc2, ws.hidden.pointer, ws.mlp.pointer, rows: rows, accumulate: true)
-        }
-
-        // Final norm, then the readout: the cls token (v2 with use_cls_token, only its row needs the
-        // norm), else the mean over every token.
+        // `normed` now holds the final norm of every token. The readout: the cls token (v2 with
+        // use_cls_token), else the mean over every token; then the head: LayerNorm, Linear D→D/2, GELU,
+        // Linear D/2→K. A few rows: one lane.
+        guard lane.index == 0 else { return }
         if config.variant.v2Flags?.useClsToken == true {
-            for b in 0..<batch {
-                apply(w.norm, ws.pooled.pointer + b * d, ws.hidden.pointer + b * n * d, rows: 1)
-            }
+            for b in 0..<batch { (ws.pooled.pointer + b * d).update(from: normed + b * n * d, count: d) }
         } else {
-            apply(w.norm, ws.normed.pointer, ws.hidden.pointer, rows: rows)
-            meanPool(ws.pooled.pointer, ws.normed.pointer, batch: batch, tokens: n, dim: d)
+            meanPool(ws.pooled.pointer, normed, batch: batch, tokens: n, dim: d)
         }
-
-        // Head: LayerNorm, Linear D→D/2, GELU, Linear D/2→K.
         apply(w.headNorm, ws.pooled.pointer, ws.pooled.pointer, rows: batch)
-        apply(w.headFC1, ws.headHidden.pointer, ws.pooled.pointer, rows: batch)
-        gelu(ws.headHidden.pointer, count: batch * config.headHiddenDim)
+        apply(w.headFC1, ws.headHidden.pointer, ws.pooled.pointer, rows: batch, bias: .withGELU)
         apply(w.headFC2, out, ws.headHidden.pointer, rows: batch)
     }
 
-    /// One clip's tiled attention, its heads split over the workspace's attention workers.
-    private func attendTiled(clip b: Int, tokens n: Int, workspace ws: ForwardWorkspace) {
+    /// Every clip's attention, (clip, head) pairs shared out over the lanes, each lane with its own scratch.
+    private func attend(batch: Int, tokens n: Int, workspace ws: ForwardWorkspace, lane: Lane) {
         let d = config.embedDim, heads = config.numHeads
-        let out = ws.attended.pointer + b * n * d, qkv = UnsafePointer(ws.qkv.pointer + b * n * 3 * d)
-        let workers = ws.attentionWorkers
-        guard workers > 1 else {
-            tiledAttention(out, qkv: qkv, scratch: ws.scores.pointer, tokens: n, dim: d, heads: heads)
-            return
+        let scratch = ws.scores.pointer + lane.index * ws.scratchPerLane
+        for item in lane.share(batch * heads) {
+            let b = item / heads, head = item % heads
+            let out = ws.attended.pointer + b * n * d, qkv = UnsafePointer(ws.qkv.pointer + b * n * 3 * d)
+            if config.variant == .v1 {
+                attention(out, qkv: qkv, scores: scratch, tokens: n, dim: d, heads: heads, headRange: head..<head + 1)
+            } else {
+                tiledAttention(out, qkv: qkv, scratch: scratch, tokens: n, dim: d, heads: heads, headRange: head..<head + 1)
+            }
         }
-        let scratchCount = tiledAttentionScratchCount(tokens: config.maxTokens)
-        // Each worker writes only its heads' columns of `out` and its own slice of scratch.
-        nonisolated(unsafe) let (output, input, scratch) = (out, qkv, ws.scores.pointer)
-        BLASThreads.set(1)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            tiledAttention(output, qkv: input, scratch: scratch + w * scratchCount, tokens: n, dim: d, heads: heads,
-                           headRange: heads * w / workers..<heads * (w + 1) / workers)
-        }
-        BLASThreads.set(workers)
     }
 
     /// Convenience for callers without a workspace of their own (tests): allocates one, runs on the
@@ -109,13 +113,45 @@ public final class SignBERTModel: Sendable {
         return result
     }
 
+    /// What a Linear does with its bias: add it, add it and apply GELU in the same pass, or leave it for
+    /// the next step (`apply(_:_:_:pendingBias:...)`).
+    enum BiasStep { case add, withGELU, leftPending }
+
+    /// out = x · layerᵀ + bias (or `+=`), this lane's tile of it.
     func apply(_ layer: LinearWeights, _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
-               rows: Int, accumulate: Bool = false) {
-        linear(out, x, weight: layer.weight.pointer, bias: layer.bias.pointer, rows: rows,
-               inDim: layer.inDim, outDim: layer.outDim, accumulate: accumulate)
+               rows: Int, lane: Lane = .solo, accumulate: Bool = false, bias step: BiasStep = .add) {
+        let tile = lane.tile(rows: rows, cols: layer.outDim)
+        let first = tile.rows.lowerBound
+        let (o, input) = (out + first * layer.outDim, x + first * layer.inDim)
+        let (c0, bias) = (tile.cols.lowerBound, layer.bias.pointer + tile.cols.lowerBound)
+        // A fresh output starts as the bias and the GEMM adds to it (beta = 1): that replaces OpenBLAS's
+        // zeroing pass (beta = 0) and a bias pass with one write of the bias rows.
+        let seeded = step == .add && !accumulate
+        if seeded {
+            for r in 0..<tile.rows.count { (o + r * layer.outDim + c0).update(from: bias, count: tile.cols.count) }
+        }
+        matmul(o, input, weight: layer.weight.pointer, rows: tile.rows.count, inDim: layer.inDim, outDim: layer.outDim,
+               columns: tile.cols, accumulate: accumulate || seeded)
+        switch step {
+        case .add where !seeded: addRowBias(o + c0, bias, rows: tile.rows.count, cols: tile.cols.count, ld: layer.outDim)
+        case .withGELU: biasGELU(o + c0, bias: bias, rows: tile.rows.count, cols: tile.cols.count, ld: layer.outDim)
+        case .add, .leftPending: break
+        }
     }
 
-    func apply(_ norm: NormWeights, _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int) {
-        layerNorm(out, x, weight: norm.weight.pointer, bias: norm.bias.pointer, rows: rows, dim: config.embedDim)
+    /// out = LayerNorm(x), this lane's rows.
+    func apply(_ norm: NormWeights, _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int,
+               lane: Lane = .solo) {
+        let mine = lane.share(rows), d = config.embedDim
+        layerNorm(out + mine.lowerBound * d, x + mine.lowerBound * d, weight: norm.weight.pointer,
+                  bias: norm.bias.pointer, rows: mine.count, dim: d)
+    }
+
+    /// x += the bias `pendingBias` left out, then out = LayerNorm(x): one pass, this lane's rows.
+    func apply(_ norm: NormWeights, _ out: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>,
+               pendingBias: LinearWeights, rows: Int, lane: Lane) {
+        let mine = lane.share(rows), d = config.embedDim
+        addBiasLayerNorm(out + mine.lowerBound * d, x + mine.lowerBound * d, pendingBias: pendingBias.bias.pointer,
+                         weight: norm.weight.pointer, bias: norm.bias.pointer, rows: mine.count, dim: d)
     }
 }

@@ -1,0 +1,72 @@
+// Element-wise kernels of the forward pass and the thread team that runs one clip on several cores.
+//
+// Every kernel exists in three builds of the same source (kernels_body.h): baseline x86-64 (SSE2),
+// AVX2+FMA and AVX-512. One is chosen at start-up from the CPU's features (or SIGNBERT_KERNELS, or
+// sb_kernels_use), so the binary starts on any x86-64. Buffers are flat float arrays, output first,
+// sizes last; `ld` is a row's stride in floats where a kernel works on a column slice of a wider matrix.
+#ifndef SIGNBERT_CKERNELS_H
+#define SIGNBERT_CKERNELS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ---- kernel paths ----
+enum { SB_PATH_BASELINE = 0, SB_PATH_AVX2 = 1, SB_PATH_AVX512 = 2, SB_PATH_COUNT = 3 };
+
+/// Whether this CPU (and build) can run `path`.
+int sb_kernels_supported(int path);
+/// The path in use: the best supported one, or SIGNBERT_KERNELS=baseline|avx2|avx512 when supported.
+int sb_kernels_path(void);
+/// Uses `path` from now on; returns 0 (and changes nothing) when it is not supported. Not for use while
+/// another thread runs a kernel.
+int sb_kernels_use(int path);
+/// "baseline", "avx2" or "avx512".
+const char *sb_kernels_name(int path);
+/// 1 when the automatic choice fell back to the baseline although a better path was wanted, or when
+/// SIGNBERT_KERNELS named a path this CPU lacks (the caller logs it).
+int sb_kernels_fell_back(void);
+
+// ---- kernels (dispatched to the path in use) ----
+/// out[i] = erf(x[i]) (Abramowitz-Stegun 7.1.26, |error| <= 1.5e-7 + rounding). For tests.
+void sb_erf(float *out, const float *x, long n);
+/// out[i] = e^x[i] (|relative error| < 4 ulp on [-87, 88]). For tests.
+void sb_exp(float *out, const float *x, long n);
+/// x[r, c] = gelu(x[r, c] + bias[c]) for c < cols, rows of stride ld (exact erf form).
+void sb_bias_gelu(float *x, const float *bias, long rows, long cols, long ld);
+/// x[r, c] += bias[c] for c < cols, rows of stride ld.
+void sb_add_bias(float *x, const float *bias, long rows, long cols, long ld);
+/// out = LayerNorm(x) over rows of `dim` (two-pass variance, as PyTorch); out may equal x.
+void sb_layer_norm(float *out, const float *x, const float *weight, const float *bias, long rows, long dim,
+                   float eps);
+/// x[r, :] += add_bias; out[r, :] = LayerNorm(x[r, :]): a residual stream's pending bias and the next
+/// norm in one pass over each row.
+void sb_add_bias_layer_norm(float *out, float *x, const float *add_bias, const float *weight,
+                            const float *bias, long rows, long dim, float eps);
+/// Row-wise softmax in place (max subtracted first).
+void sb_softmax_rows(float *x, long rows, long cols);
+/// max of x[0..<n] (n > 0).
+float sb_max(const float *x, long n);
+/// x[i] = e^(x[i] - shift); returns the sum of the new values.
+float sb_exp_shifted_sum(float *x, long n, float shift);
+/// x[i] *= s.
+void sb_scale(float *x, long n, float s);
+
+// ---- thread team ----
+/// A persistent team of `lanes` threads: the caller of sb_team_run is lane 0, the others are threads
+/// the team owns. Idle threads spin briefly, then sleep in the kernel (futex): an idle process uses no CPU.
+typedef struct sb_team sb_team;
+typedef void (*sb_task)(void *context, int lane, int lanes);
+
+sb_team *sb_team_create(int lanes);
+void sb_team_destroy(sb_team *team);
+int sb_team_lanes(const sb_team *team);
+/// Runs task(context, lane, lanes) on every lane at once; returns when all have returned. One caller at a time.
+void sb_team_run(sb_team *team, sb_task task, void *context);
+/// Inside a task: waits until every lane has reached the barrier.
+void sb_team_barrier(sb_team *team);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,8 @@
+// The kernels compiled for AVX-512 (F, VL, DQ, BW) + FMA, with 512-bit vectors preferred (clang's generic
+// tuning would otherwise keep to 256-bit registers).
+#if defined(__x86_64__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"), min_vector_width(512))), apply_to = function)
+#define SB_FN(name) sb_##name##_avx512
+#include "kernels_body.h"
+#pragma clang attribute pop
+#endif

@@ -1,0 +1,38 @@
+import Foundation
+import SignBERTRuntime
+import XCTest
+
+/// The PyTorch parity fixtures hold on every kernel path this CPU supports (baseline, AVX2+FMA, AVX-512),
+/// through the single-threaded forward pass and through each of the engine's threading strategies.
+final class KernelPathParityTests: XCTestCase {
+    private static let cases = ["v1-small", "v1-features", "v2-flags-1111", "v2-flags-0000", "v2-joints-10", "v2-long"]
+
+    func testParityFixturesOnEveryPathAndStrategy() throws {
+        for name in Self.cases {
+            let fixture = try ParityCase.load(name)
+            let loaded = try ModelLoader.load(ModelSource(checkpoint: try fixture.url("safetensors_f32"),
+                                                          config: try fixture.url("config_yaml")))
+            let expected = try XCTUnwrap(fixture.expected["f32"])
+            let engines = ForwardEngine.Strategy.allCases.map {
+                ForwardEngine(model: loaded.model, capacity: fixture.batch, threads: 2, strategy: $0)
+            }
+            try forEachPath { path in
+                BLASThreads.set(1)
+                let alone = loaded.model.logits(for: fixture.inputs, batch: fixture.batch)
+                XCTAssertLessThanOrEqual(maxAbsDifference(alone, expected), fixture.tolerance, "\(name), \(path), alone")
+                for engine in engines {
+                    var logits = [Float](repeating: .nan, count: expected.count)
+                    fixture.inputs.withUnsafeBufferPointer { x in
+                        logits.withUnsafeMutableBufferPointer { engine.forward(x, batch: fixture.batch, logits: $0) }
+                    }
+                    XCTAssertLessThanOrEqual(maxAbsDifference(logits, expected), fixture.tolerance,
+                                             "\(name), \(path), \(engine.strategy) (\(engine.strategy(for: fixture.batch)))")
+                }
+                if let short = try V2ParityTests.shortInputs(name) {
+                    let logits = loaded.model.logits(for: short.values, batch: short.shape[0], frames: short.shape[1])
+                    XCTAssertLessThanOrEqual(maxAbsDifference(logits, short.expected), fixture.tolerance, "\(name), \(path), short")
+                }
+            }
+        }
+    }
+}
