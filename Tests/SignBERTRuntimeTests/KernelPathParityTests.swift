@@ -10,8 +10,13 @@ final class KernelPathParityTests: XCTestCase {
     func testParityFixturesOnEveryPathAndStrategy() throws {
         for name in Self.cases {
             let fixture = try ParityCase.load(name)
+            // A v2 fixture's flags are given as overrides: a yaml's v2 flags are ignored, as the training code
+            // ignores them (see V2ParityTests).
+            let flags = fixture.architecture.variant.v2Flags
+            let overrides = ArchitectureOverrides(normalizeSkeleton: flags?.normalizeSkeleton, useVelocity: flags?.useVelocity,
+                                                  useBone: flags?.useBone)
             let loaded = try ModelLoader.load(ModelSource(checkpoint: try fixture.url("safetensors_f32"),
-                                                          config: try fixture.url("config_yaml")))
+                                                          config: try fixture.url("config_yaml"), overrides: overrides))
             let expected = try XCTUnwrap(fixture.expected["f32"])
             let engines = ForwardEngine.Strategy.allCases.map {
                 ForwardEngine(model: loaded.model, capacity: fixture.batch, threads: 2, strategy: $0)
