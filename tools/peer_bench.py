@@ -88,27 +88,34 @@ def tree_pids(root):
     return pids
 
 
-def tree_cpu_seconds(root):
-    total = 0.0
-    for pid in tree_pids(root):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
-        except (OSError, IndexError, ValueError):
-            continue
-    return total
-
-
-def tree_rss_bytes(root):
+def tree_sum(root, read):
+    """read(pid) summed over the tree; a process that ended meanwhile counts 0."""
     total = 0
     for pid in tree_pids(root):
         try:
-            with open(f"/proc/{pid}/statm") as f:
-                total += int(f.read().split()[1]) * PAGE
+            total += read(pid)
         except (OSError, IndexError, ValueError):
             continue
     return total
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+
+
+def rss_bytes(pid):
+    with open(f"/proc/{pid}/statm") as f:
+        return int(f.read().split()[1]) * PAGE
+
+
+def tree_cpu_seconds(root):
+    return tree_sum(root, cpu_seconds)
+
+
+def tree_rss_bytes(root):
+    return tree_sum(root, rss_bytes)
 
 
 class PeakSampler:
