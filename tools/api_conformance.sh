@@ -34,7 +34,11 @@ run_against() {  # examples, then extra `serve` arguments; the environment carri
   local port log server status=0
   port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   log="$(mktemp)"
-  "$binary" serve --model models/demo-gestures --host 127.0.0.1 --port "$port" --log-level warning "$@" 2>"$log" &
+  # --max-clips-per-request 32: schemathesis's coverage phase sends maxItems + 1 clips as an invalid body; at the
+  # default 256 that body passes --max-body-bytes and gets 413 (which it does not count as a refusal), and
+  # generating it takes minutes. With 32 the oversize batch is small enough to reach the decoder's 400.
+  "$binary" serve --model models/demo-gestures --host 127.0.0.1 --port "$port" --log-level warning \
+    --max-clips-per-request 32 "$@" 2>"$log" &
   server=$!
   for _ in $(seq 1 100); do
     curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break
