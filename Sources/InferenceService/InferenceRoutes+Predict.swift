@@ -45,10 +45,10 @@ extension InferenceRoutes {
     func decodePose(_ request: HTTPRequest) throws(RequestError) -> PredictionRequest {
         let config = loaded.config
         // The two usual mistakes, said plainly rather than as a malformed .pose header.
-        let first = request.body.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
-        if first == nil { throw RequestError("the .pose body is empty: post the file's bytes (curl --data-binary @FILE.pose)") }
-        if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
-            throw RequestError("the body is JSON, not a .pose file: send it with Content-Type: application/json")
+        switch PredictionRequestDecoder.poseBodyIsJSON(request.body) {
+        case nil: throw RequestError("the .pose body is empty: post the file's bytes (curl --data-binary @FILE.pose)")
+        case true?: throw RequestError("the body is JSON, not a .pose file: send it with Content-Type: application/json")
+        case false?: break
         }
         // The options are checked exactly as in a JSON body, on a stand-in clip of the model's shape.
         let frames = loaded.preparation.frames

@@ -48,7 +48,7 @@ struct PredictCommand: ParsableCommand {
             let request: PredictionRequest
             if pose != nil {
                 // A request body given to --pose would otherwise read as a .pose header ("unsupported version 1.8e+28").
-                if let first = body.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }), first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+                if PredictionRequestDecoder.poseBodyIsJSON(body) == true {
                     throw ValidationError("\(path) is JSON, not a .pose file: give a request body with --input \(path)")
                 }
                 let clip = try PredictionRequestDecoder.decodePose(body, config: loaded.config, preparation: loaded.preparation)

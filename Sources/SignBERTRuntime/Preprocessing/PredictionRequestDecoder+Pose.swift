@@ -1,6 +1,13 @@
 public import Foundation
 
 extension PredictionRequestDecoder {
+    /// Whether a body meant as a `.pose` file is really JSON (its first non-space byte opens an object or an
+    /// array): the usual mistake, which would otherwise read as a malformed .pose header. Nil for an empty body.
+    public static func poseBodyIsJSON(_ body: some Collection<UInt8>) -> Bool? {
+        guard let first = body.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) else { return nil }
+        return first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
+    }
+
     /// A `.pose` body (`Content-Type: application/x-pose`, `signbert predict --pose`) as one clip of model input,
     /// [D · 27 · 3] float32: read (`PoseFileReader`), checked against the model (mediapipe_27 layout; with
     /// `exact`, n must be D; at most `maxFrames` frames) and preprocessed (`HolisticPreprocessor`, steps 1-5).
