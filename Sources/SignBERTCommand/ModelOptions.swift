@@ -62,8 +62,10 @@ struct ModelOptions: ParsableArguments {
         }
     }
 
-    /// The model to load: the flags, else SIGNBERT_MODEL / SIGNBERT_CHECKPOINT, else the bundled demo model.
-    func source(environment: [String: String] = ProcessInfo.processInfo.environment) -> ModelSource {
+    /// The model to load: the flags, else SIGNBERT_MODEL / SIGNBERT_CHECKPOINT, else (with `platforms`, for `serve`)
+    /// the platform's model (`AIP_STORAGE_URI`, then `/opt/ml/model`: `PlatformModelPath`), else the bundled demo model.
+    func source(environment: [String: String] = ProcessInfo.processInfo.environment,
+                platforms: Bool = false) throws -> ModelSource {
         let overrides = ArchitectureOverrides(numHeads: numHeads, numJoints: numJoints, numCoords: numCoords,
                                               normalizeSkeleton: normalizeSkeleton)
         let url = { (path: String) in URL(fileURLWithPath: path) }
@@ -76,9 +78,15 @@ struct ModelOptions: ParsableArguments {
             source = ModelSource(checkpoint: url(checkpoint), config: configURL, labels: labelsURL, overrides: overrides)
         } else if let path = environment["SIGNBERT_CHECKPOINT"], !path.isEmpty {
             source = ModelSource(checkpoint: url(path), config: configURL, labels: labelsURL, overrides: overrides)
-        } else {
-            let directory = environment["SIGNBERT_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.bundledModelPath()
+        } else if let directory = environment["SIGNBERT_MODEL"], !directory.isEmpty {
             source = ModelSource(modelDirectory: url(directory), labels: labelsURL, overrides: overrides)
+        } else if platforms, let platform = try PlatformModelPath.source(environment: environment) {
+            source = platform
+            source.config = platform.checkpoint == nil ? nil : configURL
+            source.labels = labelsURL
+            source.overrides = overrides
+        } else {
+            source = ModelSource(modelDirectory: url(Self.bundledModelPath()), labels: labelsURL, overrides: overrides)
         }
         // Checked in validate() (the flag) and by `serve`'s settings (SIGNBERT_PREPROCESSING).
         source.preprocessing = try? skeletonCentre(preprocessing ?? environment["SIGNBERT_PREPROCESSING"].flatMap { $0.isEmpty ? nil : $0 })

@@ -19,9 +19,18 @@ struct ServeCommand: ParsableCommand {
         SIGNBERT_CORS_ORIGINS (comma-separated).
         Platforms: Vertex AI's AIP_HTTP_PORT (after SIGNBERT_PORT, before PORT), AIP_PREDICT_ROUTE and AIP_HEALTH_ROUTE
         (served in addition to the fixed routes); SageMaker's GET /ping and POST /invocations are always served.
+        The model, when no flag, SIGNBERT_MODEL or SIGNBERT_CHECKPOINT names one: Vertex AI's AIP_STORAGE_URI (a local
+        path or file:// URI; a gs:// or s3:// URI must be mounted), else SageMaker's /opt/ml/model when it is not empty
+        (a model directory, or a training run's checkpoint_best.pth or single checkpoint), else the bundled demo model.
+        A bare `serve` argument (SageMaker runs `IMAGE serve`) is accepted.
         """)
 
     @OptionGroup var modelOptions: ModelOptions
+
+    /// SageMaker starts an image as `docker run IMAGE serve`; behind the image's entrypoint (`signbert serve`) that
+    /// arrives here as a word `serve`, which is accepted and means nothing more.
+    @Argument(help: .hidden)
+    var platformWords: [String] = []
 
     @Option(name: .long, help: "Address to listen on (default 0.0.0.0).")
     var host: String?
@@ -89,6 +98,9 @@ struct ServeCommand: ParsableCommand {
     var printOpenAPI = false
 
     func validate() throws {
+        if let word = platformWords.first(where: { $0 != "serve" }) ?? (platformWords.count > 1 ? "serve" : nil) {
+            throw ValidationError("unexpected argument '\(word)': serve takes only flags (and a single bare 'serve', as SageMaker passes it)")
+        }
         for (name, value) in [("--max-batch-size", maxBatchSize), ("--max-clips-per-request", maxClipsPerRequest), ("--max-queue", maxQueue), ("--threads", threads),
                               ("--max-body-bytes", maxBodyBytes), ("--max-connections", maxConnections),
                               ("--max-frames", maxFrames), ("--max-buffered-body-bytes", maxBufferedBodyBytes)] {
@@ -112,7 +124,7 @@ struct ServeCommand: ParsableCommand {
         }
         let logger = Logger(label: "signbert")
         let started = ContinuousClock.now
-        let loaded = try reportingErrors { try ModelLoader.load(modelOptions.source(environment: environment)) }
+        let loaded = try reportingErrors { try ModelLoader.load(modelOptions.source(environment: environment, platforms: true)) }
         if let warning = ModelDescription(loaded).assumptionWarning { logger.warning("assumed \(warning)") }
         for warning in loaded.warnings { logger.warning("\(warning)") }
         settings.applyModelCost(loaded.config)
