@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 from make_preprocess_fixtures import HAND_NAMES, POSE_NAMES, pose_to_arrays  # noqa: E402
 from signbert_preprocess import preprocess_holistic  # noqa: E402
 

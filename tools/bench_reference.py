@@ -55,7 +55,6 @@ import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 from signbert_reference import SignBERT, SignBERTV2, randomize_  # noqa: E402
 
 ARCH = dict(num_joints=27, num_coords=3, num_frames=64, embed_dim=256, depth=6, num_heads=8, mlp_ratio=4.0,

@@ -18,11 +18,10 @@ import http.client
 import json
 import os
 import random
-import socket
-import subprocess
-import tempfile
 import time
 import urllib.request
+
+from signbert_tools.server import ServeProcess
 
 
 def cpu_seconds(pid):
@@ -45,20 +44,10 @@ def main():
     ap.add_argument("--gap-ms", type=float, default=50.0, help="pause between requests in the light phase")
     args = ap.parse_args()
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     # The server's log (an access-log line per request) goes to a file: an unread pipe would fill and block it.
-    log = tempfile.TemporaryFile()
-    server = subprocess.Popen([args.binary, "serve", "--model", args.model, "--host", "127.0.0.1", "--port", str(port),
-                               "--threads", str(args.threads)], stdout=log, stderr=log)
+    server = ServeProcess(args.binary, ["--model", args.model, "--threads", args.threads]).start(timeout=30)
+    port = server.port
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
         rng = random.Random(1234)
         clip = [[[round(rng.uniform(-1, 1), 4) for _ in range(3)] for _ in range(27)] for _ in range(64)]
         body = json.dumps({"inputs": [clip]}).encode()
@@ -75,7 +64,7 @@ def main():
         time.sleep(0.5)
         rows = []
         for phase in ("idle", "light", "c=1"):
-            cpu0, compute0, t0, n = cpu_seconds(server.pid), compute_seconds(port), time.monotonic(), 0
+            cpu0, compute0, t0, n = cpu_seconds(server.proc.pid), compute_seconds(port), time.monotonic(), 0
             while time.monotonic() - t0 < args.seconds:
                 if phase == "idle":
                     conn.close()  # the server closes idle keep-alive connections; the next request reconnects
@@ -86,7 +75,7 @@ def main():
                 if phase == "light":
                     time.sleep(args.gap_ms / 1000)
             wall = time.monotonic() - t0
-            cpu, compute = cpu_seconds(server.pid) - cpu0, compute_seconds(port) - compute0
+            cpu, compute = cpu_seconds(server.proc.pid) - cpu0, compute_seconds(port) - compute0
             rows.append((phase, n, wall, cpu, compute))
         with open("/proc/loadavg") as f:
             load = f.read().split()[:3]
@@ -97,8 +86,7 @@ def main():
             per = f"{cpu / compute:.2f}" if compute > 0 else "-"
             print(f"| {phase} | {n} | {wall:.2f} | {cpu:.2f} | {cpu / wall:.2f} | {compute:.3f} | {per} |")
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.terminate(timeout=30)
 
 
 if __name__ == "__main__":

@@ -39,12 +39,9 @@ all zeros when a part is undetected). `make_dataset` then applies the training p
 Everything is seeded: clip i of a dataset depends only on (seed, i), through numpy Generators.
 """
 import argparse
-import os
-import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import signbert_preprocess  # noqa: E402
 
 CLASSES = ["wave", "circle", "swipe_left", "swipe_right", "push", "pull", "tap", "fist_open"]

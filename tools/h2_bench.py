@@ -19,46 +19,25 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
+
+from signbert_tools import wrk
+from signbert_tools.server import ServeProcess, ServerError
 
 
 def start_server(binary, model, threads):
-    log = tempfile.NamedTemporaryFile(prefix="h2bench-serve-", suffix=".log", delete=False)
-    process = subprocess.Popen([binary, "serve", "--model", model, "--host", "127.0.0.1", "--port", "0",
-                                "--threads", str(threads)], stdout=log, stderr=log)
-    deadline = time.time() + 30
-    port = None
-    while time.time() < deadline and port is None:
-        time.sleep(0.1)
-        for line in open(log.name):
-            if '"started"' in line:
-                port = int(json.loads(line)["listen"].rsplit(":", 1)[1])
-    if port is None:
-        process.kill()
-        sys.exit("serve did not start; log: " + open(log.name).read())
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1).status == 200:
-                return process, port, log.name
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    sys.exit("serve never became ready")
+    server = ServeProcess(binary, ["--model", model, "--threads", threads])
+    try:
+        return server.start(timeout=30)
+    except ServerError as error:
+        server.kill()
+        sys.exit(str(error))
 
 
 def run_wrk(port, script, duration, connections):
-    out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--latency", "-s", script,
-                          f"http://127.0.0.1:{port}/predict"], capture_output=True, text=True, check=True).stdout
-    def ms(label):
-        match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        value, unit = float(match.group(1)), match.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(r"Socket errors: (.*)", out)
-    return {"clips_per_s": rps, "p50_ms": ms("50"), "p99_ms": ms("99"),
-            "errors": (int(errors.group(1)) if errors else 0) + (1 if socket_errors else 0)}
+    result = wrk.run(f"http://127.0.0.1:{port}/predict", script, connections, duration, threads=2)
+    socket_errors = any(result["socket_errors"].values())
+    return {"clips_per_s": result["requests_per_s_reported"], "p50_ms": result["p50_ms"], "p99_ms": result["p99_ms"],
+            "errors": result["non_2xx"] + (1 if socket_errors else 0)}
 
 
 def run_h2load(port, body, duration, streams):
@@ -93,7 +72,8 @@ def main():
     script.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
                  f"wrk.body = {json.dumps(body.decode())}\n")
     script.close()
-    server, port, log = start_server(args.binary, args.model, args.threads)
+    server = start_server(args.binary, args.model, args.threads)
+    port = server.port
     rounds = []
     try:
         run_wrk(port, script.name, 2, args.concurrency)  # warm-up (h2load warms itself up)
@@ -104,8 +84,8 @@ def main():
             rounds.append({"load_1min": load, "http1": http1, "http2": http2})
             print(f"round {index + 1} (load {load:.2f}): HTTP/1.1 {http1}\n    HTTP/2 {http2}", flush=True)
     finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
+        server.proc.send_signal(signal.SIGINT)
+        server.proc.wait(timeout=30)
     medians = {proto: {key: statistics.median(r[proto][key] for r in rounds) for key in rounds[0][proto]}
                for proto in ("http1", "http2")}
     ratio = medians["http2"]["clips_per_s"] / medians["http1"]["clips_per_s"]

@@ -27,10 +27,8 @@ Prints `N passed, M failed` last and exits non-zero when anything failed. Takes 
 import http.client
 import json
 import os
-import re
 import shutil
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -38,12 +36,12 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from open_inference_client import OpenInferenceClient, OpenInferenceError  # noqa: E402
+from open_inference_client import OpenInferenceClient, OpenInferenceError
+from signbert_tools import wrk
+from signbert_tools.paths import FIXTURES, REPO as ROOT, V1_SMALL_CHECKPOINT as CHECKPOINT
+from signbert_tools.server import ServeProcess
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = ROOT / "Tests/SignBERTRuntimeTests/Fixtures/parity/v1-small"
-CHECKPOINT = FIXTURE / "training_run/checkpoint_best.pth"
+FIXTURE = FIXTURES / "parity" / "v1-small"
 MAX_BODY = 100_000
 CORS_ORIGIN = "http://localhost:3000"
 
@@ -81,56 +79,6 @@ def load_case():
     return clips, expected, case["tolerance"]["max_abs"]
 
 
-class Server:
-    """`signbert serve` with its JSON log (stderr) in a file."""
-
-    def __init__(self, binary, workdir, extra=()):
-        self.log_path = Path(workdir) / "serve.log"
-        self.log_file = open(self.log_path, "wb")
-        self.process = subprocess.Popen(
-            [str(binary), "serve", "--checkpoint", str(CHECKPOINT), "--host", "127.0.0.1", "--port", "0",
-             "--max-queue-delay-ms", "2", *extra],
-            stdin=subprocess.DEVNULL, stdout=self.log_file, stderr=self.log_file)
-        self.port = None
-
-    def log_lines(self):
-        lines = []
-        for raw in self.log_path.read_text(errors="replace").splitlines():
-            try:
-                lines.append(json.loads(raw))
-            except ValueError:
-                pass
-        return lines
-
-    def wait_ready(self, timeout=20.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"serve exited with {self.process.returncode}: {self.log_path.read_text()}")
-            if self.port is None:
-                for line in self.log_lines():
-                    if line.get("message") == "started":
-                        self.port = int(line["listen"].rsplit(":", 1)[1])
-            if self.port is not None:
-                try:
-                    connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                    connection.request("GET", "/ready")
-                    if connection.getresponse().status == 200:
-                        connection.close()
-                        return
-                    connection.close()
-                except OSError:
-                    pass
-            time.sleep(0.02)
-        raise RuntimeError(f"not ready within {timeout} s: {self.log_path.read_text()}")
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
-        self.log_file.close()
-
-
 def post(connection, body, content_type="application/json", path="/predict"):
     connection.request("POST", path, body=body, headers={"Content-Type": content_type})
     response = connection.getresponse()
@@ -145,9 +93,10 @@ def max_abs(a, b):
 
 def run_checks(binary, workdir):
     clips, expected, tolerance = load_case()
-    server = Server(binary, workdir, ["--max-body-bytes", str(MAX_BODY), "--cors-origin", CORS_ORIGIN])
+    server = ServeProcess(binary, ["--checkpoint", CHECKPOINT, "--max-queue-delay-ms", "2", "--max-body-bytes", MAX_BODY,
+                                   "--cors-origin", CORS_ORIGIN], log_path=Path(workdir) / "serve.log")
     try:
-        server.wait_ready()
+        server.start(timeout=20)
         port = server.port
         check("serve starts and /ready answers 200", True, f"port {port}")
 
@@ -209,16 +158,16 @@ def run_checks(binary, workdir):
 
         run_wrk(port, clips[0], workdir)
 
-        server.process.send_signal(signal.SIGTERM)
+        server.proc.send_signal(signal.SIGTERM)
         try:
-            code = server.process.wait(15)
+            code = server.proc.wait(15)
         except subprocess.TimeoutExpired:
             code = None
-        messages = [line.get("message") for line in server.log_lines()]
+        messages = [line.get("message") for line in server.log_entries()]
         check("SIGTERM -> exit 0 with draining and drained logged",
               code == 0 and "draining" in messages and "drained" in messages, f"exit {code}")
     finally:
-        server.stop()
+        server.kill()
 
 
 def run_operator_checks(port, body, logits):
@@ -300,32 +249,24 @@ def run_open_inference(port, clips, expected, tolerance, predict_logits):
 
 
 def run_wrk(port, clip, workdir):
-    wrk = shutil.which("wrk")
-    if not check("wrk is installed", wrk is not None, "Debian package wrk"):
+    if not check("wrk is installed", shutil.which("wrk") is not None, "Debian package wrk"):
         return
-    script = Path(workdir) / "predict.lua"
-    body = json.dumps({"inputs": [clip]})
-    script.write_text('wrk.method = "POST"\n'
-                      'wrk.headers["Content-Type"] = "application/json"\n'
-                      f"wrk.body = {json.dumps(body)}\n")
+    body_path = Path(workdir) / "predict.json"
+    body_path.write_text(json.dumps({"inputs": [clip]}))
+    script = wrk.post_script(Path(workdir) / "predict.lua", body_path)
     try:
-        result = subprocess.run([wrk, "-t", "2", "-c", "8", "-d", "3s", "--timeout", "5s", "-s", str(script),
-                                 f"http://127.0.0.1:{port}/predict"], capture_output=True, text=True, timeout=30)
-        output = result.stdout + result.stderr
-    except subprocess.TimeoutExpired as error:
-        check("wrk finishes", False, str(error))
+        result = wrk.run(f"http://127.0.0.1:{port}/predict", script, 8, 3, timeout_s=5, threads=2, latency=False)
+    except wrk.WrkError as error:
+        check("wrk 3 s x 8 connections: requests > 0", False, str(error)[:500])
         return
-    requests = re.search(r"(\d+) requests in ", output)
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    count = int(requests.group(1)) if requests else 0
-    check("wrk 3 s x 8 connections: requests > 0", result.returncode == 0 and count > 0,
-          f"{count} requests, {rate.group(1) if rate else '?'} req/s" if count else output.strip()[:500])
-    check("wrk: no non-2xx responses", non2xx is None or int(non2xx.group(1)) == 0,
-          non2xx.group(0) if non2xx else "0 non-2xx")
-    check("wrk: no socket errors", errors is None or all(int(n) == 0 for n in errors.groups()),
-          errors.group(0) if errors else "none")
+    count = result.get("requests", 0)
+    rate = result.get("requests_per_s_reported")
+    check("wrk 3 s x 8 connections: requests > 0", count > 0,
+          f"{count} requests, {rate if rate is not None else '?'} req/s" if count else result["output"].strip()[:500])
+    check("wrk: no non-2xx responses", result["non_2xx"] == 0, f"{result['non_2xx']} non-2xx")
+    errors = result["socket_errors"]
+    check("wrk: no socket errors", not any(errors.values()),
+          "Socket errors: " + ", ".join(f"{k} {v}" for k, v in errors.items()) if any(errors.values()) else "none")
 
 
 def main():

@@ -42,6 +42,9 @@ import sys
 import tempfile
 import time
 
+from signbert_tools import wrk
+from signbert_tools.server import ServeProcess, ServerError
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 C32_TARGET_RATIO = 0.85
 C1_TARGET_MS = 1.5
@@ -164,79 +167,26 @@ def run_inprocess_bench(args, when):
 
 # ----------------------------------------------------------------------------- server
 
-class Server:
+class Server(ServeProcess):
+    """`signbert serve` with the benchmark's settings (signbert_tools.server.ServeProcess), its log in `tmpdir`."""
+
     def __init__(self, args, tmpdir, name, extra=()):
+        command = ["--threads", str(args.threads), "--log-level", "info"] + model_args(args)
+        if args.max_batch_size is not None:
+            command += ["--max-batch-size", str(args.max_batch_size)]
+        super().__init__(args.binary, command + list(extra), log_path=os.path.join(tmpdir, f"server-{name}.log"),
+                         log_stdout=False)
         self.args = args
         self.name = name
-        self.log_path = os.path.join(tmpdir, f"server-{name}.log")
-        self.cmd = [args.binary, "serve", "--host", "127.0.0.1", "--port", "0", "--threads", str(args.threads),
-                    "--log-level", "info"] + model_args(args)
-        if args.max_batch_size is not None:
-            self.cmd += ["--max-batch-size", str(args.max_batch_size)]
-        self.cmd += list(extra)
-        self.proc = None
-        self.port = None
-        self.started_line = None
 
     def start(self, timeout=300):
         log(f"starting server ({self.name}): " + shlex.join(self.cmd))
-        self.log_file = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=self.log_file)
-        deadline = time.monotonic() + timeout
-        # --port 0: the kernel picks a free port; the "started" log line tells which.
-        while self.port is None:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"server exited with {self.proc.returncode} before listening; log: {self.tail()}")
-            if time.monotonic() > deadline:
-                raise SystemExit(f"server did not log its port within {timeout}s; log: {self.tail()}")
-            for line in self.lines():
-                if '"started"' in line:
-                    m = re.search(r'"listen"\s*:\s*"[^"]*:(\d+)"', line)
-                    if m:
-                        self.port = int(m.group(1))
-                        try:
-                            self.started_line = json.loads(line)
-                        except ValueError:
-                            self.started_line = line
-            time.sleep(0.05)
         t0 = time.monotonic()
-        while True:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"server exited with {self.proc.returncode} during warm-up; log: {self.tail()}")
-            try:
-                status, _, _ = self.get("/ready", timeout=2)
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"/ready not 200 within {timeout}s; log: {self.tail()}")
-            time.sleep(0.1)
-        log(f"server ({self.name}) ready on 127.0.0.1:{self.port} after {time.monotonic() - t0:.2f}s of warm-up")
-
-    def lines(self, start=0):
-        with open(self.log_path, "rb") as f:
-            f.seek(start)
-            data = f.read()
-        return data.decode("utf-8", "replace").splitlines()
-
-    def log_size(self):
-        return os.path.getsize(self.log_path)
-
-    def tail(self, n=15):
         try:
-            return "\n" + "\n".join(self.lines()[-n:])
-        except OSError:
-            return "(no log)"
-
-    def get(self, path, timeout=10):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            conn.request("GET", path)
-            r = conn.getresponse()
-            return r.status, dict(r.getheaders()), r.read()
-        finally:
-            conn.close()
+            super().start(timeout)
+        except ServerError as error:
+            raise SystemExit(str(error)) from None
+        log(f"server ({self.name}) ready on 127.0.0.1:{self.port} after {time.monotonic() - t0:.2f}s")
 
     def metrics(self):
         status, _, body = self.get("/metrics")
@@ -411,90 +361,16 @@ def make_body(frames, joints, coords, seed, top_k):
     return text.encode("utf-8")
 
 
-LUA_TEMPLATE = r"""-- written by tools/load_bench.py; posts one JSON body on every request
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local f = assert(io.open("%(body_path)s", "rb"))
-wrk.body = f:read("*a")
-f:close()
-
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "LOADBENCH_JSON {\"requests\":%%d,\"duration_us\":%%d,\"bytes\":%%d," ..
-    "\"connect\":%%d,\"read\":%%d,\"write\":%%d,\"status\":%%d,\"timeout\":%%d," ..
-    "\"lat_min_us\":%%d,\"lat_mean_us\":%%.1f,\"lat_max_us\":%%d," ..
-    "\"p50_us\":%%d,\"p75_us\":%%d,\"p90_us\":%%d,\"p99_us\":%%d,\"p999_us\":%%d}\n",
-    summary.requests, summary.duration, summary.bytes,
-    e.connect, e.read, e.write, e.status, e.timeout,
-    latency.min, latency.mean, latency.max,
-    latency:percentile(50), latency:percentile(75), latency:percentile(90),
-    latency:percentile(99), latency:percentile(99.9)))
-end
-"""
-
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
-
-
-def _ms(value, unit):
-    return float(value) * _UNITS[unit]
-
-
-def parse_wrk(text):
-    out = {}
-    m = re.search(r"Requests/sec:\s+([\d.]+)", text)
-    if m:
-        out["requests_per_s_reported"] = float(m.group(1))
-    m = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m|h),", text)
-    if m:
-        out["requests"] = int(m.group(1))
-        out["seconds"] = _ms(m.group(2), m.group(3)) / 1e3
-    m = re.search(r"Latency\s+([\d.]+)(us|ms|s|m|h)\s+([\d.]+)(us|ms|s|m|h)\s+([\d.]+)(us|ms|s|m|h)", text)
-    if m:
-        out["latency_mean_ms"] = _ms(m.group(1), m.group(2))
-        out["latency_stdev_ms"] = _ms(m.group(3), m.group(4))
-        out["latency_max_ms"] = _ms(m.group(5), m.group(6))
-    for pct in ("50", "75", "90", "99"):
-        m = re.search(rf"^\s*{pct}%\s+([\d.]+)(us|ms|s|m|h)", text, re.M)
-        if m:
-            out[f"p{pct}_ms"] = _ms(m.group(1), m.group(2))
-    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-    out["non_2xx"] = int(m.group(1)) if m else 0
-    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
-    out["socket_errors"] = ({"connect": int(m.group(1)), "read": int(m.group(2)), "write": int(m.group(3)),
-                             "timeout": int(m.group(4))} if m else {"connect": 0, "read": 0, "write": 0, "timeout": 0})
-    # The done() hook's exact numbers win over the rounded text.
-    m = re.search(r"^LOADBENCH_JSON (\{.*\})\s*$", text, re.M)
-    if m:
-        j = json.loads(m.group(1))
-        out["requests"] = j["requests"]
-        out["seconds"] = j["duration_us"] / 1e6
-        for pct, key in (("50", "p50_us"), ("75", "p75_us"), ("90", "p90_us"), ("99", "p99_us"), ("99.9", "p999_us")):
-            out[f"p{pct}_ms"] = j[key] / 1e3
-        out["latency_mean_ms"] = j["lat_mean_us"] / 1e3
-        out["latency_max_ms"] = j["lat_max_us"] / 1e3
-        out["latency_min_ms"] = j["lat_min_us"] / 1e3
-        out["non_2xx"] = j["status"]
-        out["socket_errors"] = {k: j[k] for k in ("connect", "read", "write", "timeout")}
-    if "requests" in out and out.get("seconds"):
-        good = out["requests"] - out["non_2xx"]
-        out["ok_requests_per_s"] = good / out["seconds"]
-    return out
+# wrk's POST script for a JSON body (protocol_bench.py swaps its Content-Type line for its own headers).
+LUA_TEMPLATE = wrk.POST_SCRIPT.replace("%(content_type)s", "application/json")
+parse_wrk = wrk.parse
 
 
 def run_wrk(url, lua_path, concurrency, duration, timeout_s):
-    threads = max(1, min(concurrency, 2))
-    duration = max(1, int(math.ceil(duration)))  # wrk takes whole seconds
-    cmd = ["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{duration}s", "--timeout", f"{max(1, int(math.ceil(timeout_s)))}s",
-           "--latency", "-s", lua_path, url]
-    log("  " + shlex.join(cmd))
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + timeout_s + 120)
-    if r.returncode != 0:
-        raise SystemExit(f"wrk failed ({r.returncode}): {r.stderr.strip()}\n{r.stdout}")
-    parsed = parse_wrk(r.stdout)
-    parsed["command"] = cmd
-    parsed["stdout"] = r.stdout
-    return parsed
+    try:
+        return wrk.run(url, lua_path, concurrency, duration, timeout_s, log=log)
+    except wrk.WrkError as error:
+        raise SystemExit(str(error)) from None
 
 
 # ----------------------------------------------------------------------------- python keep-alive loop

@@ -21,7 +21,6 @@ run's yaml says normalize_skeleton: false, which the training code ignored). cas
     /work/venv/bin/python tools/make_fidelity_fixtures.py
 """
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,6 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path.insert(0, str(HERE))
 from make_fixtures import (LABELS_9, arch_dict, build_model, reference_logits, torch_save,  # noqa: E402
                            training_config, v2_arch, v2_model, write_yaml)
 from make_preprocess_fixtures import floats, make_clip, pose_to_arrays, runs  # noqa: E402

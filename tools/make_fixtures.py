@@ -97,7 +97,6 @@ import yaml
 from safetensors.torch import load_file, save_file
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 from signbert_reference import SignBERT, SignBERTV2, randomize_  # noqa: E402
 
 DEFAULT_OUT = HERE.parent / "Tests" / "SignBERTRuntimeTests" / "Fixtures" / "parity"

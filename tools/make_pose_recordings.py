@@ -23,14 +23,12 @@ Then run tools/make_preprocess_fixtures.py, whose pose-files.json holds the nump
 """
 import io
 import struct
-import sys
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path.insert(0, str(HERE))
 import gesture_data  # noqa: E402
 from signbert_preprocess import HAND_INDICES  # noqa: E402
 

@@ -33,7 +33,6 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path.insert(0, str(HERE))
 from signbert_preprocess import NUM_FRAMES, preprocess_holistic  # noqa: E402
 
 

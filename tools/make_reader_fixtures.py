@@ -37,7 +37,6 @@ from collections import OrderedDict
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from signbert_reference import SignBERT, randomize_  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
 

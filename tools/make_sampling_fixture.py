@@ -8,11 +8,9 @@ tools/signbert_preprocess.py, for the Swift tests of ClipFrames. numpy only:
     python3 tools/make_sampling_fixture.py
 """
 import json
-import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 from signbert_preprocess import loader_indices, sample_indices  # noqa: E402
 
 cases = []

@@ -47,7 +47,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path.insert(0, str(HERE))
 from load_bench import LUA_TEMPLATE, make_body, run_wrk  # noqa: E402
 
 PEER_PACKAGES = ["numpy", "safetensors", "onnx", "onnxruntime", "fastapi", "uvicorn", "kserve", "torchserve",

@@ -22,10 +22,8 @@ import platform
 import random
 import statistics
 import struct
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from load_bench import (LUA_TEMPLATE, Server, log, loadavg, machine_info, make_random_model,  # noqa: E402
                         metrics_delta, run_wrk)
 

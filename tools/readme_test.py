@@ -13,16 +13,14 @@ repository's root, with curl given --fail-with-body (a 4xx or 5xx answer fails t
 fail) and h2load checked for 0 failed requests and no 4xx/5xx. Blocks that install, build or deploy (setup, docker,
 kubectl) are not run here. Prints one line per block and `N passed, M failed` last; exits non-zero on any failure.
 """
-import json
 import re
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from signbert_tools.paths import REPO as ROOT
+from signbert_tools.server import ServeProcess
 README = ROOT / "README.md"
 
 PRELUDE = r"""set -euo pipefail
@@ -41,34 +39,6 @@ def sh_blocks(text):
     return [m.group(1) for m in re.finditer(r"^```sh\n(.*?)^```", text, re.S | re.M)]
 
 
-def start_server(binary, log):
-    process = subprocess.Popen([str(binary), "serve", "--host", "127.0.0.1", "--port", "0"], cwd=ROOT,
-                               stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-    deadline = time.monotonic() + 60
-    port = None
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"serve exited with {process.returncode}: {Path(log.name).read_text()}")
-        if port is None:
-            for raw in Path(log.name).read_text(errors="replace").splitlines():
-                try:
-                    line = json.loads(raw)
-                except ValueError:
-                    continue
-                if line.get("message") == "started":
-                    port = int(line["listen"].rsplit(":", 1)[1])
-        if port is not None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=2) as response:
-                    if response.status == 200:
-                        return process, port
-            except OSError:
-                pass
-        time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("the server was not ready within 60 s")
-
-
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -76,7 +46,8 @@ def main():
     blocks = [b for b in sh_blocks(README.read_text()) if "localhost:8080" in b]
     passed = failed = 0
     with tempfile.NamedTemporaryFile("wb", prefix="signbert-readme-", suffix=".log") as log:
-        process, port = start_server(binary, log)
+        server = ServeProcess(binary, log_path=log.name, cwd=ROOT).start()
+        port = server.port
         try:
             for block in blocks:
                 script = PRELUDE + block.replace("localhost:8080", f"localhost:{port}").replace("h2load -c 1 -m 32 -n 1000",
@@ -91,8 +62,7 @@ def main():
                     print(f"FAIL {first}: exit {result.returncode}\n--- stdout\n{result.stdout[-1500:]}"
                           f"\n--- stderr\n{result.stderr[-1500:]}", flush=True)
         finally:
-            process.terminate()
-            process.wait(30)
+            server.terminate(timeout=30)
     if not blocks:
         failed += 1
         print("FAIL no ```sh block of README.md talks to localhost:8080")

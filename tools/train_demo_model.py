@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
 
 import numpy as np
@@ -27,7 +26,6 @@ from safetensors.torch import load_file, save_file
 
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(TOOLS)
-sys.path.insert(0, TOOLS)
 import gesture_data  # noqa: E402
 from signbert_reference import SignBERT  # noqa: E402
 
