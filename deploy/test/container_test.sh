@@ -11,7 +11,11 @@
 #      with the host build's `signbert predict` (same class, logits within 1e-4, the right gesture),
 #      runs the image's HEALTHCHECK, runs probe_check.py (the Deployment's probes against the
 #      container), then `podman stop -t 30`: exit code 0, "drained" logged, within 5 s;
-#   5. the same with a model mounted from the host (SIGNBERT_MODEL), converted from the parity fixture.
+#   5. the same with a model mounted from the host (SIGNBERT_MODEL), converted from the parity fixture;
+#   6. as SageMaker runs it: `podman run IMAGE serve`, a training run (the parity fixture's checkpoint, config.yaml
+#      and label map) mounted at /opt/ml/model: /ping, and POST /invocations against the host build;
+#   7. as Vertex AI runs it: AIP_STORAGE_URI naming the mounted model of step 5, AIP_HTTP_PORT, AIP_HEALTH_ROUTE and
+#      AIP_PREDICT_ROUTE: the health route, and /predict and the predict route (instances) against the host build.
 # Containers it started are removed on exit, whatever happens; images are kept (they are the cache).
 #
 #   deploy/test/container_test.sh [--host-binary PATH] [--image NAME] [--model DIR] [--no-build]
@@ -39,7 +43,7 @@ while (($#)); do
     --model) mounted_model="$(readlink -f "${2:?--model needs a directory}")"; shift 2 ;;
     --no-build) build=0; shift ;;
     --cold-starts) cold_starts="${2:?--cold-starts needs a count}"; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
 done
@@ -118,13 +122,18 @@ image_user="$(podman image inspect --format '{{.Config.User}}' "$image")"
 log "image $image: $image_mb MB, USER $image_user"
 
 # 4./5. Running it.
-start_container() {  # start_container NAME [podman run options...]; sets host_port and cold_start_ms
+start_container() {  # start_container NAME [podman run options...] [-- COMMAND...]; sets host_port and cold_start_ms
   local name="$1"; shift
+  local options=() command=()
+  while (($#)); do
+    if [ "$1" = "--" ]; then shift; command=("$@"); break; fi
+    options+=("$1"); shift
+  done
   containers+=("$name")
   local started; started=$(now_ms)
   # --health-interval disable: no systemd timers here; `podman healthcheck run` still runs the image's.
   timeout 60 podman run -d --name "$name" --cpus "$CPUS" --memory "$MEMORY" --read-only --cap-drop ALL \
-    --security-opt no-new-privileges --health-interval disable -p 127.0.0.1::8080 "$@" "$image" \
+    --security-opt no-new-privileges --health-interval disable -p 127.0.0.1::8080 "${options[@]}" "$image" "${command[@]}" \
     >"$tmp/$name.run" 2>&1 || { cat "$tmp/$name.run" >&2; die "podman run $name failed"; }
   host_port="$(podman port "$name" 8080/tcp | sed -n 's/.*:\([0-9]*\)$/\1/p' | head -n1)"
   [ -n "$host_port" ] || die "$name: port 8080 is not published"
@@ -246,5 +255,32 @@ check "POST /predict on the mounted model matches the host build" \
   python3 "$DEPLOY_TEST_DIR/predict_compare.py" --url "http://127.0.0.1:$host_port" --host-binary "$host_binary" \
   --model "$mounted_model" --random 3
 stop_container "$mounted"
+
+log "run 3: as SageMaker runs it: podman run IMAGE serve, a training run unpacked in /opt/ml/model"
+sagemaker_model="$tmp/sagemaker-model"
+mkdir -p "$sagemaker_model"
+cp Tests/SignBERTRuntimeTests/Fixtures/parity/v1-small/training_run/* "$sagemaker_model/"
+chmod -R a+rX "$tmp"
+sagemaker="signbert-test-$$-sagemaker"
+start_container "$sagemaker" -v "$sagemaker_model:/opt/ml/model:ro" -- serve
+check "/ready 200 in $cold_start_ms ms with the argument serve, serving /opt/ml/model/checkpoint_best.pth (its started line)" \
+  bash -c "podman logs '$sagemaker' 2>&1 | grep -m1 '\"message\":\"started\"' | grep -q '/opt/ml/model/checkpoint_best.pth'"
+check "SageMaker's GET /ping answers 200" curl -sf -o /dev/null -m 5 "http://127.0.0.1:$host_port/ping"
+check "POST /invocations on /opt/ml/model matches the host build (--checkpoint)" \
+  python3 "$DEPLOY_TEST_DIR/predict_compare.py" --url "http://127.0.0.1:$host_port" --host-binary "$host_binary" \
+  --checkpoint "$sagemaker_model/checkpoint_best.pth" --path /invocations --random 3
+stop_container "$sagemaker"
+
+log "run 4: as Vertex AI runs it: AIP_STORAGE_URI naming a mounted model directory, AIP_HTTP_PORT and the AIP routes"
+vertex="signbert-test-$$-vertex"
+start_container "$vertex" -v "$mounted_model:/mnt/vertex/model:ro" -e AIP_STORAGE_URI=/mnt/vertex/model \
+  -e AIP_HTTP_PORT=8080 -e AIP_HEALTH_ROUTE=/vertex/health -e AIP_PREDICT_ROUTE=/vertex/predict
+check "/ready 200 in $cold_start_ms ms, serving AIP_STORAGE_URI=/mnt/vertex/model (its started line)" \
+  bash -c "podman logs '$vertex' 2>&1 | grep -m1 '\"message\":\"started\"' | grep -q '/mnt/vertex/model'"
+check "Vertex AI's AIP_HEALTH_ROUTE answers 200" curl -sf -o /dev/null -m 5 "http://127.0.0.1:$host_port/vertex/health"
+check "POST /predict and AIP_PREDICT_ROUTE (instances) on AIP_STORAGE_URI's model match the host build" \
+  python3 "$DEPLOY_TEST_DIR/predict_compare.py" --url "http://127.0.0.1:$host_port" --host-binary "$host_binary" \
+  --model "$mounted_model" --instances-path /vertex/predict --random 3
+stop_container "$vertex"
 
 log "summary: image $image_mb MB; cold start (podman run to /ready 200) $bundled_cold_ms ms${cold_summary:+, over $((cold_starts)) more runs: $cold_summary}, server startup_ms $server_startup_ms; stop $bundled_stop_ms ms; memory $memory"

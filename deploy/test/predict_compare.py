@@ -4,6 +4,7 @@
 
     predict_compare.py --url http://127.0.0.1:PORT --host-binary BIN --model DIR REQUEST.json ...
     predict_compare.py --url ... --host-binary BIN --model DIR --random 3      # generated clips
+    predict_compare.py --url ... --host-binary BIN --checkpoint FILE --path /invocations --random 3
 
 With --expect-label-from-name, a request file named <label>.json must also be predicted as <label>
 (the bundled demo model's examples/gestures/). Python standard library only. Exit 1 on any mismatch.
@@ -30,12 +31,12 @@ def http(url, body=None, timeout=30):
         return error.code, error.read().decode(errors="replace")
 
 
-def host_predict(binary, model, body):
+def host_predict(binary, model_flags, body):
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(body, handle)
         path = handle.name
     try:
-        result = subprocess.run([binary, "predict", "--model", model, "--input", path],
+        result = subprocess.run([binary, "predict", *model_flags, "--input", path],
                                 capture_output=True, text=True, timeout=120)
     finally:
         os.unlink(path)
@@ -72,7 +73,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", required=True, help="the server's base URL, e.g. http://127.0.0.1:8080")
     parser.add_argument("--host-binary", required=True)
-    parser.add_argument("--model", required=True, help="the model directory the host build loads (same as the container's)")
+    model = parser.add_mutually_exclusive_group(required=True)
+    model.add_argument("--model", help="the model directory the host build loads (same as the container's)")
+    model.add_argument("--checkpoint", help="or the checkpoint file (its config.yaml and labels beside it)")
+    parser.add_argument("--path", default="/predict", help="the route to POST to (default /predict; /invocations takes the same body)")
+    parser.add_argument("--instances-path", help="also POST the clips as {\"instances\": [...]} here (e.g. Vertex AI's AIP_PREDICT_ROUTE)")
     parser.add_argument("--random", type=int, default=0, metavar="N", help="also send N generated clips in one request")
     parser.add_argument("--expect-label-from-name", action="store_true")
     parser.add_argument("--tolerance", type=float, default=1e-4, help="largest logit difference (relative above 1)")
@@ -100,11 +105,20 @@ def main():
     problems = []
     for name, body, label in bodies:
         body = dict(body, return_logits=True)
-        status, served = http(args.url.rstrip("/") + "/predict", body)
+        status, served = http(args.url.rstrip("/") + args.path, body)
         if status != 200:
-            problems.append(f"{name}: POST /predict answered {status}: {served}")
+            problems.append(f"{name}: POST {args.path} answered {status}: {served}")
             continue
-        problems += compare(name, served, host_predict(args.host_binary, args.model, body), args.tolerance, label)
+        flags = ["--model", args.model] if args.model else ["--checkpoint", args.checkpoint]
+        host = host_predict(args.host_binary, flags, body)
+        problems += compare(name, served, host, args.tolerance, label)
+        if args.instances_path:
+            instances = {"instances": body["inputs"], "parameters": {"return_logits": True}}
+            status, served = http(args.url.rstrip("/") + args.instances_path, instances)
+            if status != 200:
+                problems.append(f"{name}: POST {args.instances_path} answered {status}: {served}")
+                continue
+            problems += compare(f"{name} as instances at {args.instances_path}", served, host, args.tolerance, label)
     if problems:
         print("FAIL: the container's predictions differ from the host build's:", *problems, sep="\n  ", file=sys.stderr)
         return 1
