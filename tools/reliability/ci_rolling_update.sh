@@ -1,14 +1,10 @@
 #!/usr/bin/env bash
 # CI step: the rolling update of two replicas behind nginx under load (rolling_update.py), 0 failed requests.
-#   tools/reliability/ci_rolling_update.sh [path/to/signbert]   (default: a release build in .build-rel)
-# Installs nginx-light (Debian) when nginx is missing. About 30 s on a release build.
+#   tools/reliability/ci_rolling_update.sh path/to/signbert   (a release build, e.g. the container test's
+#   .build-deploy/release/signbert). Installs nginx-light (Debian) when nginx is missing. About 20 s.
 set -euo pipefail
+binary="$(readlink -f "${1:?usage: ci_rolling_update.sh path/to/signbert (a release build)}")"
 cd "$(dirname "$0")/../.."
-binary="${1:-}"
-if [ -z "$binary" ]; then
-  swift build -c release --scratch-path .build-rel >/dev/null
-  binary=.build-rel/release/signbert
-fi
 if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
