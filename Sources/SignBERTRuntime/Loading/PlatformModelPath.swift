@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Where the hosting platforms put a model for an image they start without arguments: Vertex AI names it in
 /// `AIP_STORAGE_URI`, SageMaker unpacks it into `/opt/ml/model`. Consulted by `serve` when no flag and no
