@@ -34,6 +34,8 @@ public struct ServiceConfiguration: Sendable {
     public var protectMetrics: Bool = false
     /// Origins whose web pages may call the API (CORS): exact `scheme://host[:port]` values or `*`; empty: none.
     public var corsOrigins: [String] = []
+    /// Serve the browser demo page at `/demo` (its files: `Resources/demo`).
+    public var demoPage: Bool = false
 
     public init() {}
 }

@@ -85,6 +85,9 @@ struct ServeCommand: ParsableCommand {
         valueName: "origin"))
     var corsOrigins: [String] = []
 
+    @Flag(name: .long, inversion: .prefixedNo, help: "Serve the browser demo page at /demo (default: only with the bundled demo model).")
+    var demo: Bool?
+
     @Flag(name: .customLong("print-openapi"), help: "Print the OpenAPI document this configuration serves at /openapi.json, and exit.")
     var printOpenAPI = false
 
@@ -261,6 +264,7 @@ struct ServeSettings {
         do { service.corsOrigins = try CORSOrigins.parse(origins) } catch {
             throw ValidationError("\(c.corsOrigins.isEmpty ? "SIGNBERT_CORS_ORIGINS" : "--cors-origin"): \(error)")
         }
+        service.demoPage = c.demo ?? c.modelOptions.usesBundledModel(environment: env)
         service.vertexPredictRoute = try route(env["AIP_PREDICT_ROUTE"], "AIP_PREDICT_ROUTE")
         service.vertexHealthRoute = try route(env["AIP_HEALTH_ROUTE"], "AIP_HEALTH_ROUTE")
         let level = c.logLevel ?? env["SIGNBERT_LOG_LEVEL"] ?? "info"
