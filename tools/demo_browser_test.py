@@ -43,6 +43,16 @@ def check(name, ok, detail=""):
     print(f"{'PASS' if ok else 'FAIL'} {name}" + (f" ({detail})" if detail else ""), flush=True)
 
 
+def wait_until(predicate, timeout, what):
+    """Polls from Python: the page's CSP forbids eval, which Playwright's wait_for_function relies on."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
+
+
 class Server:
     """`signbert serve` of the bundled demo model on a port the kernel picks, its JSON log in a file."""
 
@@ -108,14 +118,13 @@ def main():
             page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
 
             page.goto(f"{base}/demo")
-            page.wait_for_function("document.getElementById('status').textContent.startsWith('Ready')", timeout=10_000)
+            wait_until(lambda: page.text_content("#status").startswith("Ready"), 10, "the model list")
             check("the page lists the model", page.eval_on_selector("#model", "s => s.options.length") == 1
                   and page.input_value("#model") == "signbert", page.text_content("#status"))
 
             started = time.monotonic()
             page.click("#play")
-            page.wait_for_function("document.getElementById('status').textContent.startsWith('Done')",
-                                   timeout=int((frames / fps + 60) * 1000))
+            wait_until(lambda: page.text_content("#status").startswith("Done"), frames / fps + 60, "the end of the replay")
             took = time.monotonic() - started
             status = page.text_content("#status")
             shown = page.eval_on_selector_all("#transcript li", "items => items.map(i => i.dataset.label)")
@@ -141,7 +150,7 @@ def main():
             page.select_option("#source", "file")
             page.set_input_files("#file", str(bad))
             page.click("#play")
-            page.wait_for_function("document.getElementById('status').className === 'error'", timeout=10_000)
+            wait_until(lambda: page.get_attribute("#status", "class") == "error", 10, "the refusal")
             refusal = page.text_content("#status")
             check("a refused file shows the server's error", refusal.startswith("The server refused the recording")
                   and "pose" in refusal, refusal)
@@ -149,10 +158,10 @@ def main():
             # A drain during a replay: close 1001, the page says the server is shutting down.
             page.select_option("#source", "bundled")
             page.click("#play")
-            page.wait_for_function("document.getElementById('status').textContent.startsWith('Streaming')", timeout=10_000)
+            wait_until(lambda: page.text_content("#status").startswith("Streaming"), 10, "the replay to start")
             time.sleep(1.0)
             server.process.send_signal(signal.SIGTERM)
-            page.wait_for_function("document.getElementById('status').className === 'error'", timeout=30_000)
+            wait_until(lambda: page.get_attribute("#status", "class") == "error", 30, "the drain message")
             drained = page.text_content("#status")
             check("a draining server shows the shutting-down message", "shutting down" in drained, drained)
             browser.close()
