@@ -4,11 +4,17 @@ continuous synthetic recording of tools/gesture_data.py's generate_recording as 
 x/y/confidence, the pose's 8 upper-body points and both hands: what the page and the server need, and small),
 and `recording.json`, its truth (fps, image size, the gestures' segments).
 
-    python3 tools/make_demo_recording.py [--seed 2026 --index 3]     # deterministic: byte-identical output
+    python3 tools/make_demo_recording.py [--seed 2026 --index 6]     # deterministic: byte-identical output
 
 The page reads the .pose file as it reads one a user picks; the browser test (tools/demo_browser_test.py)
-checks the page's transcript against recording.json. Which recording is bundled, and why, is in README.md
-("The demo page"). Needs numpy.
+checks the page's transcript against recording.json. Needs numpy.
+
+Which recording: index 6 of seed 2026 is the first recording of that seed with five different gestures that the
+demo model's sign events recover exactly with the default event settings (`tools/stream_accuracy.py --seed 2026
+--count 12 --verbose` against `signbert serve`: recordings 0, 2, 3, 6, 7 and 8 are recovered exactly; 0, 3, 7 and 8
+have 7-8 gestures, 2 repeats one). It is chosen, not drawn at random: the model recovers about 86% of the gestures
+of a random recording and about 3 recordings in 10 exactly (models/demo-gestures/README.md), and the browser test
+asks for the exact sequence.
 """
 import argparse
 import json
@@ -61,7 +67,7 @@ def pose_file(clip, params):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=2026)
-    ap.add_argument("--index", type=int, default=0)
+    ap.add_argument("--index", type=int, default=6)
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
     clip, segments, params = gesture_data.make_recordings(args.index + 1, args.seed)[args.index]

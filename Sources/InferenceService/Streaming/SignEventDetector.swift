@@ -1,9 +1,12 @@
 /// The sign-event settings of a stream (the `events` member of its `start` message).
 struct SignEventSettings: Sendable, Equatable {
     /// The least top-class probability a window needs to count toward a sign.
-    var threshold: Double = 0.6
+    /// The defaults (0.4, 3) are the best of a grid on the demo model's continuous recordings (tools/stream_accuracy.py
+    /// --sweep; models/demo-gestures/README.md): with window 64 and stride 16, three windows in a row filter the
+    /// short-lived top labels of transitions better than a high threshold does.
+    var threshold: Double = 0.4
     /// Consecutive windows with the same top label a sign needs.
-    var minWindows: Int = 2
+    var minWindows: Int = 3
     /// A class that means "no sign" (a rest class), if the model has one: it ends a sign like a low score does.
     var noSign: Int?
 }
