@@ -16,7 +16,9 @@ real `signbert serve` of the bundled demo model.
    the model recovers about 3 random recordings in 10 exactly, so the recording was chosen, not drawn);
 3. no request of the page (HTTP or WebSocket) goes to another host, and the browser reports no CSP violation;
 4. a file the server refuses (a landmark JSON file with a malformed frame) gives the server's error message on
-   the page; a server that drains (SIGTERM) during a replay gives the "shutting down" message (close 1001).
+   the page; a full server (serve --max-streams 1, the one stream held by another client) gives the "overloaded"
+   message (close 1013); a server that drains (SIGTERM) during a replay gives the "shutting down" message
+   (close 1001).
 
 Screenshots are kept: the finished replay (default .build/demo-browser/demo.png) and one mid-replay
 (demo-playing.png beside it); the paths are printed.
@@ -26,6 +28,7 @@ import argparse
 import http.client
 import json
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -60,7 +63,9 @@ class Server:
     def __init__(self, binary, workdir):
         self.log_path = Path(workdir) / "serve.log"
         self.log = open(self.log_path, "wb")
-        self.process = subprocess.Popen([str(binary), "serve", "--host", "127.0.0.1", "--port", "0"], cwd=ROOT,
+        # One stream at a time, so that the test can fill the server up (close 1013) with one raw stream.
+        self.process = subprocess.Popen([str(binary), "serve", "--host", "127.0.0.1", "--port", "0",
+                                         "--max-streams", "1"], cwd=ROOT,
                                         stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
         self.port = None
         deadline = time.monotonic() + 60
@@ -165,8 +170,22 @@ def main():
             check("a refused file shows the server's error", refusal.startswith("The server refused the recording")
                   and "pose" in refusal, refusal)
 
-            # A drain during a replay: close 1001, the page says the server is shutting down.
+            # An overloaded server: another client holds the one stream allowed; the page must say so (1013).
+            blocker = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+            blocker.sendall(("GET /stream HTTP/1.1\r\nHost: " + origin + "\r\nUpgrade: websocket\r\n"
+                             "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").encode())
+            handshake = blocker.recv(4096)
             page.select_option("#source", "bundled")
+            page.click("#play")
+            wait_until(lambda: page.get_attribute("#status", "class") == "error", 10, "the overload message")
+            overloaded = page.text_content("#status")
+            check("an overloaded server shows the overload message", handshake.startswith(b"HTTP/1.1 101")
+                  and "overloaded" in overloaded, overloaded)
+            blocker.close()
+            time.sleep(0.5)
+
+            # A drain during a replay: close 1001, the page says the server is shutting down.
             page.click("#play")
             wait_until(lambda: page.text_content("#status").startswith("Streaming"), 10, "the replay to start")
             time.sleep(1.0)
