@@ -71,6 +71,7 @@ final class WebSocketConnection: @unchecked Sendable {
             } else {
                 // Echo the code (§5.5.1); no code received means none in the answer either.
                 closeSent = true
+                closeSentAt = .now
                 closeCode = code ?? WebSocketCloseCode.normal
                 notifyClosed()
                 let payload = code.map { WebSocketFrame.closePayload(code: $0, reason: "") } ?? []
