@@ -26,4 +26,5 @@ if ! python3 -c "import websockets.asyncio.client" 2>/dev/null; then
   py="$venv/bin/python"
 fi
 "$py" tools/stream_test.py "$bin"
+"$py" clients/python/tests/test_signbert_stream.py "$bin"
 python3 tools/readme_test.py "$bin"

@@ -3,12 +3,14 @@
 
     python3 clients/python/tests/test_signbert_stream.py [path/to/signbert]
 
-Needs `websockets` and, for the synthetic recording, numpy. Checks:
+Needs only `websockets` (tools/test.sh runs it in its virtualenv). Checks:
 - the client's own .pose reader: examples/wave.pose streamed as one window of all its frames gives the scores
   POST /predict gives for the same file's bytes (the server's .pose reader), to 1e-5;
-- binary and JSON frames of a synthetic continuous recording give the same predictions; in lockstep every
+- binary and JSON frames of a continuous recording (the demo page's .pose) give the same predictions and events
+  (to float32 rounding); in lockstep every
   window due is computed (window-1, window-1+stride, ..., plus the flush window) and none is skipped; `end`
   counts what arrived;
+- with the server's defaults, the sign events of that recording are its five gestures, in order;
 - refusals become StreamError: an unknown model (HTTP 404 before the upgrade) and a malformed start (close 1007
   with the server's message).
 """
@@ -24,9 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "clients/python"))
-from signbert_stream import Stream, StreamError, read_file, stream_recording, synthetic, window_ends  # noqa: E402
+from signbert_stream import Stream, StreamError, read_file, stream_recording, window_ends  # noqa: E402
 
 BINARY = ROOT / ".build/debug/signbert"
+DEMO_RECORDING = ROOT / "Sources/InferenceService/Resources/demo/recording.pose"
 
 
 class ClientTests(unittest.TestCase):
@@ -82,9 +85,10 @@ class ClientTests(unittest.TestCase):
             self.assertAlmostEqual(got[label], expected[label], delta=1e-5, msg=label)
         self.assertEqual(predictions[0]["predictions"][0]["label"], "wave")
 
-    def test_synthetic_recording_binary_and_json(self):
-        recording = synthetic(31, 0)
-        self.assertGreaterEqual(len(recording.segments), 5)
+    def test_continuous_recording_binary_and_json(self):
+        # The demo page's recording: a continuous .pose file of five gestures (tools/make_demo_recording.py).
+        recording = read_file(DEMO_RECORDING)
+        self.assertEqual(len(recording.frames), 497)
         ready, as_json = self.run_stream(recording, window=48, stride=12, top_k=3)
         _, as_binary = self.run_stream(recording, window=48, stride=12, top_k=3, binary=True)
         windows = [m for m in as_json if m["type"] == "prediction"]
@@ -107,6 +111,13 @@ class ClientTests(unittest.TestCase):
         self.assertEqual(end["windows"], len(windows))
         self.assertEqual(end["events"], sum(m["type"] == "event" for m in as_json))
         self.assertGreater(end["events"], 0)
+
+    def test_default_events_recover_the_demo_recording(self):
+        # The server's default window, stride and event settings on the demo recording give its five gestures
+        # (the recording was chosen as one the model recovers: tools/make_demo_recording.py).
+        truth = [s["label"] for s in json.loads(DEMO_RECORDING.with_suffix(".json").read_text())["segments"]]
+        _, messages = self.run_stream(read_file(DEMO_RECORDING))
+        self.assertEqual([m["label"] for m in messages if m["type"] == "event"], truth)
 
     def test_refusals(self):
         async def unknown_model():
