@@ -17,6 +17,7 @@ import time
 import urllib.parse
 
 import websockets
+from websockets.asyncio.client import connect  # websockets 13 or later (the asyncio implementation)
 
 SUBPROTOCOL = "signbert.stream.v1"
 
@@ -62,7 +63,7 @@ class Stream:
         before the upgrade (401, 403, 404, 426) becomes a StreamError with the server's error text."""
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
         try:
-            connection = await websockets.connect(stream_url(server, model), subprotocols=[SUBPROTOCOL],
+            connection = await connect(stream_url(server, model), subprotocols=[SUBPROTOCOL],
                                                   additional_headers=headers, max_size=max_size,
                                                   open_timeout=10, ping_interval=20)
         except websockets.InvalidStatus as refusal:
@@ -142,7 +143,7 @@ class Stream:
                 await asyncio.wait_for(self.connection.wait_closed(), 5)
             except asyncio.TimeoutError:
                 pass
-            code = self.connection.close_code
+            code = self.connection.protocol.close_code  # (websockets 13's connection has no close_code of its own)
             raise StreamError(message.get("error", "error"), code)
         return message
 
