@@ -37,6 +37,12 @@ all zeros when a part is undetected). `make_dataset` then applies the training p
 (tools/signbert_preprocess.py: interpolation, sampling to 64 frames, normalisation, in the spec's order).
 
 Everything is seeded: clip i of a dataset depends only on (seed, i), through numpy Generators.
+
+Continuous recordings (the live stream's test data): `generate_recording` has one signer perform 5-10 gestures
+in a row with rest pauses and transitions and returns the raw frames and the true segments (label, start_frame,
+end_frame); `recording_to_holistic` maps them to MediaPipe Holistic landmarks (the inverse of the spec's step 3),
+`landmark_frames` / `recording_document` write the stream's landmark frames and a JSON recording with its truth
+(`--recording I --seed S --out FILE.json`). `make_recordings(count, seed)`: recording i depends only on (seed, i).
 """
 import argparse
 import os
