@@ -266,7 +266,13 @@ async function play() {
   const protocols = ["signbert.stream.v1"];
   if ($("key").value) protocols.push("signbert.key." + $("key").value);
   const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v2/models/${encodeURIComponent($("model").value)}/stream`;
-  const socket = new WebSocket(url, protocols);
+  let socket;
+  try {
+    socket = new WebSocket(url, protocols);
+  } catch (error) { // e.g. a key with characters a subprotocol cannot carry
+    status(`Cannot open the stream: ${error.message}`, true);
+    return;
+  }
   socket.binaryType = "arraybuffer";
   const current = { socket, timer: null, recording, ended: false };
   session = current;
