@@ -33,6 +33,7 @@ COPY Tests/ Tests/
 RUN --mount=type=cache,target=/build/.build,id=signbert-swiftpm \
     swift build -c release --static-swift-stdlib --product signbert \
  && install -D -m 0755 "$(swift build -c release --static-swift-stdlib --show-bin-path)/signbert" /out/bin/signbert \
+ && cp -R "$(swift build -c release --static-swift-stdlib --show-bin-path)/signbert-server_InferenceService.resources" /out/bin/ \
  && strip /out/bin/signbert
 # The bundled models, readable by the unprivileged user whatever modes the build context had.
 COPY models/ /out/models/
@@ -51,7 +52,7 @@ RUN apt-get update \
         --shell /usr/sbin/nologin signbert
 # <prefix>/bin/signbert finds <prefix>/models/demo-gestures by itself (and so does the working directory).
 WORKDIR /opt/signbert
-COPY --from=build /out/bin/signbert /opt/signbert/bin/signbert
+COPY --from=build /out/bin/ /opt/signbert/bin/
 COPY --from=build /out/models/ /opt/signbert/models/
 # Fails the build if a shared library the binary needs is missing from this stage.
 RUN ["/opt/signbert/bin/signbert", "--version"]

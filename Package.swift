@@ -84,6 +84,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            // The browser demo page (GET /demo), read at start-up.
+            resources: [.copy("Resources/demo")],
             swiftSettings: swiftSettings
         ),
         // The `signbert` command line: one file per subcommand.

@@ -32,6 +32,7 @@ let package = Package(
         fuzzTarget("FuzzHTTPRequest", [server("HTTPServer")]),
         fuzzTarget("FuzzHTTPChunked", [server("HTTPServer")]),
         fuzzTarget("FuzzHTTP2Frames", [server("HTTPServer")]),
+        fuzzTarget("FuzzWebSocketFrames", [server("HTTPServer")]),
         fuzzTarget("FuzzJSONParser", [server("SignBERTRuntime")]),
         fuzzTarget("FuzzPredictJSON", [server("SignBERTRuntime")]),
         fuzzTarget("FuzzOpenInference", [server("InferenceService"), server("SignBERTRuntime")]),

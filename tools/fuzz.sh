@@ -32,6 +32,7 @@ TARGETS=(
     "FuzzTorchZip|40000|zip.dict"
     "FuzzSafeTensors|40000|json.dict"
     "FuzzHTTP2Frames|16384|http2.dict"
+    "FuzzWebSocketFrames|8192|websocket.dict"
 )
 
 SECONDS_PER_TARGET=60

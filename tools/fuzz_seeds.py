@@ -303,11 +303,49 @@ def http2_seeds(out):
     write(out, "FuzzHTTP2Frames", "own-preface-split", bytes([2, 3, 5, 17, 200]) + preface + settings + streams["get"])
 
 
+# WebSocket (RFC 6455) client streams for FuzzWebSocketFrames: control byte (bit 0: small limits), split plan
+# byte (0: one byte at a time), then masked frames.
+def ws_frame(opcode, payload=b"", fin=True, mask=b"\x37\xfa\x21\x3d", rsv=0):
+    n = len(payload)
+    head = bytes([(0x80 if fin else 0) | rsv | opcode])
+    bit = 0x80 if mask else 0
+    if n < 126:
+        head += bytes([bit | n])
+    elif n < 65536:
+        head += bytes([bit | 126]) + struct.pack(">H", n)
+    else:
+        head += bytes([bit | 127]) + struct.pack(">Q", n)
+    if mask:
+        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        head += mask
+    return head + payload
+
+
+def websocket_seeds(out):
+    start = json.dumps({"type": "start", "input": "features", "window": 8, "stride": 2}).encode()
+    streams = {
+        "hello": ws_frame(1, b"Hello"),
+        "start-fragmented-ping": ws_frame(1, start[:10], fin=False) + ws_frame(9, b"p") + ws_frame(0, start[10:]),
+        "binary-126": ws_frame(2, bytes(range(200))),
+        "binary-127": ws_frame(2, bytes(70_000))[:20],
+        "close-1000": ws_frame(8, struct.pack(">H", 1000) + b"bye"),
+        "close-empty": ws_frame(8),
+        "pong-then-text": ws_frame(10, b"x") + ws_frame(1, "é".encode()),
+        "bad-utf8": ws_frame(1, b"\xc3\x28"),
+        "unmasked": ws_frame(1, b"x", mask=None),
+        "rsv1": ws_frame(1, b"x", rsv=0x40),
+    }
+    for name, data in streams.items():
+        for control, suffix in ((0, ""), (1, "-small")):
+            write(out, "FuzzWebSocketFrames", name + suffix, bytes([control, 3, 2, 7, 200]) + data)
+    write(out, "FuzzWebSocketFrames", "bytewise", bytes([0, 0]) + streams["start-fragmented-ping"])
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: fuzz_seeds.py OUT_DIR")
     out = Path(sys.argv[1])
-    for make in (http_seeds, http2_seeds, json_seeds, predict_seeds, open_inference_seeds, pose_seeds, pickle_seeds,
+    for make in (http_seeds, http2_seeds, websocket_seeds, json_seeds, predict_seeds, open_inference_seeds, pose_seeds, pickle_seeds,
                  torch_zip_seeds, safetensors_seeds):
         make(out)
     for folder in sorted(p for p in out.iterdir() if p.is_dir()):

@@ -122,6 +122,9 @@ final class HTTP2Connection: @unchecked Sendable {
     }
 
     private func completed(streamID: Int32, request: HTTPRequest, response: HTTPResponse) {
+        // A WebSocket needs the HTTP/1.1 upgrade (RFC 8441's extended CONNECT is not offered).
+        let response = response.webSocket == nil ? response
+            : .error(status: 500, message: "a WebSocket cannot be opened on an HTTP/2 stream")
         // After a 101, answer stream 1 only once the client has sent its preface, i.e. has
         // read the 101: curl 7.88 drops the connection when more than 32 KB of HTTP/2 data
         // arrive together with the 101 ("connection buffer size is too small").

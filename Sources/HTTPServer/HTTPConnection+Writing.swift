@@ -85,6 +85,8 @@ extension HTTPConnection {
         releaseBody()
         http2?.connectionClosed()
         http2 = nil  // it holds this connection: break the cycle
+        webSocket?.connectionClosed()
+        webSocket = nil
         deadline = nil
         timer.cancel()
         let id = self.id, onClose = self.onClose
@@ -144,6 +146,8 @@ extension HTTPConnection {
             close()
         case .http2:
             http2?.deadlineReached()
+        case .webSocket:
+            webSocket?.deadlineReached()
         }
     }
 

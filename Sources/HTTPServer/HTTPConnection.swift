@@ -18,12 +18,14 @@ final class HTTPConnection: @unchecked Sendable {
         case writing
         /// The connection speaks HTTP/2: `http2` has it.
         case http2
+        /// The connection is a WebSocket after a 101: `webSocket` has it.
+        case webSocket
         /// The final response is out and FIN sent; input is read and dropped until EOF.
         case lingering
         case closed
     }
 
-    enum DeadlineKind { case firstRequest, keepAlive, head, body, write, linger, http2 }
+    enum DeadlineKind { case firstRequest, keepAlive, head, body, write, linger, http2, webSocket }
 
     /// What an exchange report needs to know about the request being answered.
     struct RequestInfo {
@@ -66,6 +68,7 @@ final class HTTPConnection: @unchecked Sendable {
     /// Until the first bytes tell: may this connection still turn out to be HTTP/2?
     var sniffingPreface: Bool
     var http2: HTTP2Connection?
+    var webSocket: WebSocketConnection?
     let bodyBudget: RequestBodyBudget
     /// This connection's share of `bodyBudget`: the current request's body.
     var reservedBodyBytes = 0
@@ -137,6 +140,7 @@ final class HTTPConnection: @unchecked Sendable {
         queue.async { [self] in
             if case .awaitingRequest = phase, requestsServed > 0 { close() }
             if case .http2 = phase { http2?.beginDrain() }
+            if case .webSocket = phase { webSocket?.beginDrain() }
         }
     }
 
@@ -152,6 +156,8 @@ final class HTTPConnection: @unchecked Sendable {
             return
         case .http2:
             http2?.received(bytes)
+        case .webSocket:
+            webSocket?.received(bytes)
         case .awaitingRequest:
             decoder.append(bytes)
             beginRequest()
@@ -197,6 +203,8 @@ final class HTTPConnection: @unchecked Sendable {
             break
         case .http2:
             http2?.peerClosedInput()
+        case .webSocket:
+            webSocket?.peerClosedInput()
         default:
             // Between requests, or a request that can no longer be completed.
             close()
@@ -323,6 +331,7 @@ final class HTTPConnection: @unchecked Sendable {
             return
         }
         awaitedRequest = nil
+        if let upgrade = response.webSocket { return startWebSocket(upgrade, response: response, head: head, info: info) }
         let responderCloses = response.headers.tokens("Connection").contains("close")
         let keepAlive = head.keepAlive && !draining && !responderCloses
             && !(peerClosed && decoder.bufferedByteCount == 0)

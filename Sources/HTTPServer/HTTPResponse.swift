@@ -10,6 +10,8 @@ public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// Set by `HTTPResponse.webSocket(_:)`: the connection becomes a WebSocket after this 101.
+    public var webSocket: WebSocketUpgrade?
 
     public init(status: Int = 200, headers: HTTPHeaders = [:], body: [UInt8] = []) {
         self.status = status
@@ -68,6 +70,7 @@ public struct HTTPResponse: Sendable {
     static func reason(for status: Int) -> String {
         switch status {
         case 100: "Continue"
+        case 101: "Switching Protocols"
         case 200: "OK"
         case 201: "Created"
         case 202: "Accepted"
@@ -87,6 +90,7 @@ public struct HTTPResponse: Sendable {
         case 415: "Unsupported Media Type"
         case 417: "Expectation Failed"
         case 422: "Unprocessable Content"
+        case 426: "Upgrade Required"
         case 429: "Too Many Requests"
         case 431: "Request Header Fields Too Large"
         case 499: "Client Closed Request"  // nginx's, not IANA's: a client that left before its answer

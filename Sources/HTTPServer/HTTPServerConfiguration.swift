@@ -40,6 +40,12 @@ public struct HTTPServerConfiguration: Sendable {
     /// Request bodies held at once, all connections and streams together (`RequestBodyBudget`);
     /// a body that does not fit → 503 with Retry-After.
     public var maxBufferedBodyBytes: Int
+    /// A WebSocket frame's payload at most (larger: close 1009, checked from the frame header).
+    public var webSocketMaxFrameBytes: Int
+    /// A WebSocket message at most, its fragments together (larger: close 1009).
+    public var webSocketMaxMessageBytes: Int
+    /// Longest a WebSocket may go without a frame from the client (close 1001).
+    public var webSocketIdleTimeout: Duration
 
     public init(
         host: String = "0.0.0.0",
@@ -58,7 +64,10 @@ public struct HTTPServerConfiguration: Sendable {
         lingerTimeout: Duration = .seconds(2),
         http2Enabled: Bool = true,
         http2MaxConcurrentStreams: Int = 100,
-        maxBufferedBodyBytes: Int = 1024 * 1024 * 1024
+        maxBufferedBodyBytes: Int = 1024 * 1024 * 1024,
+        webSocketMaxFrameBytes: Int = 1024 * 1024,
+        webSocketMaxMessageBytes: Int = 1024 * 1024,
+        webSocketIdleTimeout: Duration = .seconds(60)
     ) {
         self.host = host
         self.port = port
@@ -77,6 +86,9 @@ public struct HTTPServerConfiguration: Sendable {
         self.http2Enabled = http2Enabled
         self.http2MaxConcurrentStreams = http2MaxConcurrentStreams
         self.maxBufferedBodyBytes = maxBufferedBodyBytes
+        self.webSocketMaxFrameBytes = webSocketMaxFrameBytes
+        self.webSocketMaxMessageBytes = webSocketMaxMessageBytes
+        self.webSocketIdleTimeout = webSocketIdleTimeout
     }
 
     var decoderLimits: HTTPRequestDecoder.Limits {

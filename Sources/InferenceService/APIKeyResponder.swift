@@ -23,7 +23,8 @@ struct APIKeyResponder: HTTPResponder {
     /// The 401 for a request that needs a key and has no valid one; nil when it may go on.
     func authenticationRefusal(_ request: HTTPRequest) -> HTTPResponse? {
         guard requiresKey(request) else { return nil }
-        guard let presented = Self.bearerToken(request.headers["Authorization"]) else {
+        // A browser cannot set Authorization on a WebSocket: it offers the key as a subprotocol instead.
+        guard let presented = Self.bearerToken(request.headers["Authorization"]) ?? Self.subprotocolKey(request) else {
             return Self.unauthorized("this route needs Authorization: Bearer <API key>")
         }
         // Every configured key is compared in full, so the time taken does not depend on which one matched.
@@ -34,6 +35,15 @@ struct APIKeyResponder: HTTPResponder {
 
     func requiresKey(_ request: HTTPRequest) -> Bool {
         request.method == "POST" || (protectMetrics && request.path == "/metrics")
+            || WebSocketHandshake.isUpgradeRequest(request)
+    }
+
+    /// The key of an offered `signbert.key.KEY` WebSocket subprotocol (docs/STREAMING.md).
+    static func subprotocolKey(_ request: HTTPRequest) -> [UInt8]? {
+        guard WebSocketHandshake.isUpgradeRequest(request) else { return nil }
+        let prefix = "signbert.key."
+        return WebSocketHandshake.offeredProtocols(request).first { $0.hasPrefix(prefix) && $0.count > prefix.count }
+            .map { Array($0.utf8.dropFirst(prefix.utf8.count)) }
     }
 
     /// The token of `Bearer <token>` (RFC 6750 §2.1; the scheme is case-insensitive).

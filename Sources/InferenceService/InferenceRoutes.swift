@@ -48,6 +48,7 @@ final class InferenceRoutes: Sendable {
         installPredict(on: router)
         installOpenInference(on: router)
         installPlatforms(on: router)
+        installDemo(on: router)
     }
 
     var isReady: Bool { lifecycle.current == .ready }

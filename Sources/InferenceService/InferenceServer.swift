@@ -31,8 +31,10 @@ public final class InferenceServer: Sendable {
         scheduler = BatchScheduler(model: loaded.model, frames: loaded.preparation.frames, configuration: configuration,
                                    metrics: metrics)
         let router = HTTPRouter()
-        InferenceRoutes(loaded: loaded, configuration: configuration, scheduler: scheduler, metrics: metrics,
-                        lifecycle: lifecycle).install(on: router)
+        let routes = InferenceRoutes(loaded: loaded, configuration: configuration, scheduler: scheduler, metrics: metrics,
+                                     lifecycle: lifecycle)
+        routes.install(on: router)
+        routes.installStream(on: router, logger: logger)
         let accessLog = AccessLog(logger: logger, metrics: metrics)
         // Outermost first: request id, CORS (preflights need no key), API key (before any body is inflated),
         // Content-Encoding, routes.
@@ -138,7 +140,7 @@ struct AccessLog: Sendable {
     let logger: Logger
     let metrics: ServiceMetrics
     static let routes: Set<String> = ["/", "/predict", "/health", "/ready", "/metrics", "/openapi.json", "/invocations",
-                                      "/ping", "/v2", "/v2/health/live", "/v2/health/ready"]
+                                      "/ping", "/v2", "/v2/health/live", "/v2/health/ready", "/stream"]
 
     /// The metric label of a path: the route's pattern, never the raw path (a label per client-chosen path
     /// would grow the registry without bound).
@@ -149,7 +151,7 @@ struct AccessLog: Sendable {
             let rest = segments.dropFirst(4).map(String.init)
             switch rest {
             case []: return "/v2/models/{name}"
-            case ["ready"], ["infer"]: return "/v2/models/{name}/" + rest[0]
+            case ["ready"], ["infer"], ["stream"]: return "/v2/models/{name}/" + rest[0]
             case let r where r.count >= 2 && r[0] == "versions": return "/v2/models/{name}/versions/{version}" + (r.count == 3 ? "/" + r[2] : "")
             default: return "other"
             }

@@ -34,6 +34,12 @@ public struct ServiceConfiguration: Sendable {
     public var protectMetrics: Bool = false
     /// Origins whose web pages may call the API (CORS): exact `scheme://host[:port]` values or `*`; empty: none.
     public var corsOrigins: [String] = []
+    /// Serve the browser demo page at `/demo` (its files: `Resources/demo`).
+    public var demoPage: Bool = false
+    /// Live streams (WebSocket, docs/STREAMING.md) open at once; the next is closed with 1013.
+    public var maxStreams: Int = 64
+    /// The sign-event settings a stream gets when its start message leaves them out.
+    var streamEvents = SignEventSettings()
 
     public init() {}
 }

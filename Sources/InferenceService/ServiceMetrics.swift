@@ -16,6 +16,11 @@ public final class ServiceMetrics: Sendable {
     let clips: Metrics.Counter
     /// Clips dropped from the queue because their client went away before they ran.
     let cancelledClips: Metrics.Counter
+    let streamsOpen: Metrics.Meter
+    let streamFrames: Metrics.Counter
+    let streamWindowsComputed: Metrics.Counter
+    let streamWindowsSkipped: Metrics.Counter
+    let streamEvents: Metrics.Counter
 
     /// The help text of every family the service registers (a family without one fails `promtool check metrics`).
     static let help: [String: String] = [
@@ -28,6 +33,10 @@ public final class ServiceMetrics: Sendable {
         "signbert_requests_in_flight": "Prediction requests decoded and not yet answered.",
         "signbert_clips_total": "Clips computed.",
         "signbert_cancelled_clips_total": "Clips dropped from the queue unrun because their client left.",
+        "signbert_streams_open": "Live streams (WebSocket) open.",
+        "signbert_stream_frames_total": "Frames received on live streams.",
+        "signbert_stream_windows_total": "Live-stream windows, by outcome: computed, or skipped (a newer window replaced it, or the server was busy).",
+        "signbert_stream_events_total": "Sign events reported on live streams.",
         "signbert_build_info": "The server's build (always 1; the labels carry the information).",
         "signbert_model_info": "The served model (always 1; the labels carry the information).",
     ]
@@ -48,6 +57,13 @@ public final class ServiceMetrics: Sendable {
         inFlight = Metrics.Meter(label: "signbert_requests_in_flight", dimensions: [], factory: factory)
         clips = Metrics.Counter(label: "signbert_clips_total", dimensions: [], factory: factory)
         cancelledClips = Metrics.Counter(label: "signbert_cancelled_clips_total", dimensions: [], factory: factory)
+        streamsOpen = Metrics.Meter(label: "signbert_streams_open", dimensions: [], factory: factory)
+        streamFrames = Metrics.Counter(label: "signbert_stream_frames_total", dimensions: [], factory: factory)
+        streamWindowsComputed = Metrics.Counter(label: "signbert_stream_windows_total", dimensions: [("outcome", "computed")],
+                                                factory: factory)
+        streamWindowsSkipped = Metrics.Counter(label: "signbert_stream_windows_total", dimensions: [("outcome", "skipped")],
+                                               factory: factory)
+        streamEvents = Metrics.Counter(label: "signbert_stream_events_total", dimensions: [], factory: factory)
         for (name, labels) in [("signbert_build_info", build), ("signbert_model_info", model)] where !labels.isEmpty {
             Metrics.Gauge(label: name, dimensions: labels, factory: factory).record(1)
         }
@@ -62,6 +78,9 @@ public final class ServiceMetrics: Sendable {
         Metrics.Timer(label: "signbert_request_duration_seconds", dimensions: [("route", route)], factory: factory)
             .recordNanoseconds(duration.nanoseconds)
     }
+
+    func streamOpened() { streamsOpen.increment() }
+    func streamClosed() { streamsOpen.decrement() }
 
     public func exposition() -> [UInt8] { registry.emitToBuffer() + ProcessMetrics.exposition() }
 }

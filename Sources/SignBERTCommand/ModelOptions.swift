@@ -93,6 +93,15 @@ struct ModelOptions: ParsableArguments {
         return source
     }
 
+    /// Whether the model `source` loads is the bundled demo model (nothing named, or its directory named).
+    func usesBundledModel(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        if checkpoint != nil { return false }
+        if model == nil, let path = environment["SIGNBERT_CHECKPOINT"], !path.isEmpty { return false }
+        let directory = model ?? environment["SIGNBERT_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.bundledModelPath()
+        let resolved = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+        return resolved(directory) == resolved(Self.bundledModelPath())
+    }
+
     /// `models/demo-gestures` in the working directory, else beside the executable's install prefix
     /// (`<prefix>/bin/signbert` → `<prefix>/models/demo-gestures`, the image's layout).
     static func bundledModelPath() -> String {

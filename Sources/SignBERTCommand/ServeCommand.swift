@@ -94,6 +94,15 @@ struct ServeCommand: ParsableCommand {
         valueName: "origin"))
     var corsOrigins: [String] = []
 
+    @Flag(name: .long, inversion: .prefixedNo, help: "Serve the browser demo page at /demo (default: only with the bundled demo model).")
+    var demo: Bool?
+
+    @Option(name: .long, help: "Most live streams (WebSocket /stream) open at once; the next is closed with 1013 (default 64).")
+    var maxStreams: Int?
+
+    @Option(name: .long, help: "Seconds a live stream may go without a message from its client before it is closed (default 60).")
+    var streamIdleTimeout: Double?
+
     @Flag(name: .customLong("print-openapi"), help: "Print the OpenAPI document this configuration serves at /openapi.json, and exit.")
     var printOpenAPI = false
 
@@ -103,7 +112,8 @@ struct ServeCommand: ParsableCommand {
         }
         for (name, value) in [("--max-batch-size", maxBatchSize), ("--max-clips-per-request", maxClipsPerRequest), ("--max-queue", maxQueue), ("--threads", threads),
                               ("--max-body-bytes", maxBodyBytes), ("--max-connections", maxConnections),
-                              ("--max-frames", maxFrames), ("--max-buffered-body-bytes", maxBufferedBodyBytes)] {
+                              ("--max-frames", maxFrames), ("--max-buffered-body-bytes", maxBufferedBodyBytes),
+                              ("--max-streams", maxStreams)] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1") }
         }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be in 0...65535") }
@@ -265,6 +275,10 @@ struct ServeSettings {
             guard !keys.isEmpty else { throw ValidationError("the API key file \(path) holds no key") }
             service.apiKeys += keys
         }
+        if let streams = try integer(c.maxStreams, "SIGNBERT_MAX_STREAMS") { service.maxStreams = max(1, streams) }
+        if let idle = try number(c.streamIdleTimeout, "SIGNBERT_STREAM_IDLE_TIMEOUT"), idle > 0 {
+            http.webSocketIdleTimeout = .milliseconds(Int64(idle * 1000))
+        }
         service.protectMetrics = c.protectMetrics || ["1", "true", "yes"].contains(env["SIGNBERT_PROTECT_METRICS"]?.lowercased() ?? "")
         if service.protectMetrics && service.apiKeys.isEmpty {
             throw ValidationError("--protect-metrics needs an API key (--api-key, --api-key-file, SIGNBERT_API_KEY)")
@@ -273,6 +287,7 @@ struct ServeSettings {
         do { service.corsOrigins = try CORSOrigins.parse(origins) } catch {
             throw ValidationError("\(c.corsOrigins.isEmpty ? "SIGNBERT_CORS_ORIGINS" : "--cors-origin"): \(error)")
         }
+        service.demoPage = c.demo ?? c.modelOptions.usesBundledModel(environment: env)
         service.vertexPredictRoute = try route(env["AIP_PREDICT_ROUTE"], "AIP_PREDICT_ROUTE")
         service.vertexHealthRoute = try route(env["AIP_HEALTH_ROUTE"], "AIP_HEALTH_ROUTE")
         let level = c.logLevel ?? env["SIGNBERT_LOG_LEVEL"] ?? "info"

@@ -148,6 +148,15 @@ final class TestClient {
         return Response(status: status, headers: headers, body: body)
     }
 
+    /// Exactly `count` bytes (a WebSocket frame's parts).
+    func readBytes(_ count: Int) throws -> [UInt8] {
+        while buffer.count < count {
+            guard try fill() else { throw Failure(description: "connection closed after \(buffer.count) of \(count) bytes") }
+        }
+        defer { buffer.removeFirst(count) }
+        return Array(buffer[..<count])
+    }
+
     /// True if the server closes the connection (EOF or reset) within the receive timeout
     /// without sending anything more.
     func isClosedByPeer() -> Bool {
