@@ -6,6 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 chromium="${CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$chromium" ] && [ -z "${CHROMIUM:-}" ]; then
+  # CI starts on a fresh machine: install Debian's chromium as the other steps install their tools.
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
 [ -x "$chromium" ] || { echo "demo_browser_test: $chromium not found (apt-get install -y chromium)" >&2; exit 1; }
 venv="${SIGNBERT_BROWSER_VENV:-$HOME/.cache/signbert-browser-venv}"
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import playwright" 2>/dev/null; then
