@@ -84,6 +84,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            // The OpenAPI document's static parts, compiled into the binary (the image ships the binary alone).
+            resources: [.embedInCode("Resources/openapi-base.json")],
             swiftSettings: swiftSettings
         ),
         // The `signbert` command line: one file per subcommand.
