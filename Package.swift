@@ -53,10 +53,13 @@ let package = Package(
             name: "CKernels",
             cSettings: [.unsafeFlags(["-O2"])]
         ),
+        // The one JSON string escaper, for the layers that may not import each other (HTTP server, runtime).
+        .target(name: "JSONText", swiftSettings: swiftSettings),
         // The model runtime: checkpoint readers, configuration, kernels and the forward pass.
         .target(
             name: "SignBERTRuntime",
             dependencies: [
+                "JSONText",
                 "COpenBLAS",
                 "CKernels",
                 .product(name: "Yams", package: "Yams"),
@@ -68,6 +71,7 @@ let package = Package(
         .target(
             name: "HTTPServer",
             dependencies: [
+                "JSONText",
                 "CNGHTTP2",
                 .product(name: "Logging", package: "swift-log"),
             ],
