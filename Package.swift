@@ -111,21 +111,28 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
+        // What the test targets share: one HTTP/1.1 client core (the loopback socket) under the clients they use.
+        .target(
+            name: "TestSupport",
+            dependencies: ["HTTPServer"],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "HTTPServerTests",
             // CNGHTTP2 also drives the tests' own HTTP/2 client.
-            dependencies: ["HTTPServer", "CNGHTTP2"],
+            dependencies: ["HTTPServer", "CNGHTTP2", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "InferenceServiceTests",
             // CSystemZlib also compresses the request bodies of the Content-Encoding tests.
-            dependencies: ["InferenceService", "SignBERTRuntime", "HTTPServer", "CSystemZlib"],
+            dependencies: ["InferenceService", "SignBERTRuntime", "HTTPServer", "CSystemZlib", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SignBERTCommandTests",
-            dependencies: ["SignBERTCommand", "SignBERTRuntime"],
+            dependencies: ["SignBERTCommand", "SignBERTRuntime", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

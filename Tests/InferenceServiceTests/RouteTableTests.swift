@@ -1,34 +1,14 @@
 import Foundation
 import HTTPServer
 @testable import InferenceService
-import Logging
 import SignBERTRuntime
 import XCTest
 
 /// The route table is the one place a route is declared: an entry added to it, and nothing else, is routed,
 /// documented in /openapi.json, labelled in the metrics by its pattern and guarded by its own API-key rule.
-final class RouteTableTests: XCTestCase {
-    private var servers: [InferenceServer] = []
-
-    override func tearDown() {
-        for server in servers { server.shutdown() }
-        servers = []
-    }
-
+final class RouteTableTests: LiveInferenceTestCase {
     private func start(extraRoutes: [ServiceRoute], apiKeys: [String]) throws -> TestHTTPClient {
-        var service = ServiceConfiguration()
-        service.apiKeys = apiKeys
-        var http = HTTPServerConfiguration()
-        http.host = "127.0.0.1"
-        http.port = 0
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let server = InferenceServer(loaded: LiveInferenceTestCase.loaded, configuration: service, http: http, logger: logger,
-                                     extraRoutes: extraRoutes)
-        try server.start()
-        servers.append(server)
-        XCTAssertTrue(server.waitUntilReady())
-        return TestHTTPClient(port: server.port)
+        try start(extraRoutes: extraRoutes) { service, _ in service.apiKeys = apiKeys }.1
     }
 
     /// Two entries whose auth rules go against the fallback for routes outside the table (POST needs a key,
