@@ -25,7 +25,6 @@ extension JSONValue {
     }
 
     private func write(to writer: inout JSONWriter, indent: Int) {
-        func newline(_ level: Int) { writer.raw("\n" + String(repeating: "  ", count: level)) }
         switch self {
         case .null: writer.raw("null")
         case .bool(let value): writer.raw(value ? "true" : "false")
@@ -34,30 +33,28 @@ extension JSONValue {
             if value == value.rounded(), abs(value) < 1e15 { writer.raw(String(Int(value))) } else { writer.number(value) }
         case .string(let text): writer.string(text)
         case .array(let elements):
-            guard !elements.isEmpty else { writer.raw("[]"); return }
-            writer.raw("[")
-            for (index, element) in elements.enumerated() {
-                if index > 0 { writer.raw(",") }
-                newline(indent + 1)
-                element.write(to: &writer, indent: indent + 1)
-            }
-            newline(indent)
-            writer.raw("]")
+            Self.container("[", "]", elements.map { (key: nil, value: $0) }, to: &writer, indent: indent)
         case .object(let members):
-            guard !members.isEmpty else { writer.raw("{}"); return }
-            writer.raw("{")
-            for (index, member) in members.enumerated() {
-                if index > 0 { writer.raw(",") }
-                newline(indent + 1)
-                writer.string(member.key)
-                writer.raw(": ")
-                member.value.write(to: &writer, indent: indent + 1)
-            }
-            newline(indent)
-            writer.raw("}")
+            Self.container("{", "}", members.map { (key: Optional($0.key), value: $0.value) }, to: &writer, indent: indent)
         case .tensor(let shape, let values):
             Self.nested(shape: shape[...], values: values[...]).write(to: &writer, indent: indent)
         }
+    }
+
+    /// An array (no keys) or an object: one element a line, indented a level deeper; empty ones on one line.
+    private static func container(_ open: String, _ close: String, _ elements: [(key: String?, value: JSONValue)],
+                                  to writer: inout JSONWriter, indent: Int) {
+        guard !elements.isEmpty else { writer.raw(open + close); return }
+        writer.raw(open)
+        for (index, element) in elements.enumerated() {
+            writer.raw((index > 0 ? ",\n" : "\n") + String(repeating: "  ", count: indent + 1))
+            if let key = element.key {
+                writer.string(key)
+                writer.raw(": ")
+            }
+            element.value.write(to: &writer, indent: indent + 1)
+        }
+        writer.raw("\n" + String(repeating: "  ", count: indent) + close)
     }
 
     /// A parsed rectangular number array back as nested arrays.
