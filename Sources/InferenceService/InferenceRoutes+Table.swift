@@ -9,7 +9,7 @@ extension InferenceRoutes {
         let name = configuration.modelName
         let prediction = OpenAPI.predictionFailures()
         let queryOptions = ["TopK", "ReturnLogits", "Frames"].map { OpenAPI.ref("parameters/" + $0) }
-        var routes: [ServiceRoute] = [
+        var table: [ServiceRoute] = [
             // Operations.
             ServiceRoute("GET", "/", access: .open, OpenAPIOperation(
                 id: "describe", summary: "The model: architecture, labels, limits", responses: [
@@ -82,7 +82,7 @@ extension InferenceRoutes {
         ]
         // The model routes, unversioned and versioned (`/versions/1`), from one loop.
         for (prefix, suffix) in [("/v2/models/{name}", ""), ("/v2/models/{name}/versions/{version}", "Version")] {
-            routes += [
+            table += [
                 ServiceRoute("GET", prefix, access: .open, OpenAPIOperation(
                     id: "v2ModelMetadata" + suffix, summary: "Open Inference Protocol: model metadata", responses: [
                         ("200", OpenAPI.json("Model metadata", schema: "ModelMetadata")), ("404", OpenAPI.ref("responses/Error404")),
@@ -112,18 +112,18 @@ extension InferenceRoutes {
         }
         // Vertex AI's routes, where its environment sets them: the instances contract and a health check.
         if let route = configuration.vertexPredictRoute {
-            routes.append(ServiceRoute("POST", route, access: .key, OpenAPIOperation(
+            table.append(ServiceRoute("POST", route, access: .key, OpenAPIOperation(
                 id: "vertexPredict", summary: "Vertex AI's prediction route (AIP_PREDICT_ROUTE): instances in, predictions out",
                 requestBody: OpenAPI.ref("requestBodies/Instances"),
                 responses: [("200", OpenAPI.ref("responses/Predictions"))] + prediction),
                 headCheck: jsonContentType) { routes, request, _, respond in routes.instances(request, respond) })
         }
         if let route = configuration.vertexHealthRoute {
-            routes.append(ServiceRoute("GET", route, access: .open, OpenAPIOperation(
+            table.append(ServiceRoute("GET", route, access: .open, OpenAPIOperation(
                 id: "vertexHealth", summary: "Vertex AI's health route (AIP_HEALTH_ROUTE): 200 once ready", responses: [
                     ("200", OpenAPI.json("Ready", schema: "Status")), ("503", OpenAPI.ref("responses/Error503")),
                 ])) { routes, _, _, respond in routes.vertexHealth(respond) })
         }
-        return routes
+        return table
     }
 }
