@@ -53,10 +53,13 @@ let package = Package(
             name: "CKernels",
             cSettings: [.unsafeFlags(["-O2"])]
         ),
+        // The one JSON string escaper, for the layers that may not import each other (HTTP server, runtime).
+        .target(name: "JSONText", swiftSettings: swiftSettings),
         // The model runtime: checkpoint readers, configuration, kernels and the forward pass.
         .target(
             name: "SignBERTRuntime",
             dependencies: [
+                "JSONText",
                 "COpenBLAS",
                 "CKernels",
                 .product(name: "Yams", package: "Yams"),
@@ -68,6 +71,7 @@ let package = Package(
         .target(
             name: "HTTPServer",
             dependencies: [
+                "JSONText",
                 "CNGHTTP2",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -84,8 +88,9 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            // The browser demo page (GET /demo), read at start-up.
-            resources: [.copy("Resources/demo")],
+            // The OpenAPI document's static parts, compiled into the binary (the image ships the binary alone); the
+            // browser demo page (GET /demo), read at start-up.
+            resources: [.embedInCode("Resources/openapi-base.json"), .copy("Resources/demo")],
             swiftSettings: swiftSettings
         ),
         // The `signbert` command line: one file per subcommand.
@@ -107,21 +112,28 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
+        // What the test targets share: one HTTP/1.1 client core (the loopback socket) under the clients they use.
+        .target(
+            name: "TestSupport",
+            dependencies: ["HTTPServer"],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "HTTPServerTests",
             // CNGHTTP2 also drives the tests' own HTTP/2 client.
-            dependencies: ["HTTPServer", "CNGHTTP2"],
+            dependencies: ["HTTPServer", "CNGHTTP2", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "InferenceServiceTests",
             // CSystemZlib also compresses the request bodies of the Content-Encoding tests.
-            dependencies: ["InferenceService", "SignBERTRuntime", "HTTPServer", "CSystemZlib"],
+            dependencies: ["InferenceService", "SignBERTRuntime", "HTTPServer", "CSystemZlib", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SignBERTCommandTests",
-            dependencies: ["SignBERTCommand", "SignBERTRuntime"],
+            dependencies: ["SignBERTCommand", "SignBERTRuntime", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,3 +1,4 @@
+import JSONText
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -43,27 +44,7 @@ public struct HTTPResponse: Sendable {
 
     /// `{"error": message}`, the body of every error the server or router produces.
     public static func error(status: Int, message: String) -> HTTPResponse {
-        json(status: status, bytes: Array("{\"error\":\(jsonString(message))}".utf8))
-    }
-
-    /// A JSON string literal (RFC 8259 §7): quotes, backslashes and controls escaped.
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default:
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        json(status: status, bytes: Array("{\"error\":\(JSONText.quoted(message))}".utf8))
     }
 
     /// The reason phrase for the status line (RFC 9110 §15); informational only.

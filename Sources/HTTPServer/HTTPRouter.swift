@@ -11,9 +11,22 @@ public struct RouteParameters: Sendable, Equatable {
     public subscript(name: String) -> String? { values[name] }
 }
 
+/// The route a request resolved to: its method and the pattern the router reports for it (what a metric
+/// label or an access rule keys on; Hummingbird calls it the endpoint path).
+public struct HTTPRouteMatch: Sendable, Equatable {
+    public var method: String
+    public var pattern: String
+
+    public init(method: String, pattern: String) {
+        self.method = method
+        self.pattern = pattern
+    }
+}
+
 /// A small router: exact paths and patterns with `{name}` segments (e.g.
 /// "/v2/models/{name}/infer"). GET routes also answer HEAD (the server drops the body). An
-/// unknown path is a 404, a known path with another method a 405 with `Allow`.
+/// unknown path is a 404, a known path with another method a 405 with `Allow`. It reports which
+/// pattern a request matched (`match`, `pattern(forPath:)`), never the raw path.
 public final class HTTPRouter: HTTPResponder, Sendable {
     public typealias Handler = @Sendable (HTTPRequest, RouteParameters, @escaping @Sendable (HTTPResponse) -> Void) -> Void
     /// A route's own check of a request's head (e.g. its Content-Type), asked before the body is read.
@@ -26,6 +39,8 @@ public final class HTTPRouter: HTTPResponder, Sendable {
         }
 
         var method: String
+        /// What the router reports for the requests this route answers.
+        var pattern: String
         var segments: [Segment]
         var handler: Handler
         var headCheck: HeadCheck?
@@ -57,8 +72,11 @@ public final class HTTPRouter: HTTPResponder, Sendable {
     /// Registers `handler` for `method` (case-sensitive, e.g. "GET") on `path`, where a segment
     /// written `{name}` matches any non-empty segment. Exact segments win over parameters. `headCheck`, if
     /// any, may refuse a request from its head, before its body is read (`admit`); the handler should make
-    /// the same check, for the requests that come without a body.
-    public func add(_ method: String, _ path: String, headCheck: HeadCheck? = nil, _ handler: @escaping Handler) {
+    /// the same check, for the requests that come without a body. `pattern` is what the router reports for
+    /// this route (by default `path`): a route added at a concrete path that stands for a pattern (e.g. at
+    /// the served model's name) reports the pattern.
+    public func add(_ method: String, _ path: String, pattern: String? = nil, headCheck: HeadCheck? = nil,
+                    _ handler: @escaping Handler) {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).map { part -> Route.Segment in
             if part.count > 2, part.first == "{", part.last == "}" {
                 return .parameter(String(part.dropFirst().dropLast()))
@@ -66,7 +84,8 @@ public final class HTTPRouter: HTTPResponder, Sendable {
             return .literal(String(part))
         }
         let parameters = segments.filter { if case .parameter = $0 { true } else { false } }.count
-        routes.withLock { $0.append(Route(method: method, segments: segments, handler: handler, headCheck: headCheck,
+        routes.withLock { $0.append(Route(method: method, pattern: pattern ?? path, segments: segments, handler: handler,
+                                          headCheck: headCheck,
                                           parameterCount: parameters)) }
     }
 
@@ -83,6 +102,22 @@ public final class HTTPRouter: HTTPResponder, Sendable {
         switch resolve(head) {
         case .refusal(let response): return response
         case .route(let route, _): return route.headCheck?(head)
+        }
+    }
+
+    /// The route that answers `request` (HEAD falls back to GET); nil for a 404 or a 405.
+    public func match(_ request: HTTPRequest) -> HTTPRouteMatch? {
+        guard case .route(let route, _) = resolve(request) else { return nil }
+        return HTTPRouteMatch(method: route.method, pattern: route.pattern)
+    }
+
+    /// The pattern of the most specific route whose path matches `path` (percent-decoded, as an access log has
+    /// it), whatever its method; nil when no route's path does. A metric label made from it is bounded by the
+    /// routes, whatever paths clients choose.
+    public func pattern(forPath path: String) -> String? {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        return routes.withLock { routes in
+            routes.filter { $0.match(segments) != nil }.min { $0.parameterCount < $1.parameterCount }?.pattern
         }
     }
 

@@ -1,13 +1,15 @@
 import Foundation
 import HTTPServer
 
-/// Optional bearer-token authentication: with keys configured, every POST route (they all run the model) and,
-/// with `protectMetrics`, `GET /metrics` need `Authorization: Bearer <key>`; anything else stays open so that
-/// orchestrators' probes keep working. A missing or wrong key is a 401 with `WWW-Authenticate`.
+/// Optional bearer-token authentication: with keys configured, the routes whose table entry says so (every route
+/// that runs the model and, with `protectMetrics`, `GET /metrics`) need `Authorization: Bearer <key>`; the others
+/// stay open so that orchestrators' probes keep working. A missing or wrong key is a 401 with `WWW-Authenticate`.
 struct APIKeyResponder: HTTPResponder {
     let inner: any HTTPResponder
     let keys: [[UInt8]]
     let protectMetrics: Bool
+    /// Which requests need a key: the route table's rule.
+    let rule: RouteAccessRule
 
     func respond(to request: HTTPRequest, completion: @escaping @Sendable (HTTPResponse) -> Void) {
         if let refusal = authenticationRefusal(request) { return completion(refusal) }
@@ -34,8 +36,7 @@ struct APIKeyResponder: HTTPResponder {
     }
 
     func requiresKey(_ request: HTTPRequest) -> Bool {
-        request.method == "POST" || (protectMetrics && request.path == "/metrics")
-            || WebSocketHandshake.isUpgradeRequest(request)
+        rule.needsKey(request, protectMetrics: protectMetrics)
     }
 
     /// The key of an offered `signbert.key.KEY` WebSocket subprotocol (docs/STREAMING.md).

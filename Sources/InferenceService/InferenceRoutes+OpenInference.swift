@@ -6,27 +6,18 @@ import SignBERTRuntime
 extension InferenceRoutes {
     static let modelVersion = "1"
 
-    func installOpenInference(on router: HTTPRouter) {
-        router.add("GET", "/v2") { [self] _, _, respond in respond(.json(bytes: serverMetadata())) }
-        router.add("GET", "/v2/health/live") { _, _, respond in respond(.json(bytes: Array("{\"live\":true}".utf8))) }
-        router.add("GET", "/v2/health/ready") { [self] _, _, respond in
-            respond(isReady ? .json(bytes: Array("{\"ready\":true}".utf8))
-                            : Self.unavailableJSON("{\"ready\":false}"))
-        }
-        // The unversioned and the versioned (`/versions/1`) forms of each model route.
-        for prefix in ["/v2/models/{name}", "/v2/models/{name}/versions/{version}"] {
-            router.add("GET", prefix) { [self] _, parameters, respond in
-                withModel(parameters, respond) { respond(.json(bytes: modelMetadata())) }
-            }
-            router.add("GET", prefix + "/ready") { [self] _, parameters, respond in
-                withModel(parameters, respond) {
-                    let body = Array("{\"name\":\(JSONWriter.quoted(configuration.modelName)),\"ready\":\(isReady)}".utf8)
-                    respond(isReady ? .json(bytes: body) : Self.unavailableJSON(String(decoding: body, as: UTF8.self)))
-                }
-            }
-            router.add("POST", prefix + "/infer", headCheck: Self.openInferContentType) { [self] request, parameters, respond in
-                withModel(parameters, respond) { openInfer(request, respond) }
-            }
+    func v2ServerReady(_ respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        respond(isReady ? .json(bytes: Array("{\"ready\":true}".utf8)) : Self.unavailableJSON("{\"ready\":false}"))
+    }
+
+    func v2ModelMetadata(_ parameters: RouteParameters, _ respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        withModel(parameters, respond) { respond(.json(bytes: modelMetadata())) }
+    }
+
+    func v2ModelReady(_ parameters: RouteParameters, _ respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        withModel(parameters, respond) {
+            let body = Array("{\"name\":\(JSONWriter.quoted(configuration.modelName)),\"ready\":\(isReady)}".utf8)
+            respond(isReady ? .json(bytes: body) : Self.unavailableJSON(String(decoding: body, as: UTF8.self)))
         }
     }
 
@@ -80,6 +71,11 @@ extension InferenceRoutes {
             return .error(status: 400, message: "a binary inference request needs the Inference-Header-Content-Length header (the length of its JSON part)")
         }
         return .error(status: 415, message: "Content-Type must be application/json, or application/octet-stream with Inference-Header-Content-Length; got \(contentType)")
+    }
+
+    func openInfer(_ request: HTTPRequest, _ parameters: RouteParameters,
+                   _ respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        withModel(parameters, respond) { openInfer(request, respond) }
     }
 
     func openInfer(_ request: HTTPRequest, _ respond: @escaping @Sendable (HTTPResponse) -> Void) {

@@ -5,27 +5,18 @@ import SignBERTRuntime
 /// on port 8080), Vertex AI (`AIP_HEALTH_ROUTE`, `AIP_PREDICT_ROUTE`, `{"instances": [...]}` in and
 /// `{"predictions": [...]}` out) and the same instances contract at KServe V1's `/v1/models/{name}:predict`.
 extension InferenceRoutes {
-    func installPlatforms(on router: HTTPRouter) {
-        // SageMaker: 200 with an empty body once ready; /invocations is installed with /predict.
-        router.add("GET", "/ping") { [self] _, _, respond in
-            respond(isReady ? HTTPResponse(status: 200) : Self.unavailable("the model is not ready"))
-        }
-        let name = configuration.modelName
-        router.add("GET", "/v1/models/\(name)") { [self] _, _, respond in
-            let body = "{\"name\":\(JSONWriter.quoted(name)),\"ready\":\(isReady)}"
-            respond(isReady ? .json(bytes: Array(body.utf8)) : Self.unavailableJSON(body))
-        }
-        router.add("POST", "/v1/models/\(name):predict", headCheck: Self.jsonContentType) { [self] request, _, respond in
-            instances(request, respond)
-        }
-        if let route = configuration.vertexHealthRoute {
-            router.add("GET", route) { [self] _, _, respond in
-                respond(isReady ? .json(bytes: Array("{\"status\":\"ready\"}".utf8)) : Self.unavailable("the model is not ready"))
-            }
-        }
-        if let route = configuration.vertexPredictRoute {
-            router.add("POST", route, headCheck: Self.jsonContentType) { [self] request, _, respond in instances(request, respond) }
-        }
+    /// SageMaker's ping: 200 with an empty body once ready.
+    func ping(_ respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        respond(isReady ? HTTPResponse(status: 200) : Self.unavailable("the model is not ready"))
+    }
+
+    func v1ModelStatus(_ respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        let body = "{\"name\":\(JSONWriter.quoted(configuration.modelName)),\"ready\":\(isReady)}"
+        respond(isReady ? .json(bytes: Array(body.utf8)) : Self.unavailableJSON(body))
+    }
+
+    func vertexHealth(_ respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        respond(isReady ? .json(bytes: Array("{\"status\":\"ready\"}".utf8)) : Self.unavailable("the model is not ready"))
     }
 
     /// `{"instances": [clip, ...], "parameters": {"top_k", "return_logits", "frames"}}`: each instance is a clip

@@ -6,13 +6,6 @@ import SignBERTRuntime
 extension InferenceRoutes {
     static let poseMediaType = "application/x-pose"
 
-    func installPredict(on router: HTTPRouter) {
-        router.add("POST", "/predict", headCheck: Self.predictContentType) { [self] request, _, respond in predict(request, respond) }
-        router.add("POST", "/invocations", headCheck: Self.predictContentType) { [self] request, _, respond in
-            predict(request, respond)
-        }
-    }
-
     /// 415 unless the body is JSON or a `.pose` file: also asked from the head, before the body is read.
     @Sendable static func predictContentType(_ request: HTTPRequest) -> HTTPResponse? {
         guard let contentType = request.headers["Content-Type"], mediaType(contentType) != poseMediaType,

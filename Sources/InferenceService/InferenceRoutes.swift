@@ -1,10 +1,11 @@
 import Foundation
 import HTTPServer
+import Logging
 import SignBERTRuntime
 
-/// The service's routes. This file holds the operational ones (`/`, `/health`, `/ready`, `/metrics`,
-/// `/openapi.json`) and `infer`, the HTTP adapter of the inference core that every prediction route shares;
-/// the routes of each protocol live in their own extension file.
+/// The service's routes. The table of every route is `InferenceRoutes+Table.swift`; this file holds the
+/// handlers of the operational ones (`/ready`, `/metrics`) and `infer`, the HTTP adapter of the inference core
+/// that every prediction route shares; the handlers of each protocol live in their own extension file.
 final class InferenceRoutes: Sendable {
     let loaded: LoadedModel
     let configuration: ServiceConfiguration
@@ -14,10 +15,20 @@ final class InferenceRoutes: Sendable {
     let core: InferenceCore
     let description: [UInt8]
     let openAPI: [UInt8]
+    /// What the router, the document, the metric labels and the API-key rule are made from.
+    let table: [ServiceRoute]
+    /// For the live streams' own log lines.
+    let logger: Logger
+    /// The open live streams, against `--max-streams`.
+    let streams = StreamRegistry()
+    /// The demo page's files, read once at start-up when the page is on (nil when it is off).
+    let demoPage: Result<DemoPage, DemoPageMissing>?
 
     init(loaded: LoadedModel, configuration: ServiceConfiguration, scheduler: BatchScheduler, metrics: ServiceMetrics,
-         lifecycle: Lifecycle) {
+         lifecycle: Lifecycle, logger: Logger, table: [ServiceRoute]) {
         self.loaded = loaded
+        self.logger = logger
+        demoPage = configuration.demoPage ? DemoPage.locate() : nil
         self.configuration = configuration
         self.scheduler = scheduler
         self.metrics = metrics
@@ -33,27 +44,29 @@ final class InferenceRoutes: Sendable {
             // KServe V1 clients (the kserve SDK's is_server_live) read liveness from `GET /`.
             ("status", "\"alive\""),
         ], fileNamesOnly: true)
-        openAPI = OpenAPIDocument.served(config: loaded.config, preparation: loaded.preparation, configuration: configuration)
+        self.table = table
+        openAPI = OpenAPIDocument.served(config: loaded.config, preparation: loaded.preparation, configuration: configuration,
+                                         routes: table)
     }
 
+    /// Adds every route of the table to `router`, each handler bound to these routes.
     func install(on router: HTTPRouter) {
-        router.add("GET", "/") { [self] _, _, respond in respond(.json(bytes: description)) }
-        router.add("GET", "/health") { _, _, respond in respond(.json(bytes: Array("{\"status\":\"alive\"}".utf8))) }
-        router.add("GET", "/ready") { [self] _, _, respond in respond(readiness()) }
-        router.add("GET", "/metrics") { [self] _, _, respond in
-            respond(HTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
-                                 body: metrics.exposition()))
+        for route in table {
+            let handler = route.handler
+            router.add(route.method, route.path, pattern: route.pattern, headCheck: route.headCheck) { [self] request, parameters, respond in
+                handler(self, request, parameters, respond)
+            }
         }
-        router.add("GET", "/openapi.json") { [self] _, _, respond in respond(.json(bytes: openAPI)) }
-        installPredict(on: router)
-        installOpenInference(on: router)
-        installPlatforms(on: router)
-        installDemo(on: router)
     }
 
     var isReady: Bool { lifecycle.current == .ready }
 
-    private func readiness() -> HTTPResponse {
+    func metricsExposition(_ respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        respond(HTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
+                             body: metrics.exposition()))
+    }
+
+    func readiness() -> HTTPResponse {
         let current = lifecycle.current
         if current == .ready { return .json(bytes: Array("{\"status\":\"ready\"}".utf8)) }
         var response = HTTPResponse.json(status: 503, bytes: Array("{\"status\":\"\(current.rawValue)\"}".utf8))

@@ -16,8 +16,14 @@ public final class InferenceServer: Sendable {
     private let http: HTTPServer
     private let logger: Logger
 
-    public init(loaded: LoadedModel, configuration: ServiceConfiguration, http httpConfiguration: HTTPServerConfiguration,
-                logger: Logger) {
+    public convenience init(loaded: LoadedModel, configuration: ServiceConfiguration,
+                            http httpConfiguration: HTTPServerConfiguration, logger: Logger) {
+        self.init(loaded: loaded, configuration: configuration, http: httpConfiguration, logger: logger, extraRoutes: [])
+    }
+
+    /// `extraRoutes` go after the service's own table (tests add routes this way).
+    init(loaded: LoadedModel, configuration: ServiceConfiguration, http httpConfiguration: HTTPServerConfiguration,
+         logger: Logger, extraRoutes: [ServiceRoute]) {
         self.loaded = loaded
         self.configuration = configuration
         self.logger = logger
@@ -31,17 +37,17 @@ public final class InferenceServer: Sendable {
         scheduler = BatchScheduler(model: loaded.model, frames: loaded.preparation.frames, configuration: configuration,
                                    metrics: metrics)
         let router = HTTPRouter()
-        let routes = InferenceRoutes(loaded: loaded, configuration: configuration, scheduler: scheduler, metrics: metrics,
-                                     lifecycle: lifecycle)
-        routes.install(on: router)
-        routes.installStream(on: router, logger: logger)
-        let accessLog = AccessLog(logger: logger, metrics: metrics)
+        let table = InferenceRoutes.table(configuration) + extraRoutes
+        InferenceRoutes(loaded: loaded, configuration: configuration, scheduler: scheduler, metrics: metrics,
+                        lifecycle: lifecycle, logger: logger, table: table).install(on: router)
+        let accessLog = AccessLog(logger: logger, metrics: metrics, router: router)
         // Outermost first: request id, CORS (preflights need no key), API key (before any body is inflated),
         // Content-Encoding, routes.
         var responder: any HTTPResponder = DecompressingResponder(inner: router, maxBodyBytes: httpConfiguration.maxBodyBytes)
         if !configuration.apiKeys.isEmpty {
             responder = APIKeyResponder(inner: responder, keys: configuration.apiKeys.map { Array($0.utf8) },
-                                        protectMetrics: configuration.protectMetrics)
+                                        protectMetrics: configuration.protectMetrics,
+                                        rule: RouteAccessRule(table, router: router))
         }
         if !configuration.corsOrigins.isEmpty {
             responder = CORSResponder(inner: responder, origins: Set(configuration.corsOrigins))
@@ -60,7 +66,8 @@ public final class InferenceServer: Sendable {
 
     /// The OpenAPI document served at `/openapi.json` for this model and configuration.
     public static func openAPIDocument(loaded: LoadedModel, configuration: ServiceConfiguration) -> [UInt8] {
-        OpenAPIDocument.served(config: loaded.config, preparation: loaded.preparation, configuration: configuration)
+        OpenAPIDocument.served(config: loaded.config, preparation: loaded.preparation, configuration: configuration,
+                               routes: InferenceRoutes.table(configuration))
     }
 
     public var port: Int { http.port }
@@ -139,32 +146,18 @@ struct RequestIDResponder: HTTPResponder {
 struct AccessLog: Sendable {
     let logger: Logger
     let metrics: ServiceMetrics
-    static let routes: Set<String> = ["/", "/predict", "/health", "/ready", "/metrics", "/openapi.json", "/invocations",
-                                      "/ping", "/v2", "/v2/health/live", "/v2/health/ready", "/stream"]
+    /// Reports the pattern a path matched, for the metric label.
+    let router: HTTPRouter
 
-    /// The metric label of a path: the route's pattern, never the raw path (a label per client-chosen path
-    /// would grow the registry without bound).
-    static func routeLabel(_ path: String) -> String {
-        if routes.contains(path) { return path }
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
-        if segments.count >= 4, segments[1] == "v2", segments[2] == "models" {
-            let rest = segments.dropFirst(4).map(String.init)
-            switch rest {
-            case []: return "/v2/models/{name}"
-            case ["ready"], ["infer"], ["stream"]: return "/v2/models/{name}/" + rest[0]
-            case let r where r.count >= 2 && r[0] == "versions": return "/v2/models/{name}/versions/{version}" + (r.count == 3 ? "/" + r[2] : "")
-            default: return "other"
-            }
-        }
-        if segments.count == 4, segments[1] == "v1", segments[2] == "models" {
-            return segments[3].hasSuffix(":predict") ? "/v1/models/{name}:predict" : "/v1/models/{name}"
-        }
-        return "other"
+    /// The metric label of a path: the pattern of the route it matched, as the router reports it, never the raw
+    /// path (a label per client-chosen path would grow the registry without bound); "other" when none did.
+    func routeLabel(_ path: String) -> String {
+        router.pattern(forPath: path) ?? "other"
     }
 
     func record(_ exchange: HTTPExchange) {
         let path = exchange.path ?? "-"
-        metrics.recordResponse(route: Self.routeLabel(path), status: exchange.status,
+        metrics.recordResponse(route: routeLabel(path), status: exchange.status,
                                protocol: exchange.protocolVersion.description, duration: exchange.duration)
         var metadata: Logger.Metadata = [
             "method": "\(exchange.method ?? "-")",

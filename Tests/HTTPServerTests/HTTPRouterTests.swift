@@ -58,4 +58,30 @@ final class HTTPRouterTests: XCTestCase {
         XCTAssertEqual(text(response), "{\"error\":\"method PUT not allowed for /health\"}")
         XCTAssertEqual(respond("GET", "/v2/models/x/infer").headers["Allow"], "POST")
     }
+
+    /// The router says which pattern a request matched: the most specific route's, HEAD as GET, nothing for a
+    /// 404 or 405; and for a path alone (a metric label), whatever the method.
+    func testReportsTheMatchedPattern() {
+        XCTAssertEqual(router.match(HTTPRequest(method: "POST", target: "/v2/models/m1/infer?x=1")),
+                       HTTPRouteMatch(method: "POST", pattern: "/v2/models/{name}/infer"))
+        XCTAssertEqual(router.match(HTTPRequest(method: "POST", target: "/v2/models/special/infer"))?.pattern,
+                       "/v2/models/special/infer")
+        XCTAssertEqual(router.match(HTTPRequest(method: "HEAD", target: "/health")), HTTPRouteMatch(method: "GET", pattern: "/health"))
+        XCTAssertNil(router.match(HTTPRequest(method: "GET", target: "/v2/models/m1/infer")), "a 405 matched no route")
+        XCTAssertNil(router.match(HTTPRequest(method: "GET", target: "/nope")))
+        XCTAssertEqual(router.pattern(forPath: "/v2/models/any name/infer"), "/v2/models/{name}/infer")
+        XCTAssertEqual(router.pattern(forPath: "/v2/models/m1"), "/v2/models/{name}")
+        XCTAssertEqual(router.pattern(forPath: "/health"), "/health")
+        XCTAssertNil(router.pattern(forPath: "/v2/models/m1/other"))
+    }
+
+    /// A route added at a concrete path reports the pattern it was given, and matches only its path.
+    func testARouteAtAConcretePathReportsItsPattern() {
+        router.add("GET", "/v1/models/demo", pattern: "/v1/models/{name}") { _, _, done in done(.text("demo")) }
+        XCTAssertEqual(text(respond("GET", "/v1/models/demo")), "demo")
+        XCTAssertEqual(respond("GET", "/v1/models/other").status, 404)
+        XCTAssertEqual(router.match(HTTPRequest(method: "GET", target: "/v1/models/demo"))?.pattern, "/v1/models/{name}")
+        XCTAssertEqual(router.pattern(forPath: "/v1/models/demo"), "/v1/models/{name}")
+        XCTAssertNil(router.pattern(forPath: "/v1/models/other"))
+    }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import HTTPServer
-import InferenceService
+@testable import InferenceService
 import Logging
 import SignBERTRuntime
 import XCTest
@@ -21,7 +21,8 @@ class LiveInferenceTestCase: XCTestCase {
         servers = []
     }
 
-    func start(model: LoadedModel = LiveInferenceTestCase.loaded,
+    /// `extraRoutes` go after the service's own route table.
+    func start(model: LoadedModel = LiveInferenceTestCase.loaded, extraRoutes: [ServiceRoute] = [],
                _ configure: (inout ServiceConfiguration, inout HTTPServerConfiguration) -> Void = { _, _ in })
         throws -> (InferenceServer, TestHTTPClient) {
         var service = ServiceConfiguration()
@@ -31,7 +32,8 @@ class LiveInferenceTestCase: XCTestCase {
         configure(&service, &http)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let server = InferenceServer(loaded: model, configuration: service, http: http, logger: logger)
+        let server = InferenceServer(loaded: model, configuration: service, http: http, logger: logger,
+                                     extraRoutes: extraRoutes)
         try server.start()
         servers.append(server)
         XCTAssertTrue(server.waitUntilReady())

@@ -43,15 +43,11 @@ enum OpenInferenceResponseEncoder {
                             body: json.bytes + binary)
     }
 
-    /// Row-wise softmax in double (max-subtracted), as float32.
+    /// Row-wise softmax (`Prediction.softmax`, in double), as float32.
     static func probabilities(_ logits: [Float], numClasses: Int) -> [Float] {
         var out = [Float](repeating: 0, count: logits.count)
         for start in stride(from: 0, to: logits.count, by: numClasses) {
-            let row = logits[start..<start + numClasses]
-            let maximum = Double(row.max() ?? 0)
-            let exps = row.map { exp(Double($0) - maximum) }
-            let total = exps.reduce(0, +)
-            for (j, value) in exps.enumerated() { out[start + j] = Float(value / total) }
+            for (j, value) in Prediction.softmax(logits[start..<start + numClasses]).enumerated() { out[start + j] = Float(value) }
         }
         return out
     }

@@ -8,20 +8,15 @@ import Logging
 extension InferenceRoutes {
     static let streamProtocol = "signbert.stream.v1"
 
-    func installStream(on router: HTTPRouter, logger: Logger) {
-        let registry = StreamRegistry()
-        router.add("GET", "/stream") { [self] request, _, respond in
-            respond(openStream(request, registry: registry, logger: logger))
+    /// `GET /v2/models/{name}/stream`: a live stream of the named model (docs/STREAMING.md).
+    func modelStream(_ request: HTTPRequest, _ parameters: RouteParameters, _ respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        guard parameters["name"] == configuration.modelName else {
+            return respond(.error(status: 404, message: "unknown model \"\(parameters["name"] ?? "")\"; this server serves \"\(configuration.modelName)\""))
         }
-        router.add("GET", "/v2/models/{name}/stream") { [self] request, parameters, respond in
-            guard parameters["name"] == configuration.modelName else {
-                return respond(.error(status: 404, message: "unknown model \"\(parameters["name"] ?? "")\"; this server serves \"\(configuration.modelName)\""))
-            }
-            respond(openStream(request, registry: registry, logger: logger))
-        }
+        respond(openStream(request))
     }
 
-    func openStream(_ request: HTTPRequest, registry: StreamRegistry, logger: Logger) -> HTTPResponse {
+    func openStream(_ request: HTTPRequest) -> HTTPResponse {
         if let refusal = WebSocketHandshake.refusal(request) { return refusal }
         if let origin = request.headers["Origin"], !originAllowed(origin, host: request.headers["Host"]) {
             return .error(status: 403, message: "the origin \(origin) may not open a stream: it is not this server's own "
@@ -34,7 +29,7 @@ extension InferenceRoutes {
         }
         let offered = WebSocketHandshake.offeredProtocols(request)
         let context = LiveStream.Context(loaded: loaded, configuration: configuration, core: core, metrics: metrics,
-                                         registry: registry, logger: logger, remoteAddress: request.remoteAddress,
+                                         registry: streams, logger: logger, remoteAddress: request.remoteAddress,
                                          path: request.path, requestID: request.headers["X-Request-Id"])
         // The key protocol (`signbert.key.KEY`) is never echoed.
         return .webSocket(WebSocketUpgrade(subprotocol: offered.contains(Self.streamProtocol) ? Self.streamProtocol : nil,

@@ -14,18 +14,27 @@ public struct Prediction: Sendable, Equatable {
     public var topK: [Ranked]
     public var logits: [Float]?
 
-    /// Softmax over one row of logits (in double, max-subtracted), ranked; ties keep the lower class id.
+    /// Softmax over one row of logits, ranked; ties keep the lower class id.
     public init(logits row: ArraySlice<Float>, labels: [String], topK count: Int, includeLogits: Bool) {
-        let maximum = Double(row.max() ?? 0)
-        let exps = row.map { Foundation.exp(Double($0) - maximum) }
-        let total = exps.reduce(0, +)
-        let ranked = exps.indices.sorted { exps[$0] != exps[$1] ? exps[$0] > exps[$1] : $0 < $1 }
+        let probabilities = Self.softmax(row)
+        let ranked = probabilities.indices.sorted {
+            probabilities[$0] != probabilities[$1] ? probabilities[$0] > probabilities[$1] : $0 < $1
+        }
         let label = { (id: Int) in id < labels.count ? labels[id] : "class_\(id)" }
-        topK = ranked.prefix(max(1, count)).map { Ranked(classID: $0, label: label($0), score: exps[$0] / total) }
+        topK = ranked.prefix(max(1, count)).map { Ranked(classID: $0, label: label($0), score: probabilities[$0]) }
         classID = topK[0].classID
         self.label = topK[0].label
         score = topK[0].score
         logits = includeLogits ? Array(row) : nil
+    }
+
+    /// The softmax of one row of logits, in double and max-subtracted (no overflow for large logits): the one
+    /// every answer that reports probabilities uses.
+    public static func softmax(_ row: ArraySlice<Float>) -> [Double] {
+        let maximum = Double(row.max() ?? 0)
+        let exps = row.map { Foundation.exp(Double($0) - maximum) }
+        let total = exps.reduce(0, +)
+        return exps.map { $0 / total }
     }
 
     /// Answers for a batch of logits [batch, K].

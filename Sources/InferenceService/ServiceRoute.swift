@@ -1,0 +1,77 @@
+import HTTPServer
+import SignBERTRuntime
+
+/// Who may call a route when the server has API keys (`--api-key`).
+enum RouteAccess: Sendable, Equatable {
+    /// Open to anyone: probes, descriptions and the document, so orchestrators keep working.
+    case open
+    /// Needs `Authorization: Bearer <key>`: every route that runs the model.
+    case key
+    /// Needs the key only with `--protect-metrics`.
+    case keyWhenMetricsProtected
+
+    func needsKey(protectMetrics: Bool) -> Bool {
+        switch self {
+        case .open: false
+        case .key: true
+        case .keyWhenMetricsProtected: protectMetrics
+        }
+    }
+}
+
+/// One route of the service, everything about it in one place: the router, the OpenAPI paths, the metric
+/// label and the API-key rule are all made from a list of these (`InferenceRoutes.table`), so a route is added by
+/// adding an entry (and writing its handler), and none of the four can forget it.
+struct ServiceRoute: Sendable {
+    typealias Handler = @Sendable (InferenceRoutes, HTTPRequest, RouteParameters,
+                                   @escaping @Sendable (HTTPResponse) -> Void) -> Void
+
+    var method: String
+    /// As the router matches and reports it, with `{name}` segments for parameters; the metric label.
+    var pattern: String
+    /// Parameters the configuration fixes (the V1 routes take only the served model's name): the router matches,
+    /// and the document shows, the value in their place, while the route still reports its pattern.
+    var fixed: [String: String] = [:]
+    var access: RouteAccess
+    var operation: OpenAPIOperation
+    /// A check of the head before the body is read (e.g. its Content-Type); the handler makes it again.
+    var headCheck: HTTPRouter.HeadCheck?
+    var handler: Handler
+
+    init(_ method: String, _ pattern: String, fixed: [String: String] = [:], access: RouteAccess,
+         _ operation: OpenAPIOperation, headCheck: HTTPRouter.HeadCheck? = nil, handler: @escaping Handler) {
+        self.method = method
+        self.pattern = pattern
+        self.fixed = fixed
+        self.access = access
+        self.operation = operation
+        self.headCheck = headCheck
+        self.handler = handler
+    }
+
+    /// The path the router is given: the pattern with the fixed parameters filled in.
+    var path: String {
+        fixed.reduce(pattern) { path, parameter in path.replacingOccurrences(of: "{\(parameter.key)}", with: parameter.value) }
+    }
+}
+
+/// The API-key rule of a route table: what the route a request resolves to says; a request no route takes
+/// (404, 405) needs the key when it is a POST, as every model route is, so a client without a key learns nothing
+/// from probing POST paths.
+struct RouteAccessRule: Sendable {
+    private let access: [String: RouteAccess]
+    private let router: HTTPRouter
+
+    init(_ routes: [ServiceRoute], router: HTTPRouter) {
+        // The first entry of a method and pattern wins, as in the router.
+        access = Dictionary(routes.map { ($0.method + " " + $0.pattern, $0.access) }, uniquingKeysWith: { first, _ in first })
+        self.router = router
+    }
+
+    func needsKey(_ request: HTTPRequest, protectMetrics: Bool) -> Bool {
+        guard let match = router.match(request), let access = access[match.method + " " + match.pattern] else {
+            return request.method == "POST"
+        }
+        return access.needsKey(protectMetrics: protectMetrics)
+    }
+}
