@@ -32,6 +32,7 @@ TARGETS=(
     "FuzzTorchZip|40000|zip.dict"
     "FuzzSafeTensors|40000|json.dict"
     "FuzzHTTP2Frames|16384|http2.dict"
+    "FuzzGRPCFraming|16384|grpc.dict"
 )
 
 SECONDS_PER_TARGET=60

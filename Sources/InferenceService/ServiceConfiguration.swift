@@ -34,6 +34,8 @@ public struct ServiceConfiguration: Sendable {
     public var protectMetrics: Bool = false
     /// Origins whose web pages may call the API (CORS): exact `scheme://host[:port]` values or `*`; empty: none.
     public var corsOrigins: [String] = []
+    /// A second port for gRPC (Triton's is 8001), served like the main one (which takes gRPC too, by content type).
+    public var grpcPort: Int?
 
     public init() {}
 }
