@@ -35,7 +35,7 @@ fi
 if [[ -z "$PLUGIN" && -x "$DIR/src/.build/release/protoc-gen-swift" ]]; then PLUGIN="$DIR/src/.build/release/protoc-gen-swift"; fi
 if [[ -z "$PLUGIN" ]]; then PLUGIN="$(command -v protoc-gen-swift || true)"; fi
 [[ -n "$PLUGIN" && -x "$PLUGIN" ]] || {
-    echo "generate_protos.sh: no protoc-gen-swift; pass --plugin PATH or build it once with --build-plugin (~10 min)" >&2; exit 1; }
+    echo "generate_protos.sh: no protoc-gen-swift; pass --plugin PATH or build it once with --build-plugin (10-25 min)" >&2; exit 1; }
 plugin_version="$("$PLUGIN" --version 2>&1 || true)"
 [[ "$plugin_version" == *"$VERSION"* ]] || {
     echo "generate_protos.sh: $PLUGIN is \"$plugin_version\", not $VERSION (the version Package.swift uses)" >&2; exit 1; }

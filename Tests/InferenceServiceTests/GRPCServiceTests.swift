@@ -18,9 +18,10 @@ final class GRPCServiceTests: LiveInferenceTestCase {
     }
 
     private func call(_ server: InferenceServer, _ method: String, body: [UInt8], headers: [(String, String)] = [],
-                      version: HTTPVersion = .http2) -> Answer {
+                      version: HTTPVersion = .http2, cancellation: RequestCancellation = RequestCancellation()) -> Answer {
         let request = HTTPRequest(method: "POST", target: "/inference.GRPCInferenceService/" + method, version: version,
-                                  headers: HTTPHeaders([("Content-Type", "application/grpc")] + headers), body: body)
+                                  headers: HTTPHeaders([("Content-Type", "application/grpc")] + headers), body: body,
+                                  cancellation: cancellation)
         let done = expectation(description: method)
         nonisolated(unsafe) var answer: HTTPResponse?
         server.responder.respond(to: request) { response in
@@ -143,6 +144,22 @@ final class GRPCServiceTests: LiveInferenceTestCase {
         XCTAssertEqual(call(server, "ModelInfer", body: [0, 0, 0, 0, 2, 0xFF, 0xFF]).status, GRPCStatus.Code.invalidArgument.rawValue)
         // gRPC needs HTTP/2: over HTTP/1.1 the request is REST's, which has no such route.
         XCTAssertEqual(call(server, "ServerLive", body: [0, 0, 0, 0, 0], version: .http1_1).response.status, 404)
+    }
+
+    /// The HTTP/2 layer cancels a request whose stream the client reset (RST_STREAM): its clips are not computed
+    /// and the call ends CANCELLED (what the access log and metrics record; the client is gone).
+    func testAResetCallIsCancelledNotComputed() throws {
+        let (server, _) = try start()
+        let (clips, _, _) = try Self.pytorchCase()
+        var body: [UInt8] = []
+        GRPCMessageFraming.frame(try fp32Request(clips, raw: true).serializedBytes(), into: &body)
+        let cancellation = RequestCancellation()
+        cancellation.cancel()
+        let answer = call(server, "ModelInfer", body: body, cancellation: cancellation)
+        XCTAssertEqual(answer.status, GRPCStatus.Code.cancelled.rawValue, answer.message)
+        XCTAssertTrue(answer.response.body.isEmpty)
+        let metrics = String(decoding: server.metrics.exposition(), as: UTF8.self)
+        XCTAssertTrue(metrics.contains("signbert_cancelled_clips_total \(clips.count)"), "the clips were dropped, not computed")
     }
 
     func testAPIKeyInAuthorizationMetadata() throws {
