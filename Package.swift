@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        // The gRPC API's messages (code generated from Protos/ by tools/generate_protos.sh, committed).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // OpenBLAS from the system (Debian: libopenblas-dev), found through pkg-config.
@@ -87,6 +89,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             // The OpenAPI document's static parts, compiled into the binary (the image ships the binary alone); the
             // browser demo page (GET /demo), read at start-up.
@@ -128,7 +131,8 @@ let package = Package(
         .testTarget(
             name: "InferenceServiceTests",
             // CSystemZlib also compresses the request bodies of the Content-Encoding tests.
-            dependencies: ["InferenceService", "SignBERTRuntime", "HTTPServer", "CSystemZlib", "TestSupport"],
+            dependencies: ["InferenceService", "SignBERTRuntime", "HTTPServer", "CSystemZlib", "TestSupport",
+                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -36,6 +36,7 @@ let package = Package(
         fuzzTarget("FuzzJSONParser", [server("SignBERTRuntime")]),
         fuzzTarget("FuzzPredictJSON", [server("SignBERTRuntime")]),
         fuzzTarget("FuzzOpenInference", [server("InferenceService"), server("SignBERTRuntime")]),
+        fuzzTarget("FuzzGRPCFraming", [server("InferenceService"), server("SignBERTRuntime")]),
         fuzzTarget("FuzzPoseFile", [server("SignBERTRuntime")]),
         fuzzTarget("FuzzUnpickler", [server("SignBERTRuntime")]),
         fuzzTarget("FuzzTorchZip", [server("SignBERTRuntime")]),

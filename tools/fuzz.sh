@@ -33,6 +33,7 @@ TARGETS=(
     "FuzzSafeTensors|40000|json.dict"
     "FuzzHTTP2Frames|16384|http2.dict"
     "FuzzWebSocketFrames|8192|websocket.dict"
+    "FuzzGRPCFraming|16384|grpc.dict"
 )
 
 SECONDS_PER_TARGET=60

@@ -156,6 +156,46 @@ def open_inference_seeds(out):
               b"\x02" + struct.pack("<H", len(header)) + header + raw)
 
 
+def pb_varint(value):
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def pb_field(number, payload):
+    """A length-delimited protobuf field (wire type 2): strings, bytes, messages, packed repeated numbers."""
+    if isinstance(payload, str):
+        payload = payload.encode()
+    return pb_varint(number << 3 | 2) + pb_varint(len(payload)) + payload
+
+
+def grpc_frame(message, compressed=False):
+    return bytes([1 if compressed else 0]) + struct.pack(">I", len(message)) + message
+
+
+def grpc_seeds(out):
+    # FuzzGRPCFraming: control byte % 5 picks grpc-encoding (0 none, 2 gzip), bit 7 a 300-byte message limit.
+    import gzip
+    clip = example_clip("wave.json")
+    values = [value for frame in clip for joint in frame for value in joint][:2 * JOINTS * COORDS]
+    shape = pb_field(3, b"".join(pb_varint(d) for d in (1, 2, JOINTS, COORDS)))
+    contents = pb_field(5, pb_field(6, b"".join(struct.pack("<f", v) for v in values)))
+    fp32 = pb_field(1, "signbert") + pb_field(5, pb_field(1, "keypoints") + pb_field(2, "FP32") + shape + contents)
+    raw16 = (pb_field(1, "signbert") + pb_field(5, pb_field(1, "keypoints") + pb_field(2, "FP16") + shape)
+             + pb_field(6, pb_field(1, "logits")) + pb_field(7, b"".join(struct.pack("<e", v) for v in values)))
+    write(out, "FuzzGRPCFraming", "infer-fp32", b"\x00" + grpc_frame(fp32))
+    write(out, "FuzzGRPCFraming", "infer-fp16-raw", b"\x00" + grpc_frame(raw16))
+    write(out, "FuzzGRPCFraming", "stream-two", b"\x00" + grpc_frame(fp32) + grpc_frame(raw16))
+    write(out, "FuzzGRPCFraming", "infer-gzip", b"\x02" + grpc_frame(gzip.compress(fp32, mtime=0), compressed=True))
+    write(out, "FuzzGRPCFraming", "empty-message", b"\x00" + grpc_frame(b""))
+    write(out, "FuzzGRPCFraming", "truncated", b"\x00" + grpc_frame(fp32)[:40])
+    write(out, "FuzzGRPCFraming", "over-limit", b"\x80" + grpc_frame(fp32))
+
+
 def pose_file(version, frames, points=lambda f, i: (100.0 + i + f, 200.0, 0.5)):
     """A small Holistic .pose file in the spec's layout (as Tests/.../PoseFileBuilder.swift writes it)."""
     pose_names = ["NOSE", "LEFT_EYE_INNER", "LEFT_EYE", "LEFT_EYE_OUTER", "RIGHT_EYE_INNER", "RIGHT_EYE",
@@ -345,7 +385,8 @@ def main():
     if len(sys.argv) != 2:
         sys.exit("usage: fuzz_seeds.py OUT_DIR")
     out = Path(sys.argv[1])
-    for make in (http_seeds, http2_seeds, websocket_seeds, json_seeds, predict_seeds, open_inference_seeds, pose_seeds, pickle_seeds,
+    for make in (http_seeds, http2_seeds, websocket_seeds, json_seeds, predict_seeds, open_inference_seeds, grpc_seeds,
+                 pose_seeds, pickle_seeds,
                  torch_zip_seeds, safetensors_seeds):
         make(out)
     for folder in sorted(p for p in out.iterdir() if p.is_dir()):

@@ -9,23 +9,32 @@ The same single clip (random, fixed seed, 4-decimal numbers) is sent as:
   * `v2-json`       POST /v2/models/signbert/infer, the tensor as JSON `data`;
   * `v2-binary`     POST /v2/models/signbert/infer with the binary tensor extension (FP32 bytes in, binary
                     logits out; ~21 KB);
-each with `wrk -c C` for D seconds, the forms interleaved round by round (the machine is noisy: compare medians
-within the run). Prints a Markdown table: clips/s, p50 and p99 latency, the ratio to predict-json, and the
+each with `wrk -c C` for D seconds, and
+  * `grpc`          ModelInfer of inference.GRPCInferenceService with the clip as FP32 raw_input_contents (~21 KB
+                    message), by `h2load -c 1 -m C` (one HTTP/2 connection, C concurrent calls: a gRPC channel's
+                    shape) on the same port; h2load counts HTTP statuses only, so every call's grpc-status is
+                    checked afterwards on the server's metrics (any status but OK, and CANCELLED for the calls
+                    h2load abandons when its time is up, is counted as non-2xx);
+the forms interleaved round by round (the machine is noisy: compare medians within the run). `--no-grpc` leaves
+the gRPC form out. Prints a Markdown table: clips/s, p50 and p99 latency, the ratio to predict-json, and the
 server's mean batch size. Without --model/--checkpoint, a random-weight default-architecture model is written
 with tools/signbert_reference.py (torch + safetensors: this interpreter or /work/venv/bin/python).
-Standard library only, plus `wrk`.
+Standard library only, plus `wrk` and (for gRPC) `h2load` (Debian: nghttp2-client).
 """
 import argparse
 import json
 import os
 import platform
 import random
+import re
 import statistics
 import struct
+import subprocess
+import sys
 import tempfile
 
 from load_bench import (LUA_TEMPLATE, Server, log, loadavg, machine_info, make_random_model,  # noqa: E402
-                        metrics_delta, run_wrk)
+                        metric, metrics_delta, run_wrk)
 
 # load_bench's wrk script (one body per request, exact numbers in done()), with each form's own headers.
 LUA = LUA_TEMPLATE.replace('wrk.headers["Content-Type"] = "application/json"', "%(headers)s")
@@ -50,6 +59,62 @@ def forms(clip, shape):
     ]
 
 
+def pb_varint(value):
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def pb_bytes(number, payload):
+    """A length-delimited protobuf field: strings, bytes, messages and packed numbers."""
+    payload = payload.encode() if isinstance(payload, str) else payload
+    return pb_varint(number << 3 | 2) + pb_varint(len(payload)) + payload
+
+
+def grpc_model_infer(flat, shape):
+    """One length-prefixed ModelInferRequest (Protos/grpc_predict_v2.proto field numbers): model_name 1, inputs 5
+    (name 1, datatype 2, shape 3), outputs 6 (name 1), raw_input_contents 7."""
+    tensor = pb_bytes(1, "keypoints") + pb_bytes(2, "FP32") + pb_bytes(3, b"".join(pb_varint(d) for d in shape))
+    message = (pb_bytes(1, "signbert") + pb_bytes(5, tensor) + pb_bytes(6, pb_bytes(1, "logits"))
+               + pb_bytes(7, struct.pack(f"<{len(flat)}f", *flat)))
+    return b"\x00" + struct.pack(">I", len(message)) + message
+
+
+GRPC_PATH = "/inference.GRPCInferenceService/ModelInfer"
+
+
+def run_grpc_h2load(port, body_path, concurrency, duration, tmp):
+    """h2load as a gRPC client: one connection, `concurrency` streams; p50/p99 from its per-request log."""
+    log_path = os.path.join(tmp, "grpc-h2load.tsv")
+    cmd = ["h2load", "-c", "1", "-m", str(concurrency), "-D", str(int(max(1, duration))), "--warm-up-time", "1",
+           "-d", body_path, "-H", "content-type: application/grpc", "-H", "te: trailers", "--log-file", log_path,
+           f"http://127.0.0.1:{port}{GRPC_PATH}"]
+    log("  " + " ".join(cmd))
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rows = [line.split("\t") for line in open(log_path) if line.strip()]
+    latencies = sorted(int(row[2]) / 1000 for row in rows if row[1] == "200")
+
+    def pct(p):
+        return latencies[min(len(latencies) - 1, int(round(p / 100 * (len(latencies) - 1))))] if latencies else float("nan")
+    failed = int(re.search(r"(\d+) failed", out).group(1)) + int(re.search(r"(\d+) errored", out).group(1))
+    rate = float(re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out).group(1))
+    return {"ok_requests_per_s": rate, "p50_ms": pct(50), "p99_ms": pct(99),
+            "non_2xx": failed + sum(1 for row in rows if row[1] != "200"), "command": cmd}
+
+
+def grpc_failures(snapshot):
+    """gRPC calls that ended with a status other than OK, from the request metrics. CANCELLED (1) is left out: it is
+    the calls h2load abandons when its time is up (wrk's unfinished requests at the end are not counted either)."""
+    total = metric(snapshot, "signbert_requests_total", protocol="grpc") or 0
+    ok = metric(snapshot, "signbert_requests_total", protocol="grpc", status="0") or 0
+    cancelled = metric(snapshot, "signbert_requests_total", protocol="grpc", status="1") or 0
+    return total - ok - cancelled
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--binary", required=True)
@@ -65,6 +130,7 @@ def main():
     p.add_argument("--wrk-timeout", type=float, default=10)
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--json", dest="json_out")
+    p.add_argument("--no-grpc", action="store_true", help="leave out the gRPC form")
     args = p.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="protocol_bench.") as tmp:
@@ -94,6 +160,13 @@ def main():
                 with open(lua_path, "w") as f:
                     f.write(LUA % {"headers": header_lines, "body_path": body_path})
                 variants.append((name, path, lua_path, len(body)))
+            if not args.no_grpc:
+                flat = [x for frame in clip for joint in frame for x in joint]
+                body = grpc_model_infer(flat, [1, frames, joints, coords])
+                body_path = os.path.join(tmp, "grpc.body")
+                with open(body_path, "wb") as f:
+                    f.write(body)
+                variants.append(("grpc", GRPC_PATH, body_path, len(body)))
             # Warm-up, unmeasured.
             run_wrk(f"http://127.0.0.1:{server.port}{variants[0][1]}", variants[0][2], args.concurrency, 2, args.wrk_timeout)
             server.wait_idle()
@@ -101,9 +174,14 @@ def main():
             for round_index in range(args.rounds):
                 for name, path, lua_path, size in variants:
                     before = server.metrics()
-                    r = run_wrk(f"http://127.0.0.1:{server.port}{path}", lua_path, args.concurrency, args.duration, args.wrk_timeout)
+                    if name == "grpc":
+                        r = run_grpc_h2load(server.port, lua_path, args.concurrency, args.duration, tmp)
+                    else:
+                        r = run_wrk(f"http://127.0.0.1:{server.port}{path}", lua_path, args.concurrency, args.duration, args.wrk_timeout)
                     server.wait_idle()
                     after = server.metrics()
+                    if name == "grpc":
+                        r["non_2xx"] += grpc_failures(after) - grpc_failures(before)
                     delta = metrics_delta(before, after, r.get("seconds") or args.duration)
                     r.pop("stdout", None)
                     r["mean_batch"] = delta.get("mean_batch_size")

@@ -156,8 +156,16 @@ final class HTTP2Connection: @unchecked Sendable {
         connection.onExchange?(HTTPExchange(
             method: method, path: path, version: .http2, status: response.status, bytesWritten: bytesWritten,
             duration: .now - start, remoteAddress: connection.remoteAddress, requestHeaders: headers,
-            responseHeaders: response.headers, completed: completed, protocolVersion: .http2
+            responseHeaders: Self.headersAndTrailers(response), completed: completed, protocolVersion: .http2
         ))
+    }
+
+    /// The access log sees trailers (gRPC's `grpc-status`) as response fields.
+    private static func headersAndTrailers(_ response: HTTPResponse) -> HTTPHeaders {
+        guard let trailers = response.trailers else { return response.headers }
+        var all = response.headers
+        for (name, value) in trailers { all.add(name: name, value: value) }
+        return all
     }
 
     // MARK: Writing

@@ -25,14 +25,24 @@ enum HTTP2ResponseFields {
         }
         if !hasDate { fields.append(("date", date)) }
         if !hasServer, !serverName.isEmpty { fields.append(("server", serverName)) }
-        if status == 204 || (100..<200).contains(status) {
-            // no content-length (RFC 9110 §8.6)
+        if status == 204 || (100..<200).contains(status) || response.trailers != nil {
+            // no content-length (RFC 9110 §8.6; with trailers the body's end is the trailer block's start)
         } else if bodyForbidden, response.body.isEmpty, let declaredLength {
             fields.append(("content-length", declaredLength))
         } else if status != 304 || !response.body.isEmpty {
             fields.append(("content-length", String(response.body.count)))
         }
         return (fields, bodyForbidden ? [] : response.body)
+    }
+
+    /// Trailer fields in lowercase, without pseudo-fields or connection-specific ones (RFC 9113 §8.1).
+    static func trailerFields(_ trailers: HTTPHeaders) -> [(String, String)] {
+        trailers.compactMap { name, value in
+            let lower = name.lowercasedASCII()
+            guard !lower.isEmpty, !lower.hasPrefix(":"), isSafe(lower), isSafe(value),
+                  !connectionSpecific.contains(lower), lower != "content-length" else { return nil }
+            return (lower, value)
+        }
     }
 
     /// Calls `body` with the fields as nghttp2 name/value pairs; they point into one buffer

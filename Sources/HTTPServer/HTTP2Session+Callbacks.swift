@@ -65,7 +65,10 @@ extension HTTP2Session {
         guard let buffer, let flags, let session = HTTP2Session.from(userData),
               let (count, end) = session.bodyBytes(streamID: streamID, into: UnsafeMutableRawBufferPointer(start: buffer, count: length))
         else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
-        if end { flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue }
+        if end {
+            flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+            if session.submitTrailers(streamID: streamID) { flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue }
+        }
         return count
     }
 }

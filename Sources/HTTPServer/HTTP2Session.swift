@@ -165,7 +165,8 @@ final class HTTP2Session {
         stream.state = .sending
         stream.lastActivity = now()
         let rc = HTTP2ResponseFields.withNameValuePairs(fields) { pairs in
-            guard !body.isEmpty else {
+            // With trailers the body goes through the provider even when empty: its end submits them.
+            guard !body.isEmpty || response.trailers != nil else {
                 return nghttp2_submit_response(session, stream.id, pairs.baseAddress, pairs.count, nil)
             }
             var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: Self.readBody)
@@ -307,6 +308,16 @@ final class HTTP2Session {
         }
         stream.reservedBody += data.count
         stream.body.append(contentsOf: data)
+    }
+
+    /// At the end of a body: submits the response's trailers, if it has any, so that the stream ends with
+    /// them instead of with the last DATA frame. Returns whether it did.
+    func submitTrailers(streamID: Int32) -> Bool {
+        guard let stream = streams[streamID], let trailers = stream.response?.trailers else { return false }
+        let rc = HTTP2ResponseFields.withNameValuePairs(HTTP2ResponseFields.trailerFields(trailers)) { pairs in
+            nghttp2_submit_trailer(session, streamID, pairs.baseAddress, pairs.count)
+        }
+        return rc == 0
     }
 
     func endStreamSent(streamID: Int32) {

@@ -13,11 +13,15 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
     /// Set by `HTTPResponse.webSocket(_:)`: the connection becomes a WebSocket after this 101.
     public var webSocket: WebSocketUpgrade?
+    /// Trailer fields sent after the body (HTTP/2 only; gRPC's `grpc-status` lives here). A response with
+    /// trailers has no `content-length` and always ends with a trailer HEADERS frame, even when it is empty.
+    public var trailers: HTTPHeaders?
 
-    public init(status: Int = 200, headers: HTTPHeaders = [:], body: [UInt8] = []) {
+    public init(status: Int = 200, headers: HTTPHeaders = [:], body: [UInt8] = [], trailers: HTTPHeaders? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.trailers = trailers
     }
 
     /// A `text/plain; charset=utf-8` response.

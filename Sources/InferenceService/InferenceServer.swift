@@ -14,6 +14,10 @@ public final class InferenceServer: Sendable {
     private let scheduler: BatchScheduler
     private let lifecycle = Lifecycle()
     private let http: HTTPServer
+    /// The `--grpc-port` listener: the same responders on a second port.
+    private let grpcHTTP: HTTPServer?
+    /// The outermost responder, as the listeners call it (tests call it directly too).
+    let responder: any HTTPResponder
     private let logger: Logger
 
     public convenience init(loaded: LoadedModel, configuration: ServiceConfiguration,
@@ -38,8 +42,9 @@ public final class InferenceServer: Sendable {
                                    metrics: metrics)
         let router = HTTPRouter()
         let table = InferenceRoutes.table(configuration) + extraRoutes
-        InferenceRoutes(loaded: loaded, configuration: configuration, scheduler: scheduler, metrics: metrics,
-                        lifecycle: lifecycle, logger: logger, table: table).install(on: router)
+        let routes = InferenceRoutes(loaded: loaded, configuration: configuration, scheduler: scheduler, metrics: metrics,
+                                     lifecycle: lifecycle, logger: logger, table: table)
+        routes.install(on: router)
         let accessLog = AccessLog(logger: logger, metrics: metrics, router: router)
         // Outermost first: request id, CORS (preflights need no key), API key (before any body is inflated),
         // Content-Encoding, routes.
@@ -52,13 +57,28 @@ public final class InferenceServer: Sendable {
         if !configuration.corsOrigins.isEmpty {
             responder = CORSResponder(inner: responder, origins: Set(configuration.corsOrigins))
         }
-        http = HTTPServer(configuration: httpConfiguration, responder: RequestIDResponder(inner: responder), logger: logger,
+        // gRPC calls (HTTP/2, application/grpc) go to the gRPC service, which checks keys and encodings itself.
+        let grpc = GRPCService(routes: routes, apiKeys: configuration.apiKeys.map { Array($0.utf8) },
+                               maxMessageBytes: httpConfiguration.maxBodyBytes)
+        let outermost = RequestIDResponder(inner: GRPCResponder(service: grpc, rest: responder))
+        self.responder = outermost
+        http = HTTPServer(configuration: httpConfiguration, responder: outermost, logger: logger,
                           onExchange: { accessLog.record($0) })
+        grpcHTTP = configuration.grpcPort.map { port in
+            var grpcConfiguration = httpConfiguration
+            grpcConfiguration.port = port
+            return HTTPServer(configuration: grpcConfiguration, responder: outermost, logger: logger,
+                              onExchange: { accessLog.record($0) })
+        }
     }
 
     /// Listens, then warms the model up on the compute thread; `/ready` turns 200 after that.
     public func start() throws {
         try http.start()
+        do { try grpcHTTP?.start() } catch {
+            http.shutdown()
+            throw error
+        }
         scheduler.start { [self] in
             if lifecycle.transition(from: [.starting], to: .ready) { logger.info("ready", metadata: ["port": "\(http.port)"]) }
         }
@@ -71,6 +91,8 @@ public final class InferenceServer: Sendable {
     }
 
     public var port: Int { http.port }
+    /// The bound `--grpc-port` (the kernel's choice for 0), nil without one.
+    public var grpcPort: Int? { grpcHTTP?.port }
     public var state: ServiceState { lifecycle.current }
 
     /// Polls until ready (tests, `serve`'s start-up line); false on timeout.
@@ -91,10 +113,15 @@ public final class InferenceServer: Sendable {
         logger.info("draining", metadata: ["queued_clips": "\(scheduler.queuedClipCount)",
                                            "open_connections": "\(http.openConnections)"])
         let started = ContinuousClock.now
-        http.drain(timeout: configuration.drainTimeout) { [self] in
+        let drained = DispatchGroup()
+        for server in [http] + (grpcHTTP.map { [$0] } ?? []) {
+            drained.enter()
+            server.drain(timeout: configuration.drainTimeout) { drained.leave() }
+        }
+        drained.notify(queue: .global()) { [self] in
             scheduler.stop()
             _ = lifecycle.transition(from: [.draining], to: .stopped)
-            let clean = http.openConnections == 0
+            let clean = http.openConnections == 0 && (grpcHTTP?.openConnections ?? 0) == 0
             logger.info("drained", metadata: ["seconds": "\(started.duration(to: .now).seconds)",
                                               "clean": "\(clean)"])
             completion(clean)
@@ -105,6 +132,7 @@ public final class InferenceServer: Sendable {
     public func shutdown() {
         _ = lifecycle.transition(from: [.starting, .ready, .draining], to: .stopped)
         http.shutdown()
+        grpcHTTP?.shutdown()
         scheduler.stop()
     }
 }
@@ -157,8 +185,10 @@ struct AccessLog: Sendable {
 
     func record(_ exchange: HTTPExchange) {
         let path = exchange.path ?? "-"
-        metrics.recordResponse(route: routeLabel(path), status: exchange.status,
-                               protocol: exchange.protocolVersion.description, duration: exchange.duration)
+        // A gRPC call: labelled protocol "grpc", its method as the route and its grpc-status as the status.
+        let grpc = GRPCAccessLog(exchange)
+        metrics.recordResponse(route: grpc?.route ?? routeLabel(path), status: grpc?.status ?? exchange.status,
+                               protocol: grpc == nil ? exchange.protocolVersion.description : "grpc", duration: exchange.duration)
         var metadata: Logger.Metadata = [
             "method": "\(exchange.method ?? "-")",
             "path": "\(path)",
@@ -166,8 +196,9 @@ struct AccessLog: Sendable {
             "bytes": .stringConvertible(exchange.bytesWritten),
             "duration_ms": .stringConvertible((exchange.duration.seconds * 1e6).rounded() / 1e3),
             "remote": "\(exchange.remoteAddress)",
-            "protocol": "\(exchange.protocolVersion)",
+            "protocol": "\(grpc == nil ? exchange.protocolVersion.description : "grpc")",
         ]
+        if let grpc { metadata["grpc_status"] = .stringConvertible(grpc.status) }
         if let id = exchange.responseHeaders["X-Request-Id"] { metadata["request_id"] = "\(id)" }
         if let size = exchange.responseHeaders["X-Batch-Size"].flatMap(Int.init) {
             metadata["batch_size"] = .stringConvertible(size)

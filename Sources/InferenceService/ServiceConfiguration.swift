@@ -40,6 +40,8 @@ public struct ServiceConfiguration: Sendable {
     public var maxStreams: Int = 64
     /// The sign-event settings a stream gets when its start message leaves them out.
     var streamEvents = SignEventSettings()
+    /// A second port for gRPC (Triton's is 8001), served like the main one (which takes gRPC too, by content type).
+    public var grpcPort: Int?
 
     public init() {}
 }

@@ -38,6 +38,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Port to listen on (default 8080).")
     var port: Int?
 
+    @Option(name: .customLong("grpc-port"), help: "Also serve gRPC (inference.GRPCInferenceService) on this port, as Triton does on 8001; the main port takes gRPC too (default: none).")
+    var grpcPort: Int?
+
     @Option(name: .long, help: "Most clips computed together (default 32, fewer for a heavier model: see README).")
     var maxBatchSize: Int?
 
@@ -117,6 +120,7 @@ struct ServeCommand: ParsableCommand {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1") }
         }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be in 0...65535") }
+        if let grpcPort, !(0...65535).contains(grpcPort) { throw ValidationError("--grpc-port must be in 0...65535") }
         if let logLevel, Logger.Level(rawValue: logLevel.lowercased()) == nil {
             throw ValidationError("--log-level \(logLevel) is not one of trace, debug, info, notice, warning, error, critical")
         }
@@ -149,6 +153,7 @@ struct ServeCommand: ParsableCommand {
         logger.info("started", metadata: [
             "version": "\(InferenceServer.version)",
             "listen": "\(settings.http.host):\(server.port)",
+            "grpc_listen": "\(server.grpcPort.map { "\(settings.http.host):\($0)" } ?? "main port only")",
             "model": "\(loaded.checkpointPath)",
             "architecture": "\(config.variant.name)\(config.variant.v2Flags.map { " " + $0.summary } ?? "") depth=\(config.depth) dim=\(config.embedDim) heads=\(config.numHeads) frames=\(config.numFrames) joints=\(config.numJoints)x\(config.numCoords) classes=\(config.numClasses)",
             "clip_frames": .stringConvertible(loaded.preparation.frames),
@@ -237,6 +242,8 @@ struct ServeSettings {
         http.host = c.host ?? env["SIGNBERT_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "0.0.0.0"
         http.port = try integer(c.port, "SIGNBERT_PORT", "AIP_HTTP_PORT", "PORT") ?? 8080
         guard (0...65535).contains(http.port) else { throw ValidationError("the port \(http.port) is not in 0...65535") }
+        service.grpcPort = try integer(c.grpcPort, "SIGNBERT_GRPC_PORT")
+        if let grpcPort = service.grpcPort, grpcPort > 65535 { throw ValidationError("the gRPC port \(grpcPort) is not in 0...65535") }
         explicitBodyBytes = try integer(c.maxBodyBytes, "SIGNBERT_MAX_BODY_BYTES")
         explicitConnections = try integer(c.maxConnections, "SIGNBERT_MAX_CONNECTIONS")
         explicitBodyBudget = try integer(c.maxBufferedBodyBytes, "SIGNBERT_MAX_BUFFERED_BODY_BYTES")

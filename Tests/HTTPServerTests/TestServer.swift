@@ -69,6 +69,11 @@ final class TestServer: Sendable {
             done(response)
         }
         router.add("PUT", "/echo") { request, _, done in done(HTTPResponse(body: request.body)) }
+        // The body back, then trailer fields (HTTP/2 sends them in a trailing HEADERS frame).
+        router.add("POST", "/trailers") { request, _, done in
+            done(HTTPResponse(status: 200, headers: ["Content-Type": "application/grpc"], body: request.body,
+                              trailers: ["X-Body-Bytes": String(request.body.count), "Grpc-Status": "0"]))
+        }
         // Answers from another queue after ?ms= milliseconds, like the batching service.
         router.add("GET", "/slow") { request, _, done in
             let ms = Int(request.queryValue("ms") ?? "100") ?? 100

@@ -80,51 +80,69 @@ public enum OpenInferenceRequestDecoder {
                             exact: Bool) throws(RequestError) -> Tensor {
         guard case .object = input else { throw RequestError("inputs[0] must be a tensor object, got \(input.kindName)") }
         let name = try optionalString(input["name"], field: "inputs[0].name")
+        let typeName = try optionalString(input["datatype"], field: "inputs[0].datatype")
+        let data = input["data"] == .null ? nil : input["data"]
+        return try checkedInput(name: name, datatype: typeName, shape: { () throws(RequestError) -> [Int] in try decodeShape(input["shape"]) },
+                                config: config, preparation: preparation, maxClips: maxClips, maxFrames: maxFrames,
+                                exact: exact) { (shape: [Int], type: OpenInferenceDataType, count: Int) throws(RequestError) -> [Float] in
+            let inputParameters = try optionalObject(input["parameters"], field: "inputs[0].parameters")
+            let binarySize = try optionalCount(inputParameters?["binary_data_size"], field: "inputs[0].parameters.binary_data_size")
+            switch (data, binarySize) {
+            case (nil, nil):
+                throw RequestError("inputs[0] has neither \"data\" nor parameters.binary_data_size")
+            case (_?, _?):
+                throw RequestError("inputs[0] has both \"data\" and parameters.binary_data_size; send one")
+            case (let data?, nil):
+                guard binaryStart == body.count else {
+                    throw RequestError("the body has \(body.count - binaryStart) bytes after the JSON header but no input declares binary_data_size")
+                }
+                return try jsonData(data, type: type, count: count)
+            case (nil, let size?):
+                let available = body.count - binaryStart
+                guard size == count * type.byteSize else {
+                    throw RequestError("inputs[0].parameters.binary_data_size is \(size); shape \(shape) of \(type.rawValue) needs \(count * type.byteSize) bytes")
+                }
+                guard available == size else {
+                    throw RequestError("the body has \(available) bytes after the JSON header; inputs[0] declares \(size)")
+                }
+                return try rawFloats(body, offset: binaryStart, type: type, count: count)
+            }
+        }
+    }
+
+    /// The checks every protocol makes on the one input tensor once its fields are read (name, datatype, shape
+    /// against the model and the limits), then `values(type, shape, count)` reads its `count` elements in the
+    /// protocol's own way, and the clips are brought to the model's frames. V2 REST and gRPC both decode through here.
+    static func checkedInput(name: String?, datatype typeName: String?, shape readShape: () throws(RequestError) -> [Int],
+                             config: SignBERTConfig, preparation: ClipPreparation, maxClips: Int, maxFrames: Int, exact: Bool,
+                             values: (_ shape: [Int], _ type: OpenInferenceDataType, _ count: Int) throws(RequestError) -> [Float]
+                             ) throws(RequestError) -> Tensor {
         guard let name else { throw RequestError("inputs[0].name is missing; the model's input is \"\(OpenInferenceRequest.inputName)\"") }
         guard name == OpenInferenceRequest.inputName else {
             throw RequestError("inputs[0].name is \"\(name)\"; the model's input is \"\(OpenInferenceRequest.inputName)\"")
         }
-        guard let typeName = try optionalString(input["datatype"], field: "inputs[0].datatype") else {
+        guard let typeName else {
             throw RequestError("inputs[0].datatype is missing: FP32, FP16 or FP64")
         }
         guard let type = OpenInferenceDataType(rawValue: typeName) else {
             throw RequestError("inputs[0].datatype \"\(typeName)\" is not supported: send FP32, FP16 or FP64")
         }
-        let shape = try decodeShape(input["shape"])
+        let shape = try readShape()
         let geometry = try checkShape(shape, config: config, clipFrames: preparation.frames, maxClips: maxClips,
                                       maxFrames: maxFrames, exact: exact)
         let count = geometry.batch * geometry.frames * config.inputFeatures
-
-        let inputParameters = try optionalObject(input["parameters"], field: "inputs[0].parameters")
-        let binarySize = try optionalCount(inputParameters?["binary_data_size"], field: "inputs[0].parameters.binary_data_size")
-        let floats: [Float]
-        let data = input["data"] == .null ? nil : input["data"]
-        switch (data, binarySize) {
-        case (nil, nil):
-            throw RequestError("inputs[0] has neither \"data\" nor parameters.binary_data_size")
-        case (_?, _?):
-            throw RequestError("inputs[0] has both \"data\" and parameters.binary_data_size; send one")
-        case (let data?, nil):
-            guard binaryStart == body.count else {
-                throw RequestError("the body has \(body.count - binaryStart) bytes after the JSON header but no input declares binary_data_size")
-            }
-            floats = try jsonData(data, type: type, count: count)
-        case (nil, let size?):
-            let available = body.count - binaryStart
-            guard size == count * type.byteSize else {
-                throw RequestError("inputs[0].parameters.binary_data_size is \(size); shape \(shape) of \(type.rawValue) needs \(count * type.byteSize) bytes")
-            }
-            guard available == size else {
-                throw RequestError("the body has \(available) bytes after the JSON header; inputs[0] declares \(size)")
-            }
-            switch type.floats(body, offset: binaryStart, count: count) {
-            case .success(let values): floats = values
-            case .failure(let bad): throw RequestError("inputs[0] element \(bad.index) is not a finite float32 number")
-            }
-        }
+        let floats = try values(shape, type, count)
         let clips = PredictionRequestDecoder.loaded(floats, clips: geometry.batch, frames: geometry.frames,
                                                     features: config.inputFeatures, to: preparation.frames)
         return Tensor(clips: clips, batch: geometry.batch)
+    }
+
+    /// `count` little-endian elements of `type` from `bytes[offset...]` (the caller checked the length).
+    static func rawFloats(_ bytes: [UInt8], offset: Int, type: OpenInferenceDataType, count: Int) throws(RequestError) -> [Float] {
+        switch type.floats(bytes, offset: offset, count: count) {
+        case .success(let values): return values
+        case .failure(let bad): throw RequestError("inputs[0] element \(bad.index) is not a finite float32 number")
+        }
     }
 
     static func decodeShape(_ value: JSONValue?) throws(RequestError) -> [Int] {

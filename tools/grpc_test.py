@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""End-to-end check of the gRPC API (inference.GRPCInferenceService) of a built `signbert` binary with real clients.
+
+Usage (tools/grpc_test.sh makes the venv and runs this with it):
+    python tools/grpc_test.py path/to/signbert
+
+Needs tritonclient[grpc], grpcio-tools and numpy. Starts `signbert serve` on the v1-small PyTorch fixture with
+`--grpc-port 0` and an API key, then, one line per check:
+
+  * tritonclient.grpc on the main port (prior-knowledge h2c, routed by content type) and on --grpc-port:
+    liveness, readiness, model readiness, server and model metadata;
+  * infer with FP32 and FP16 raw contents, async_infer, the streaming API (start_stream / async_stream_infer),
+    and a gzip-compressed request: logits equal to V2 REST's binary infer of the same clips (FP32: exactly;
+    and within case.json's tolerance of PyTorch's);
+  * errors as status codes: wrong shape INVALID_ARGUMENT, unknown model NOT_FOUND, an expired deadline
+    DEADLINE_EXCEEDED, no or a wrong API key UNAUTHENTICATED, an unimplemented method UNIMPLEMENTED;
+  * a second client generated at test time from Protos/grpc_predict_v2.proto with grpcio-tools (not committed):
+    metadata and ModelInfer with fp32_contents and FP64 raw contents;
+  * /metrics counts the calls with protocol="grpc", the access log has them with grpc_status and request_id;
+  * SIGTERM while a large ModelInfer is in flight: it is answered OK, then the process exits 0.
+
+Prints `N passed, M failed` last and exits non-zero when anything failed.
+"""
+import http.client
+import json
+import queue
+import re
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import grpc
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import integration_test as it  # noqa: E402  (Server, load_case, check, counters)
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "grpc-test-key"
+AUTH = {"authorization": f"Bearer {KEY}"}
+MODEL = "signbert"
+
+
+def check(name, ok, detail=""):
+    return it.check(name, ok, detail)
+
+
+def code_of(call):
+    """The gRPC status name a tritonclient call fails with, or "OK"."""
+    from tritonclient.utils import InferenceServerException
+    try:
+        call()
+        return "OK"
+    except InferenceServerException as error:
+        return str(error.status()).replace("StatusCode.", "")
+
+
+def rest_infer(port, array, datatype):
+    """V2 REST binary infer (the reference the gRPC logits must equal)."""
+    raw = array.astype({"FP32": "<f4", "FP16": "<f2", "FP64": "<f8"}[datatype]).tobytes()
+    header = json.dumps({"inputs": [{"name": "keypoints", "datatype": datatype, "shape": list(array.shape),
+                                     "parameters": {"binary_data_size": len(raw)}}],
+                         "outputs": [{"name": "logits", "parameters": {"binary_data": True}}]}).encode()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("POST", f"/v2/models/{MODEL}/infer", body=header + raw,
+                       headers={"Content-Type": "application/octet-stream",
+                                "Inference-Header-Content-Length": str(len(header)),
+                                "Authorization": f"Bearer {KEY}"})
+    response = connection.getresponse()
+    body = response.read()
+    assert response.status == 200, (response.status, body[:300])
+    length = int(response.getheader("Inference-Header-Content-Length"))
+    return np.frombuffer(body[length:], dtype="<f4").reshape(array.shape[0], -1)
+
+
+def triton_inputs(array, datatype):
+    import tritonclient.grpc as triton
+    tensor = triton.InferInput("keypoints", list(array.shape), datatype)
+    tensor.set_data_from_numpy(array.astype({"FP32": np.float32, "FP16": np.float16, "FP64": np.float64}[datatype]))
+    return [tensor]
+
+
+def tritonclient_checks(server, grpc_port, array, expected, tolerance):
+    import tritonclient.grpc as triton
+    port = server.port
+    for label, target in (("main port", port), ("--grpc-port", grpc_port)):
+        client = triton.InferenceServerClient(f"127.0.0.1:{target}")
+        check(f"tritonclient ({label}): is_server_live, is_server_ready, is_model_ready",
+              client.is_server_live() and client.is_server_ready() and client.is_model_ready(MODEL))
+    client = triton.InferenceServerClient(f"127.0.0.1:{port}")
+    server_metadata = client.get_server_metadata()
+    check("tritonclient: server metadata", server_metadata.name == "signbert" and server_metadata.version != "",
+          f"{server_metadata.name} {server_metadata.version}")
+    metadata = client.get_model_metadata(MODEL)
+    shape = list(metadata.inputs[0].shape)
+    check("tritonclient: model metadata (keypoints FP32 [-1,-1,V,C]; logits, probabilities)",
+          metadata.name == MODEL and metadata.inputs[0].name == "keypoints" and metadata.inputs[0].datatype == "FP32"
+          and shape[:2] == [-1, -1] and [o.name for o in metadata.outputs] == ["logits", "probabilities"],
+          f"{shape}")
+
+    rest32 = rest_infer(port, array, "FP32")
+    check("V2 REST binary FP32 infer matches PyTorch", np.abs(rest32.ravel() - expected).max() <= tolerance)
+    outputs = [triton.InferRequestedOutput("logits"), triton.InferRequestedOutput("probabilities")]
+    result = client.infer(MODEL, triton_inputs(array, "FP32"), outputs=outputs, headers=AUTH, request_id="c1")
+    logits = result.as_numpy("logits")
+    check("tritonclient infer, FP32 raw contents: logits equal V2 REST's", np.array_equal(logits, rest32),
+          f"max |diff| {np.abs(logits - rest32).max():.3g}")
+    check("tritonclient infer, FP32: logits match PyTorch", np.abs(logits.ravel() - expected).max() <= tolerance,
+          f"max |diff| {np.abs(logits.ravel() - expected).max():.2e} <= {tolerance}")
+    probabilities = result.as_numpy("probabilities")
+    check("tritonclient infer: probabilities are the logits' softmax, id echoed",
+          np.allclose(probabilities.sum(axis=1), 1, atol=1e-5) and result.get_response().id == "c1")
+
+    rest16 = rest_infer(port, array, "FP16")
+    logits16 = client.infer(MODEL, triton_inputs(array, "FP16"), headers=AUTH).as_numpy("logits")
+    check("tritonclient infer, FP16 raw contents: logits equal V2 REST's FP16", np.array_equal(logits16, rest16),
+          f"max |diff| to FP32 {np.abs(logits16 - rest32).max():.3g}")
+
+    zipped = client.infer(MODEL, triton_inputs(array, "FP32"), headers=AUTH, compression_algorithm="gzip")
+    check("tritonclient infer with gzip request compression: same logits", np.array_equal(zipped.as_numpy("logits"), rest32))
+
+    answers = queue.Queue()
+    client.async_infer(MODEL, triton_inputs(array, "FP32"), lambda result, error: answers.put((result, error)),
+                       headers=AUTH)
+    result, error = answers.get(timeout=30)
+    check("tritonclient async_infer: same logits", error is None and np.array_equal(result.as_numpy("logits"), rest32),
+          str(error) if error else "")
+
+    streamed = queue.Queue()
+    client.start_stream(lambda result, error: streamed.put((result, error)), headers=AUTH)
+    for index in range(3):
+        client.async_stream_infer(MODEL, triton_inputs(array[index:index + 1], "FP32"), request_id=f"s{index}")
+    client.async_stream_infer("no-such-model", triton_inputs(array[:1], "FP32"), request_id="s3")
+    client.stop_stream()
+    got = [streamed.get(timeout=30) for _ in range(4)]
+    ok = all(error is None for _, error in got[:3])
+    ok = ok and [r.get_response().id for r, _ in got[:3]] == ["s0", "s1", "s2"]
+    ok = ok and all(np.array_equal(r.as_numpy("logits"), rest32[i:i + 1]) for i, (r, _) in enumerate(got[:3]))
+    check("tritonclient streaming (start_stream, 3 x async_stream_infer): 3 answers in order, logits equal V2 REST's",
+          ok, f"{[(r.get_response().id if r else None, str(e) if e else None) for r, e in got[:3]]}")
+    check("tritonclient streaming: a request for an unknown model answers with its error, the stream goes on",
+          got[3][1] is not None and "unknown model" in str(got[3][1]), str(got[3][1]))
+
+    wrong = np.zeros((1, 4, 5), dtype=np.float32)
+    check("wrong shape -> INVALID_ARGUMENT",
+          code_of(lambda: client.infer(MODEL, triton_inputs(wrong, "FP32"), headers=AUTH)) == "INVALID_ARGUMENT")
+    check("unknown model -> NOT_FOUND",
+          code_of(lambda: client.infer("no-such-model", triton_inputs(array, "FP32"), headers=AUTH)) == "NOT_FOUND")
+    check("model metadata of an unknown model -> NOT_FOUND", code_of(lambda: client.get_model_metadata("x")) == "NOT_FOUND")
+    check("no API key -> UNAUTHENTICATED",
+          code_of(lambda: client.infer(MODEL, triton_inputs(array, "FP32"))) == "UNAUTHENTICATED")
+    check("wrong API key -> UNAUTHENTICATED",
+          code_of(lambda: client.infer(MODEL, triton_inputs(array, "FP32"),
+                                       headers={"authorization": "Bearer nope"})) == "UNAUTHENTICATED")
+    check("client_timeout 1 us -> DEADLINE_EXCEEDED",
+          code_of(lambda: client.infer(MODEL, triton_inputs(array, "FP32"), headers=AUTH,
+                                       client_timeout=1e-6)) == "DEADLINE_EXCEEDED")
+    check("an unimplemented method (get_model_repository_index) -> UNIMPLEMENTED",
+          code_of(lambda: client.get_model_repository_index()) == "UNIMPLEMENTED")
+    return rest32
+
+
+def generated_client_checks(port, array, rest32):
+    """Runs in its own interpreter (see main): tritonclient's own generated modules already hold the `inference.*`
+    names in protobuf's default descriptor pool, so the two cannot be loaded into one process."""
+    with tempfile.TemporaryDirectory() as out:
+        from grpc_tools import protoc
+        rc = protoc.main(["protoc", f"-I{ROOT / 'Protos'}", f"--python_out={out}", f"--grpc_python_out={out}",
+                          str(ROOT / "Protos/grpc_predict_v2.proto")])
+        check("grpcio-tools generates a client from Protos/grpc_predict_v2.proto", rc == 0)
+        sys.path.insert(0, out)
+        import grpc_predict_v2_pb2 as pb
+        import grpc_predict_v2_pb2_grpc as pb_grpc
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        stub = pb_grpc.GRPCInferenceServiceStub(channel)
+        metadata = stub.ModelMetadata(pb.ModelMetadataRequest(name=MODEL))
+        check("generated client: ModelMetadata", metadata.name == MODEL and list(metadata.versions) == ["1"]
+              and metadata.inputs[0].name == "keypoints")
+        live = stub.ServerLive(pb.ServerLiveRequest())
+        check("generated client: ServerLive", live.live)
+        request = pb.ModelInferRequest(model_name=MODEL, id="g1")
+        tensor = request.inputs.add(name="keypoints", datatype="FP32", shape=list(array.shape))
+        tensor.contents.fp32_contents.extend(array.astype(np.float32).ravel().tolist())
+        request.outputs.add(name="logits")
+        response = stub.ModelInfer(request, metadata=tuple(AUTH.items()))
+        logits = np.frombuffer(response.raw_output_contents[0], dtype="<f4").reshape(rest32.shape)
+        check("generated client: ModelInfer with fp32_contents equals V2 REST's logits",
+              response.id == "g1" and [o.name for o in response.outputs] == ["logits"]
+              and list(response.outputs[0].shape) == list(rest32.shape) and np.array_equal(logits, rest32))
+        request64 = pb.ModelInferRequest(model_name=MODEL, raw_input_contents=[array.astype("<f8").tobytes()])
+        request64.inputs.add(name="keypoints", datatype="FP64", shape=list(array.shape))
+        response64 = stub.ModelInfer(request64, metadata=tuple(AUTH.items()))
+        logits64 = np.frombuffer(response64.raw_output_contents[0], dtype="<f4").reshape(rest32.shape)
+        check("generated client: ModelInfer with FP64 raw contents equals V2 REST's FP64", 
+              np.array_equal(logits64, rest_infer(port, array, "FP64")))
+        try:
+            stub.ModelInfer(request, metadata=tuple(AUTH.items()), timeout=30,
+                            compression=grpc.Compression.Gzip)
+            check("generated client: gzip-compressed ModelInfer", True)
+        except grpc.RpcError as error:
+            check("generated client: gzip-compressed ModelInfer", False, f"{error.code()} {error.details()}")
+        channel.close()
+
+
+def observability_checks(server):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request("GET", "/metrics")
+    metrics = connection.getresponse().read().decode()
+    grpc_lines = [line for line in metrics.splitlines() if line.startswith("signbert_requests_total") and 'protocol="grpc"' in line]
+    check('/metrics counts gRPC calls with protocol="grpc", method as route, grpc-status as status',
+          any('route="/inference.GRPCInferenceService/ModelInfer"' in line and 'status="0"' in line for line in grpc_lines)
+          and any('status="16"' in line for line in grpc_lines), f"{len(grpc_lines)} series")
+    logged = [line for line in server.log_lines() if line.get("message") == "request" and line.get("protocol") == "grpc"]
+    check("access log: gRPC calls with protocol grpc, grpc_status and request_id",
+          len(logged) > 5 and all("grpc_status" in line and "request_id" in line for line in logged),
+          f"{len(logged)} lines")
+
+
+def drain_check(server, array):
+    import tritonclient.grpc as triton
+    client = triton.InferenceServerClient(f"127.0.0.1:{server.port}")
+    big = np.repeat(array, 86, axis=0)[:256]  # 256 clips: several batches, well over the SIGTERM
+    answers = queue.Queue()
+    client.async_infer(MODEL, triton_inputs(big, "FP32"), lambda result, error: answers.put((result, error)), headers=AUTH)
+    time.sleep(0.05)
+    server.process.send_signal(signal.SIGTERM)
+    result, error = answers.get(timeout=60)
+    status = server.process.wait(60)
+    check("SIGTERM during a 256-clip ModelInfer: it is answered, then exit 0",
+          error is None and result.as_numpy("logits").shape[0] == 256 and status == 0,
+          f"error {error}, exit {status}")
+    logged = server.log_lines()
+    check("drain logged (draining, drained)", any(l.get("message") == "draining" for l in logged)
+          and any(l.get("message") == "drained" for l in logged))
+
+
+def generated_client_main(port):
+    clips, _, _ = it.load_case()
+    array = np.array(clips, dtype=np.float64)
+    array = array.reshape(array.shape[0], array.shape[1], -1)
+    try:
+        generated_client_checks(port, array, rest_infer(port, array, "FP32"))
+    except Exception as error:
+        import traceback
+        traceback.print_exc()
+        check("the generated-client checks ran to the end", False, repr(error))
+    print(f"{it.passed} passed, {it.failed} failed")
+    sys.exit(1 if it.failed else 0)
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--generated-client":
+        return generated_client_main(int(sys.argv[2]))
+    binary = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else it.find_binary()
+    clips, expected, tolerance = it.load_case()
+    array = np.array(clips, dtype=np.float64)
+    array = array.reshape(array.shape[0], array.shape[1], -1)
+    expected = np.array(expected, dtype=np.float32)
+    with tempfile.TemporaryDirectory() as workdir:
+        server = it.Server(binary, workdir, ["--grpc-port", "0", "--api-key", KEY])
+        try:
+            server.wait_ready()
+            grpc_port = next(int(line["grpc_listen"].rsplit(":", 1)[1]) for line in server.log_lines()
+                             if line.get("message") == "started")
+            tritonclient_checks(server, grpc_port, array, expected, tolerance)
+            generated = subprocess.run([sys.executable, __file__, "--generated-client", str(server.port)],
+                                       capture_output=True, text=True, timeout=120)
+            print(generated.stdout, end="", flush=True)
+            results = re.search(r"(\d+) passed, (\d+) failed", generated.stdout)
+            it.passed += int(results.group(1)) if results else 0
+            it.failed += int(results.group(2)) if results else 1
+            if generated.returncode != 0 or not results:
+                print(generated.stderr[-2000:])
+            observability_checks(server)
+            drain_check(server, array)
+        except Exception as error:  # a crash of the script is a failure, with its cause
+            import traceback
+            traceback.print_exc()
+            check("the checks ran to the end", False, repr(error))
+        finally:
+            server.stop()
+            if it.failed:
+                print(server.log_path.read_text()[-3000:])
+    print(f"{it.passed} passed, {it.failed} failed")
+    sys.exit(1 if it.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
