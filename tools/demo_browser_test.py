@@ -36,17 +36,11 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from signbert_tools import checks
+from signbert_tools.checks import check
+
 ROOT = Path(__file__).resolve().parent.parent
 TRUTH = ROOT / "Sources/InferenceService/Resources/demo/recording.json"
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    passed, failed = passed + bool(ok), failed + (not ok)
-    print(f"{'PASS' if ok else 'FAIL'} {name}" + (f" ({detail})" if detail else ""), flush=True)
-
-
 def wait_until(predicate, timeout, what):
     """Polls from Python: the page's CSP forbids eval, which Playwright's wait_for_function relies on."""
     deadline = time.monotonic() + timeout
@@ -204,8 +198,7 @@ def main():
         check("no CSP violation", not csp_errors, "; ".join(csp_errors)[:300])
     finally:
         server.stop()
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    checks.finish()
 
 
 if __name__ == "__main__":

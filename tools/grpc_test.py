@@ -38,16 +38,16 @@ import grpc
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import integration_test as it  # noqa: E402  (Server, load_case, check, counters)
+import integration_test as it  # noqa: E402  (find_binary, load_case)
+from signbert_tools import checks  # noqa: E402
+from signbert_tools.checks import check  # noqa: E402
+from signbert_tools.paths import V1_SMALL_CHECKPOINT  # noqa: E402
+from signbert_tools.server import ServeProcess  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "grpc-test-key"
 AUTH = {"authorization": f"Bearer {KEY}"}
 MODEL = "signbert"
-
-
-def check(name, ok, detail=""):
-    return it.check(name, ok, detail)
 
 
 def code_of(call):
@@ -215,7 +215,7 @@ def observability_checks(server):
     check('/metrics counts gRPC calls with protocol="grpc", method as route, grpc-status as status',
           any('route="/inference.GRPCInferenceService/ModelInfer"' in line and 'status="0"' in line for line in grpc_lines)
           and any('status="16"' in line for line in grpc_lines), f"{len(grpc_lines)} series")
-    logged = [line for line in server.log_lines() if line.get("message") == "request" and line.get("protocol") == "grpc"]
+    logged = [line for line in server.log_entries() if line.get("message") == "request" and line.get("protocol") == "grpc"]
     check("access log: gRPC calls with protocol grpc, grpc_status and request_id",
           len(logged) > 5 and all("grpc_status" in line and "request_id" in line for line in logged),
           f"{len(logged)} lines")
@@ -228,13 +228,13 @@ def drain_check(server, array):
     answers = queue.Queue()
     client.async_infer(MODEL, triton_inputs(big, "FP32"), lambda result, error: answers.put((result, error)), headers=AUTH)
     time.sleep(0.05)
-    server.process.send_signal(signal.SIGTERM)
+    server.proc.send_signal(signal.SIGTERM)
     result, error = answers.get(timeout=60)
-    status = server.process.wait(60)
+    status = server.proc.wait(60)
     check("SIGTERM during a 256-clip ModelInfer: it is answered, then exit 0",
           error is None and result.as_numpy("logits").shape[0] == 256 and status == 0,
           f"error {error}, exit {status}")
-    logged = server.log_lines()
+    logged = server.log_entries()
     check("drain logged (draining, drained)", any(l.get("message") == "draining" for l in logged)
           and any(l.get("message") == "drained" for l in logged))
 
@@ -249,8 +249,7 @@ def generated_client_main(port):
         import traceback
         traceback.print_exc()
         check("the generated-client checks ran to the end", False, repr(error))
-    print(f"{it.passed} passed, {it.failed} failed")
-    sys.exit(1 if it.failed else 0)
+    checks.finish()
 
 
 def main():
@@ -262,18 +261,19 @@ def main():
     array = array.reshape(array.shape[0], array.shape[1], -1)
     expected = np.array(expected, dtype=np.float32)
     with tempfile.TemporaryDirectory() as workdir:
-        server = it.Server(binary, workdir, ["--grpc-port", "0", "--api-key", KEY])
+        server = ServeProcess(binary, ["--checkpoint", V1_SMALL_CHECKPOINT, "--max-queue-delay-ms", "2",
+                                       "--grpc-port", "0", "--api-key", KEY], log_path=Path(workdir) / "serve.log")
         try:
-            server.wait_ready()
-            grpc_port = next(int(line["grpc_listen"].rsplit(":", 1)[1]) for line in server.log_lines()
+            server.start()
+            grpc_port = next(int(line["grpc_listen"].rsplit(":", 1)[1]) for line in server.log_entries()
                              if line.get("message") == "started")
             tritonclient_checks(server, grpc_port, array, expected, tolerance)
             generated = subprocess.run([sys.executable, __file__, "--generated-client", str(server.port)],
                                        capture_output=True, text=True, timeout=120)
             print(generated.stdout, end="", flush=True)
             results = re.search(r"(\d+) passed, (\d+) failed", generated.stdout)
-            it.passed += int(results.group(1)) if results else 0
-            it.failed += int(results.group(2)) if results else 1
+            checks.passed += int(results.group(1)) if results else 0
+            checks.failed += int(results.group(2)) if results else 1
             if generated.returncode != 0 or not results:
                 print(generated.stderr[-2000:])
             observability_checks(server)
@@ -283,11 +283,10 @@ def main():
             traceback.print_exc()
             check("the checks ran to the end", False, repr(error))
         finally:
-            server.stop()
-            if it.failed:
-                print(server.log_path.read_text()[-3000:])
-    print(f"{it.passed} passed, {it.failed} failed")
-    sys.exit(1 if it.failed else 0)
+            server.kill()
+            if checks.failed:
+                print(server.log_text()[-3000:])
+    checks.finish()
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ from pathlib import Path
 
 from open_inference_client import OpenInferenceClient, OpenInferenceError
 from signbert_tools import wrk
+from signbert_tools import checks
+from signbert_tools.checks import check
 from signbert_tools.paths import FIXTURES, REPO as ROOT, V1_SMALL_CHECKPOINT as CHECKPOINT
 from signbert_tools.server import ServeProcess
 
@@ -45,19 +47,6 @@ FIXTURE = FIXTURES / "parity" / "v1-small"
 MAX_BODY = 100_000
 CORS_ORIGIN = "http://localhost:3000"
 
-passed = 0
-failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS {name}" + (f" ({detail})" if detail else ""), flush=True)
-    else:
-        failed += 1
-        print(f"FAIL {name}" + (f": {detail}" if detail else ""), flush=True)
-    return ok
 
 
 def find_binary():
@@ -278,8 +267,7 @@ def main():
             run_checks(binary, workdir)
         except Exception as error:  # any unexpected failure is a failed check, not a traceback
             check("integration run", False, f"{type(error).__name__}: {error}")
-    print(f"{passed} passed, {failed} failed ({time.monotonic() - started:.1f} s)")
-    sys.exit(1 if failed else 0)
+    checks.finish(f"{time.monotonic() - started:.1f} s")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from signbert_tools import checks
+from signbert_tools.checks import check
+
 try:
     import websockets
     from websockets.asyncio.client import connect
@@ -49,19 +52,6 @@ ORIGIN = "http://localhost:3000"
 KEY = "stream-test-key"
 MAX_STREAMS = 4
 
-passed = 0
-failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS {name}" + (f" ({detail})" if detail else ""), flush=True)
-    else:
-        failed += 1
-        print(f"FAIL {name}" + (f": {detail}" if detail else ""), flush=True)
-    return ok
 
 
 class Server:
@@ -467,8 +457,7 @@ def main():
         finally:
             demo.stop()
             v2.stop()
-    print(f"{passed} passed, {failed} failed ({time.monotonic() - started:.1f} s, seed {seed})")
-    sys.exit(1 if failed else 0)
+    checks.finish(f"{time.monotonic() - started:.1f} s, seed {seed}")
 
 
 if __name__ == "__main__":
