@@ -62,18 +62,26 @@ final class InferenceServerTests: LiveInferenceTestCase {
         let (_, client) = try start { service, _ in service.maxQueueDelay = .milliseconds(20) }
         let clients = 24, perClient = 4
         let results = LockedResults()
-        DispatchQueue.concurrentPerform(iterations: clients) { c in
-            for r in 0..<perClient {
-                let count = 1 + (c + r) % 3
-                let (body, clips) = Self.randomClips(count, seed: UInt64(c * 100 + r))
-                do {
-                    let response = try client.post("/predict", json: body)
-                    results.append((clips, count, response))
-                } catch {
-                    results.fail("client \(c) request \(r): \(error)")
+        // One thread per client (concurrentPerform would run only as many as there are cores, 2 here, and on a busy
+        // machine two requests then rarely meet in the queue).
+        let group = DispatchGroup()
+        for c in 0..<clients {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                for r in 0..<perClient {
+                    let count = 1 + (c + r) % 3
+                    let (body, clips) = Self.randomClips(count, seed: UInt64(c * 100 + r))
+                    do {
+                        let response = try client.post("/predict", json: body)
+                        results.append((clips, count, response))
+                    } catch {
+                        results.fail("client \(c) request \(r): \(error)")
+                    }
                 }
-            }
+            }.start()
         }
+        group.wait()
         XCTAssertEqual(results.failures, [])
         var batchedTogether = 0
         for (clips, count, response) in results.items {
