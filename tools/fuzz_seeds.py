@@ -18,6 +18,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+from signbert_tools.protowire import field, grpc_frame, varint
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "Tests/SignBERTRuntimeTests/Fixtures"
 EXAMPLES = ROOT / "examples"
@@ -156,37 +158,16 @@ def open_inference_seeds(out):
               b"\x02" + struct.pack("<H", len(header)) + header + raw)
 
 
-def pb_varint(value):
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def pb_field(number, payload):
-    """A length-delimited protobuf field (wire type 2): strings, bytes, messages, packed repeated numbers."""
-    if isinstance(payload, str):
-        payload = payload.encode()
-    return pb_varint(number << 3 | 2) + pb_varint(len(payload)) + payload
-
-
-def grpc_frame(message, compressed=False):
-    return bytes([1 if compressed else 0]) + struct.pack(">I", len(message)) + message
-
-
 def grpc_seeds(out):
     # FuzzGRPCFraming: control byte % 5 picks grpc-encoding (0 none, 2 gzip), bit 7 a 300-byte message limit.
     import gzip
     clip = example_clip("wave.json")
     values = [value for frame in clip for joint in frame for value in joint][:2 * JOINTS * COORDS]
-    shape = pb_field(3, b"".join(pb_varint(d) for d in (1, 2, JOINTS, COORDS)))
-    contents = pb_field(5, pb_field(6, b"".join(struct.pack("<f", v) for v in values)))
-    fp32 = pb_field(1, "signbert") + pb_field(5, pb_field(1, "keypoints") + pb_field(2, "FP32") + shape + contents)
-    raw16 = (pb_field(1, "signbert") + pb_field(5, pb_field(1, "keypoints") + pb_field(2, "FP16") + shape)
-             + pb_field(6, pb_field(1, "logits")) + pb_field(7, b"".join(struct.pack("<e", v) for v in values)))
+    shape = field(3, b"".join(varint(d) for d in (1, 2, JOINTS, COORDS)))
+    contents = field(5, field(6, b"".join(struct.pack("<f", v) for v in values)))
+    fp32 = field(1, "signbert") + field(5, field(1, "keypoints") + field(2, "FP32") + shape + contents)
+    raw16 = (field(1, "signbert") + field(5, field(1, "keypoints") + field(2, "FP16") + shape)
+             + field(6, field(1, "logits")) + field(7, b"".join(struct.pack("<e", v) for v in values)))
     write(out, "FuzzGRPCFraming", "infer-fp32", b"\x00" + grpc_frame(fp32))
     write(out, "FuzzGRPCFraming", "infer-fp16-raw", b"\x00" + grpc_frame(raw16))
     write(out, "FuzzGRPCFraming", "stream-two", b"\x00" + grpc_frame(fp32) + grpc_frame(raw16))

@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 
+from signbert_tools.protowire import field, grpc_frame, varint  # noqa: E402
 from load_bench import (LUA_TEMPLATE, Server, log, loadavg, machine_info, make_random_model,  # noqa: E402
                         metric, metrics_delta, run_wrk)
 
@@ -59,29 +60,13 @@ def forms(clip, shape):
     ]
 
 
-def pb_varint(value):
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def pb_bytes(number, payload):
-    """A length-delimited protobuf field: strings, bytes, messages and packed numbers."""
-    payload = payload.encode() if isinstance(payload, str) else payload
-    return pb_varint(number << 3 | 2) + pb_varint(len(payload)) + payload
-
-
 def grpc_model_infer(flat, shape):
     """One length-prefixed ModelInferRequest (Protos/grpc_predict_v2.proto field numbers): model_name 1, inputs 5
     (name 1, datatype 2, shape 3), outputs 6 (name 1), raw_input_contents 7."""
-    tensor = pb_bytes(1, "keypoints") + pb_bytes(2, "FP32") + pb_bytes(3, b"".join(pb_varint(d) for d in shape))
-    message = (pb_bytes(1, "signbert") + pb_bytes(5, tensor) + pb_bytes(6, pb_bytes(1, "logits"))
-               + pb_bytes(7, struct.pack(f"<{len(flat)}f", *flat)))
-    return b"\x00" + struct.pack(">I", len(message)) + message
+    tensor = field(1, "keypoints") + field(2, "FP32") + field(3, b"".join(varint(d) for d in shape))
+    message = (field(1, "signbert") + field(5, tensor) + field(6, field(1, "logits"))
+               + field(7, struct.pack(f"<{len(flat)}f", *flat)))
+    return grpc_frame(message)
 
 
 GRPC_PATH = "/inference.GRPCInferenceService/ModelInfer"
