@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what this project needs on Debian/Ubuntu and is missing: OpenBLAS, nghttp2 and zlib headers,
 # pkg-config, and the clients the tests and benchmarks use (curl, wrk, nghttp and h2load, python3; python3-venv
-# for the websockets package of tools/test.sh's live-stream tests and the schemathesis run of tools/api_conformance.sh). Swift itself (6.1 or later) comes from swift.org; this
-# script checks for it and says so if it is absent.
+# for the websockets package of tools/test.sh's live-stream tests and for tools/api_conformance.sh's schemathesis).
+# Swift itself (6.1 or later) comes from swift.org; this script checks for it and says so if it is absent.
 set -euo pipefail
 packages=(libopenblas-dev libnghttp2-dev zlib1g-dev pkg-config curl wrk nghttp2-client python3 python3-venv)
 missing=()
