@@ -134,11 +134,15 @@ extension InferenceRoutes {
                 let path = file.path
                 let id = "demo" + file.name.split(separator: ".").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
                 let mediaType = InferenceRoutes.mediaType(file.contentType)
+                // The recording's truth is a JSON object; the page, script, style sheet and .pose file are text or bytes.
+                let schema: JSONValue = mediaType == "application/json" ? .object([("type", .string("object"))])
+                    : mediaType == "application/x-pose" ? .object([("type", .string("string")), ("format", .string("binary"))])
+                    : .object([("type", .string("string"))])
                 table.append(ServiceRoute("GET", path, access: .open, OpenAPIOperation(
                     id: id, summary: path == "/demo" ? "The browser demo page (live recognition of a recording)"
                         : "A file of the demo page (\(file.name))", responses: [
                         ("200", .object([("description", .string(file.name)),
-                                         ("content", .object([(mediaType, .object([("schema", .object([("type", .string("string"))]))]))]))])),
+                                         ("content", .object([(mediaType, .object([("schema", schema)]))]))])),
                         ("304", .object([("description", .string("Not modified (If-None-Match matched the ETag)"))])),
                         ("404", OpenAPI.ref("responses/Error404")),
                     ])) { routes, request, _, respond in routes.demoFile(path, request, respond) })
