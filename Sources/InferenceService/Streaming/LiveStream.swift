@@ -249,13 +249,16 @@ final class LiveStream: WebSocketHandler {
             state.computing = true
             return window
         }
-        if state.waiting != nil {
-            state.skipped += 1
-            state.skippedSinceLast += 1
-            context.metrics.streamWindowsSkipped.increment()
-        }
+        if state.waiting != nil { countSkipped(&state) }
         state.waiting = window
         return nil
+    }
+
+    /// A window that will not be computed: in the stream's totals, the next prediction's `skipped` and the metric.
+    private func countSkipped(_ state: inout State) {
+        state.skipped += 1
+        state.skippedSinceLast += 1
+        context.metrics.streamWindowsSkipped.increment()
     }
 
     // MARK: Windows
@@ -287,9 +290,7 @@ final class LiveStream: WebSocketHandler {
                 return nil
             case .failure(.overloaded), .failure(.timedOut):
                 // The server is too busy for this window: it is skipped like a stale one.
-                state.skipped += 1
-                state.skippedSinceLast += 1
-                context.metrics.streamWindowsSkipped.increment()
+                countSkipped(&state)
             case .failure(.cancelled):
                 return nil
             case .failure(let failure):
