@@ -80,7 +80,24 @@ struct StreamFrameDecoder: Sendable {
         do { _ = try HolisticRequestDecoder.decodeClip(clip, path: "frame", maxFrames: 1) } catch {
             throw RequestError(error.message.replacingFirst("frame.frames[0]", with: "frame \(number)"))
         }
-        return frame
+        return Self.compacted(frame)
+    }
+
+    /// A checked landmark frame as the buffer keeps it: its three parts only, and a landmark object with only the
+    /// keys the decoder reads. What the decoder ignores (`face`, MediaPipe's `presence`, anything else a client puts
+    /// in a landmark object) would otherwise stay in the buffer for a whole window, so a frame's memory is bounded by
+    /// its 75 landmarks whatever the client sent. The numbers themselves are kept as sent, so a window still equals
+    /// `/predict` on the client's own frames.
+    static func compacted(_ frame: JSONValue) -> JSONValue {
+        .object(parts.compactMap { part -> (key: String, value: JSONValue)? in
+            guard let value = frame[part.key] else { return nil }
+            // null, or landmarks as a numeric block (its size is already checked): as they are.
+            guard case .array(let landmarks) = value else { return (part.key, value) }
+            return (part.key, .array(landmarks.map { landmark in
+                guard case .object = landmark else { return landmark }
+                return .object(["x", "y", "z", "visibility"].compactMap { key in landmark[key].map { (key: key, value: $0) } })
+            }))
+        })
     }
 
     /// A feature frame, `[V][C]` or `[V·C]` numbers of float32 range, kept as one flat row.
