@@ -25,13 +25,6 @@ public struct PredictionRequest: Sendable {
     public static let defaultMaxFrames = 10_000
 }
 
-/// Why a request body was refused: a message that names the field and what is wrong with it (HTTP 400).
-public struct RequestError: Error, CustomStringConvertible, Equatable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
 public enum PredictionRequestDecoder {
     /// Parses and checks a body against the model: shapes, finiteness, batch limit, options.
     /// `maxClips` is the most clips a request may carry (the server's --max-clips-per-request).
