@@ -16,6 +16,8 @@ let package = Package(
     products: [
         .executable(name: "signbert", targets: ["SignBERTCommand"]),
         .library(name: "SignBERTRuntime", targets: ["SignBERTRuntime"]),
+        .library(name: "JSONText", targets: ["JSONText"]),
+        .library(name: "WireFormats", targets: ["WireFormats"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
         .library(name: "InferenceService", targets: ["InferenceService"]),
     ],
@@ -55,7 +57,8 @@ let package = Package(
             name: "CKernels",
             cSettings: [.unsafeFlags(["-O2"])]
         ),
-        // The one JSON string escaper, for the layers that may not import each other (HTTP server, runtime).
+        // JSON text: the one string escaper and the byte writer, for the layers that may not import each other (HTTP
+        // server, runtime, wire formats).
         .target(name: "JSONText", swiftSettings: swiftSettings),
         // The model runtime: checkpoint readers, configuration, kernels and the forward pass.
         .target(
@@ -67,6 +70,13 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The request and answer documents of the service, the CLI and the fuzzers: the JSON parser, `/predict`'s
+        // request and response, the landmark and `.pose` request decoders. Over the runtime, never under it.
+        .target(
+            name: "WireFormats",
+            dependencies: ["SignBERTRuntime", "JSONText"],
             swiftSettings: swiftSettings
         ),
         // HTTP/1.1 and HTTP/2 (h2c) on plain sockets and Dispatch; knows nothing of models.
@@ -84,6 +94,8 @@ let package = Package(
             name: "InferenceService",
             dependencies: [
                 "SignBERTRuntime",
+                "WireFormats",
+                "JSONText",
                 "HTTPServer",
                 "CSystemZlib",
                 .product(name: "Logging", package: "swift-log"),
@@ -101,6 +113,8 @@ let package = Package(
             name: "SignBERTCommand",
             dependencies: [
                 "SignBERTRuntime",
+                "WireFormats",
+                "JSONText",
                 "HTTPServer",
                 "InferenceService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -110,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SignBERTRuntimeTests",
-            dependencies: ["SignBERTRuntime", "CKernels", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["SignBERTRuntime", "WireFormats", "CKernels", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             // Fixtures are read from the source tree (#filePath), not bundled.
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
@@ -131,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "InferenceServiceTests",
             // CSystemZlib also compresses the request bodies of the Content-Encoding tests.
-            dependencies: ["InferenceService", "SignBERTRuntime", "HTTPServer", "CSystemZlib", "TestSupport",
+            dependencies: ["InferenceService", "SignBERTRuntime", "WireFormats", "HTTPServer", "CSystemZlib", "TestSupport",
                            .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: swiftSettings
         ),

@@ -1,4 +1,5 @@
 import HTTPServer
+import JSONText
 import SignBERTRuntime
 
 /// The Open Inference Protocol (KServe V2, spoken by Triton, KServe and Seldon clients): server and model

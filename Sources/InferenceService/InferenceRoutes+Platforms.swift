@@ -1,5 +1,7 @@
 import HTTPServer
+import JSONText
 import SignBERTRuntime
+import WireFormats
 
 /// The contracts of the platforms that run this image unchanged: SageMaker (`GET /ping`, `POST /invocations`
 /// on port 8080), Vertex AI (`AIP_HEALTH_ROUTE`, `AIP_PREDICT_ROUTE`, `{"instances": [...]}` in and

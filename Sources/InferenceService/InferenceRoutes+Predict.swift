@@ -1,5 +1,6 @@
 import HTTPServer
 import SignBERTRuntime
+import WireFormats
 
 /// `POST /predict` and SageMaker's `POST /invocations` (the same contract): a JSON body (clips as arrays or as
 /// MediaPipe Holistic landmarks) or a `.pose` file (`Content-Type: application/x-pose`, options in the query).

@@ -1,5 +1,6 @@
 import HTTPServer
 import SignBERTRuntime
+import WireFormats
 
 /// The route table: every route the service answers, in one list. The router, the OpenAPI paths, the metric
 /// labels (a route's pattern) and the API-key rule are all made from it; the handlers live in the protocol's

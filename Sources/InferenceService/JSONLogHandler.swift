@@ -1,4 +1,5 @@
 public import Foundation
+import JSONText
 public import Logging
 import SignBERTRuntime
 

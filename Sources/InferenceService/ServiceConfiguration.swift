@@ -1,5 +1,6 @@
 import SignBERTRuntime
 import Synchronization
+import WireFormats
 
 /// The inference service's knobs (the HTTP server's own limits live in `HTTPServerConfiguration`).
 public struct ServiceConfiguration: Sendable {

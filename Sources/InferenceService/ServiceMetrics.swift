@@ -1,5 +1,6 @@
 import Metrics
 import Prometheus
+import WireFormats
 
 /// The service's metrics, in their own Prometheus registry (so tests and several servers in one
 /// process never share counters), exposed at `GET /metrics` in the Prometheus text format: every family

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SignBERTRuntime
+import WireFormats
 
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

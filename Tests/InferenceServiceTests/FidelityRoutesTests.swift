@@ -1,4 +1,5 @@
 import Foundation
+import InferenceService
 import SignBERTRuntime
 import XCTest
 

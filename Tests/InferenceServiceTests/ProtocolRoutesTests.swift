@@ -1,5 +1,6 @@
 import Foundation
 import SignBERTRuntime
+import WireFormats
 import XCTest
 
 /// The same model behind every protocol: `/predict`, SageMaker's `/invocations`, Vertex AI's routes, KServe V1's

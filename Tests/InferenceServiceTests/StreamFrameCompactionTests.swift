@@ -1,3 +1,4 @@
+import WireFormats
 import XCTest
 @testable import InferenceService
 import SignBERTRuntime

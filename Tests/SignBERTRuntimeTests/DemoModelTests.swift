@@ -1,5 +1,6 @@
 import Foundation
 import SignBERTRuntime
+import WireFormats
 import XCTest
 
 /// The bundled model in models/demo-gestures: the Swift runtime gives PyTorch's answers on the committed

@@ -1,5 +1,6 @@
 import Foundation
 import SignBERTRuntime
+import WireFormats
 import XCTest
 
 /// Training runs as the training repo leaves them (Fixtures/fidelity/): a v1 run (commit cf4dfbb, mid-hip

@@ -1,5 +1,6 @@
 import Foundation
 import SignBERTRuntime
+import WireFormats
 import XCTest
 
 /// The landmark form and the preprocessing against numpy (Fixtures/preprocess/holistic-clips.json, from

@@ -1,5 +1,6 @@
 import Foundation
 import SignBERTRuntime
+import WireFormats
 import XCTest
 
 /// The landmark form's checks, one rule per test: each mistake is a RequestError whose message starts with

@@ -1,5 +1,6 @@
 import Foundation
 import SignBERTRuntime
+import WireFormats
 import XCTest
 
 /// The runtime's logits against PyTorch's, for every checkpoint form the runtime accepts.

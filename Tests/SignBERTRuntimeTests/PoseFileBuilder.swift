@@ -1,5 +1,6 @@
 import Foundation
 import SignBERTRuntime
+import WireFormats
 
 /// Writes small `.pose` files (spec v0.1 / v0.2 layout) for the reader's tests, so each field can be set wrong.
 struct PoseFileBuilder {

@@ -1,5 +1,6 @@
 import Foundation
 import SignBERTRuntime
+import WireFormats
 import XCTest
 
 /// The `.pose` reader against pose-format (Fixtures/preprocess/pose-files.json: examples/wave.pose, a v0.1 recording

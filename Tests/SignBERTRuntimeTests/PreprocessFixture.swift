@@ -1,5 +1,6 @@
 import Foundation
 import SignBERTRuntime
+import WireFormats
 import XCTest
 
 /// Fixtures/preprocess/, written by tools/make_preprocess_fixtures.py (numpy + pose-format).

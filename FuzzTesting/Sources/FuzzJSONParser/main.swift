@@ -1,5 +1,6 @@
 import FuzzSupport
 import SignBERTRuntime
+import WireFormats
 
 /// The strict JSON parser on any bytes. Whatever it accepts must survive a round trip: written back as JSON
 /// (`JSONValue.jsonText`) and parsed again, it is the same value, tensors (rectangular number nests) included.

@@ -1,5 +1,6 @@
 import FuzzSupport
 import SignBERTRuntime
+import WireFormats
 
 /// The `.pose` reader (v0.1 and v0.2), then, for a file it accepts, the preprocessing a `.pose` body gets
 /// on `/predict`. An accepted file holds at most `maxFrames` frames; its model input is whole and finite.

@@ -1,5 +1,6 @@
 import FuzzSupport
 import SignBERTRuntime
+import WireFormats
 
 /// The `/predict` body decoder (array clips and the MediaPipe landmark form) against a small mediapipe_27
 /// model. A body it accepts must give whole, finite clips of the model's shape and a top_k the model can

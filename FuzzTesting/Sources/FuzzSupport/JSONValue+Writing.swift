@@ -1,4 +1,6 @@
+import JSONText
 public import SignBERTRuntime
+public import WireFormats
 
 extension JSONValue {
     /// The value written back as JSON (a tensor as nested arrays), for the parser's round-trip check.

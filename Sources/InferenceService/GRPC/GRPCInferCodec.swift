@@ -1,5 +1,6 @@
 import Foundation
 import SignBERTRuntime
+import WireFormats
 
 /// What a ModelInfer answer needs besides the logits: the request's id, the outputs asked for, the batch.
 struct GRPCInferContext: Sendable {

@@ -1,4 +1,6 @@
+import JSONText
 import SignBERTRuntime
+import WireFormats
 
 /// Editing and printing a JSON document held as a value: the OpenAPI document is assembled from its bundled
 /// base, the route table and the model's values, then printed once.

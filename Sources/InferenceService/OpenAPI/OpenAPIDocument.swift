@@ -1,4 +1,5 @@
 import SignBERTRuntime
+import WireFormats
 
 /// The OpenAPI 3 document served at `GET /openapi.json` (and printed by `signbert serve --print-openapi`;
 /// docs/openapi.json is the bundled model's). Three parts, none of them text substitution:

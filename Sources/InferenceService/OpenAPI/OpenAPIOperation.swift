@@ -1,4 +1,5 @@
 import SignBERTRuntime
+import WireFormats
 
 /// What the OpenAPI document says of one route (its path and method come from the route): OpenAPI 3.0
 /// Operation Object fields as JSON values, mostly references to the bundled components.

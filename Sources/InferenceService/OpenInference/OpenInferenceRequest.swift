@@ -1,5 +1,6 @@
 import Foundation
 import SignBERTRuntime
+import WireFormats
 
 /// A checked `POST /v2/models/{name}/infer` request (Open Inference Protocol, KServe V2) with the binary tensor
 /// extension: one input tensor `[B,T,V,C]` or `[B,T,F]` (FP32, FP16 or FP64, as JSON `data` or as raw

@@ -1,6 +1,8 @@
 import Foundation
 import HTTPServer
+import JSONText
 import SignBERTRuntime
+import WireFormats
 
 /// The infer response: `{"model_name", "model_version", "id", "outputs": [...]}`; outputs asked for as binary
 /// carry `parameters.binary_data_size` and their float32 little-endian bytes follow the JSON, in order, with

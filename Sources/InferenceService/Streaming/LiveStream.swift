@@ -1,9 +1,11 @@
 import Dispatch
 import Foundation
 import HTTPServer
+import JSONText
 import Logging
 import SignBERTRuntime
 import Synchronization
+import WireFormats
 
 /// One live stream (docs/STREAMING.md): the WebSocket handler that takes a `start` message and frames, keeps the
 /// last `window` frames, runs the window ending at every `stride`-th frame through the inference core (so windows

@@ -1,5 +1,6 @@
 import Foundation
 import SignBERTRuntime
+import WireFormats
 
 /// A stream's incoming frames (a `frames` text message or a binary float32 block) as the values a window is built
 /// from: for `landmarks`, one frame object of `/predict`'s landmark form each (the client's own object for a text

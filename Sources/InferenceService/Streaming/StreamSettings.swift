@@ -1,4 +1,5 @@
 import SignBERTRuntime
+import WireFormats
 
 /// A live stream's settings, from its `start` message (docs/STREAMING.md), checked against the model and the
 /// server's limits. Every refusal names the field.

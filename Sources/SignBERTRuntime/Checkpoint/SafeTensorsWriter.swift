@@ -1,4 +1,5 @@
 public import Foundation
+import JSONText
 
 /// Writes `model.safetensors` for `signbert convert`: header JSON with the tensors in the given
 /// order, padded with spaces to a multiple of 8 as the reference implementation does, then the

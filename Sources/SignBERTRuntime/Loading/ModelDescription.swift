@@ -1,4 +1,5 @@
 import Foundation
+import JSONText
 
 /// What `signbert inspect` prints and `GET /` answers: architecture, size, cost, classes, provenance.
 public struct ModelDescription: Sendable {

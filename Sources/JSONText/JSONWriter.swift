@@ -1,5 +1,3 @@
-import JSONText
-
 /// A minimal JSON byte writer.
 public struct JSONWriter {
     public private(set) var bytes: [UInt8] = []

@@ -1,4 +1,5 @@
 public import Foundation
+public import SignBERTRuntime
 
 extension PredictionRequestDecoder {
     /// Whether a body meant as a `.pose` file is really JSON (its first non-space byte opens an object or an

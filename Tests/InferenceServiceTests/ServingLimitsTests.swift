@@ -1,3 +1,4 @@
+import InferenceService
 import SignBERTRuntime
 import XCTest
 

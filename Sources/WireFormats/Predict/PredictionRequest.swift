@@ -1,4 +1,5 @@
 public import Foundation
+public import SignBERTRuntime
 
 /// A validated `POST /predict` body: `{"inputs": [clip, ...], "top_k": 5, "return_logits": false,
 /// "frames": "sample"}`, each clip `[n][V][C]` or `[n][F]` numbers: a feature array, as the training pipeline

@@ -1,3 +1,5 @@
+public import SignBERTRuntime
+
 /// The service's default batch and queue limits, scaled by what a clip costs to compute.
 ///
 /// The v1 defaults (32 clips per batch, 256 queued) were tuned for a clip of the default v1 architecture

@@ -1,3 +1,5 @@
+public import SignBERTRuntime
+
 /// A `.pose` file (the binary format of the sign-language-processing `pose-format` library) as read by
 /// `PoseFileReader`: its header and the MediaPipe Holistic landmarks of its first person.
 public struct PoseFile: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import JSONText
 
 /// One clip's answer: the top class, its softmax probability, the top-k list and, when asked, the logits.
 public struct Prediction: Sendable, Equatable {

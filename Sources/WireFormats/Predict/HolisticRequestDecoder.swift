@@ -1,3 +1,5 @@
+public import SignBERTRuntime
+
 /// The landmark form of a clip in a request's "inputs": an object of raw MediaPipe Holistic landmarks, which
 /// the server preprocesses as the training pipeline did (`HolisticPreprocessor`).
 ///

@@ -1,4 +1,5 @@
 public import Foundation
+public import SignBERTRuntime
 
 /// Reads `.pose` files, the binary format of the sign-language-processing `pose-format` library: spec v0.1
 /// (`docs/specs/v0.1.md`; fps and frame count as uint16, the frame count inferred from the body's size as the
