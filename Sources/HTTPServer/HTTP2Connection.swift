@@ -134,8 +134,7 @@ final class HTTP2Connection: @unchecked Sendable {
         }
         guard !isClosed, session.respond(to: streamID, with: response) else {
             // The client reset the stream (or went away) while the responder worked.
-            report(method: request.method, path: request.path, headers: request.headers, start: request.receivedAt,
-                   response: response, bytesWritten: 0, completed: false)
+            report(request.head, start: request.receivedAt, response: response, bytesWritten: 0, completed: false)
             return
         }
         flush()
@@ -145,17 +144,15 @@ final class HTTP2Connection: @unchecked Sendable {
         lastActivity = .now
         guard let response = stream.response else { return }  // no answer yet: reported on completion, if any
         let complete = code == NGHTTP2_NO_ERROR.rawValue && stream.responseOffset == stream.responseBody.count
-        let path = stream.path.map { RequestTarget($0)?.path ?? $0 }
-        report(method: stream.method, path: path, headers: stream.headers,
-               start: stream.startedAt, response: response,
+        report(stream.head, start: stream.startedAt, response: response,
                bytesWritten: complete ? stream.responseBody.count : stream.responseOffset, completed: complete)
     }
 
-    private func report(method: String?, path: String?, headers: HTTPHeaders?, start: ContinuousClock.Instant,
+    private func report(_ head: HTTPRequestHead, start: ContinuousClock.Instant,
                         response: HTTPResponse, bytesWritten: Int, completed: Bool) {
         connection.onExchange?(HTTPExchange(
-            method: method, path: path, version: .http2, status: response.status, bytesWritten: bytesWritten,
-            duration: .now - start, remoteAddress: connection.remoteAddress, requestHeaders: headers,
+            request: head, status: response.status, bytesWritten: bytesWritten,
+            duration: .now - start, remoteAddress: connection.remoteAddress,
             responseHeaders: Self.headersAndTrailers(response), completed: completed, protocolVersion: .http2
         ))
     }

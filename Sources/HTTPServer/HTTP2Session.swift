@@ -98,6 +98,8 @@ final class HTTP2Session {
         stream.method = request.method
         stream.path = request.target
         stream.headers = request.headers
+        stream.head = request.head
+        stream.head.version = .http2
         stream.body = request.body
         stream.headersComplete = true
         stream.state = .responding

@@ -17,6 +17,8 @@ final class HTTP2Stream {
     var scheme: String?
     var authority: String?
     var headers = HTTPHeaders()
+    /// The request's head, made once from the fields above when the request is first asked for (`request`).
+    private var madeHead: HTTPRequestHead?
     /// The header list size as RFC 9113 §6.5.2 counts it (name + value + 32 per field).
     var headerListBytes = 0
     var headerFieldCount = 0
@@ -61,14 +63,23 @@ final class HTTP2Stream {
         return (count, responseOffset == responseBody.count)
     }
 
-    /// The request as every responder sees it, whatever protocol carried it. `:authority`
-    /// becomes `Host` (RFC 9113 §8.3.1) when the client sent no Host field.
+    /// The request as every responder sees it, whatever protocol carried it.
     func request(remoteAddress: String) -> HTTPRequest {
-        var headers = self.headers
-        if let authority, !headers.contains("Host") { headers.add(name: "Host", value: authority) }
-        return HTTPRequest(
-            method: method ?? "GET", target: path ?? "/", version: .http2, headers: headers, body: body,
-            remoteAddress: remoteAddress, receivedAt: startedAt, cancellation: cancellation
-        )
+        HTTPRequest(head: head, body: body, remoteAddress: remoteAddress, receivedAt: startedAt, cancellation: cancellation)
+    }
+
+    /// The head the request and the access log share, its `:path` parsed once. `:authority` becomes `Host`
+    /// (RFC 9113 §8.3.1) when the client sent no Host field.
+    var head: HTTPRequestHead {
+        get {
+            if let madeHead { return madeHead }
+            var headers = self.headers
+            if let authority, !headers.contains("Host") { headers.add(name: "Host", value: authority) }
+            let made = HTTPRequestHead(method: method ?? "GET", target: RequestTarget(path ?? "/"), version: .http2,
+                                       headers: headers)
+            madeHead = made
+            return made
+        }
+        set { madeHead = newValue }
     }
 }

@@ -25,9 +25,9 @@ extension HTTPConnection {
     /// Tells the server's observer (access log, metrics) what became of a request.
     func report(_ response: HTTPResponse, info: RequestInfo, bytesWritten: Int, completed: Bool) {
         onExchange?(HTTPExchange(
-            method: info.method, path: info.path, version: info.version, status: response.status,
+            request: info.head, requestLine: info.line, status: response.status,
             bytesWritten: bytesWritten, duration: .now - info.start,
-            remoteAddress: remoteAddress, requestHeaders: info.headers, responseHeaders: response.headers,
+            remoteAddress: remoteAddress, responseHeaders: response.headers,
             completed: completed, protocolVersion: info.version ?? .http1_1
         ))
     }
@@ -152,12 +152,7 @@ extension HTTPConnection {
     }
 
     private func timedOut(_ message: String) {
-        let line = decoder.requestLine
-        let head = decoder.head
-        let info = RequestInfo(
-            method: line?.method, path: head?.path ?? line?.target, version: line?.version,
-            headers: head?.headers, start: requestStart
-        )
+        let info = RequestInfo(head: decoder.head, line: decoder.requestLine, start: requestStart)
         writeResponse(.error(status: 408, message: message), info: info, keepAlive: false)
     }
 }

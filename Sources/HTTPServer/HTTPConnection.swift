@@ -28,12 +28,21 @@ final class HTTPConnection: @unchecked Sendable {
     enum DeadlineKind { case firstRequest, keepAlive, head, body, write, linger, http2, webSocket }
 
     /// What an exchange report needs to know about the request being answered.
+    /// The request a response answers, for the encoder and the access log: its head (or, before the head was
+    /// complete, its request line) as the decoder made it, not a copy of its fields.
     struct RequestInfo {
-        var method: String?
-        var path: String?
-        var version: HTTPVersion?
-        var headers: HTTPHeaders?
+        var head: HTTPRequestHead?
+        var line: HTTPRequestDecoder.RequestLine?
         var start: ContinuousClock.Instant
+
+        init(head: HTTPRequestHead?, line: HTTPRequestDecoder.RequestLine? = nil, start: ContinuousClock.Instant) {
+            self.head = head
+            self.line = head == nil ? line : nil
+            self.start = start
+        }
+
+        var method: String? { head?.method ?? line?.method }
+        var version: HTTPVersion? { head?.version ?? line?.version }
     }
 
     let id: Int
@@ -123,7 +132,7 @@ final class HTTPConnection: @unchecked Sendable {
             timer.setEventHandler { [unowned self] in timerFired() }
             stream.resumeReading()
             if rejecting {
-                let info = RequestInfo(start: requestStart)
+                let info = RequestInfo(head: nil, start: requestStart)
                 // Retry-After, as every other 503 of the service has: a client knows the refusal is temporary.
                 var response = HTTPResponse.error(status: 503, message: "too many open connections")
                 response.headers.replace(name: "Retry-After", value: "1")
@@ -266,10 +275,7 @@ final class HTTPConnection: @unchecked Sendable {
         releaseBody()
         var response = HTTPResponse.error(status: 503, message: RequestBodyBudget.refusalMessage)
         response.headers.replace(name: "Retry-After", value: "1")
-        let head = decoder.head
-        let info = RequestInfo(method: head?.method, path: head?.path, version: head?.version, headers: head?.headers,
-                               start: requestStart)
-        writeResponse(response, info: info, keepAlive: false)
+        writeResponse(response, info: RequestInfo(head: decoder.head, start: requestStart), keepAlive: false)
     }
 
     /// Takes `bytes` more of the body budget for this request's body.
@@ -282,9 +288,7 @@ final class HTTPConnection: @unchecked Sendable {
     /// The responder refused the request from its head: its answer, and the connection closes (the body
     /// was not read; the lingering close discards what arrives of it).
     private func refuseHead(_ response: HTTPResponse, head: HTTPRequestHead) {
-        let info = RequestInfo(method: head.method, path: head.path, version: head.version, headers: head.headers,
-                               start: requestStart)
-        writeResponse(response, info: info, keepAlive: false, version: head.version)
+        writeResponse(response, info: RequestInfo(head: head, start: requestStart), keepAlive: false, version: head.version)
     }
 
     func releaseBody() {
@@ -294,12 +298,7 @@ final class HTTPConnection: @unchecked Sendable {
 
     private func fail(_ error: HTTPDecodingError) {
         logger.debug("bad request: \(error)")
-        let head = decoder.head
-        let line = decoder.requestLine
-        let info = RequestInfo(
-            method: line?.method, path: head?.path ?? line?.target, version: line?.version,
-            headers: head?.headers, start: requestStart
-        )
+        let info = RequestInfo(head: decoder.head, line: decoder.requestLine, start: requestStart)
         writeResponse(.error(status: error.status, message: error.message), info: info, keepAlive: false)
     }
 
@@ -312,7 +311,7 @@ final class HTTPConnection: @unchecked Sendable {
         deadline = nil
         let request = HTTPRequest(head: head, body: body, remoteAddress: remoteAddress, receivedAt: requestStart)
         awaitedRequest = request.cancellation
-        let info = RequestInfo(method: head.method, path: head.path, version: head.version, headers: head.headers, start: requestStart)
+        let info = RequestInfo(head: head, start: requestStart)
         responder.respond(to: request) { [self] response in
             queue.async { self.completed(serial: current, head: head, info: info, response: response) }
         }

@@ -121,7 +121,8 @@ extension HTTPRequestDecoder {
         if hosts.count > 1 { throw .badRequest("more than one Host header field") }
         if line.version == .http1_1, hosts.isEmpty { throw .badRequest("missing Host header field") }
 
-        guard let target = RequestTarget(line.target) else { throw .badRequest("invalid request target") }
+        // The one parse of the target: everything after the decoder reads the head's.
+        guard let target = RequestTarget(parsing: line.target) else { throw .badRequest("invalid request target") }
         let connection = fields.tokens("Connection")
         let keepAlive = line.version == .http1_1
             ? !connection.contains("close")
@@ -129,8 +130,7 @@ extension HTTPRequestDecoder {
         // RFC 9110 §10.1.1: a server ignores 100-continue from an HTTP/1.0 client.
         let expectsContinue = line.version == .http1_1 && fields.tokens("Expect").contains("100-continue")
         return HTTPRequestHead(
-            method: line.method, target: line.target, path: target.path, query: target.query,
-            version: line.version, headers: fields, framing: .none,
+            method: line.method, target: target, version: line.version, headers: fields, framing: .none,
             keepAlive: keepAlive, expectsContinue: expectsContinue
         )
     }

@@ -111,12 +111,21 @@ public final class HTTPRouter: HTTPResponder, Sendable {
         return HTTPRouteMatch(method: route.method, pattern: route.pattern)
     }
 
-    /// The pattern of the most specific route whose path matches `path` (percent-decoded, as an access log has
-    /// it), whatever its method; nil when no route's path does. A metric label made from it is bounded by the
-    /// routes, whatever paths clients choose.
+    /// The pattern of the most specific route whose path matches `target`, whatever its method, matched as
+    /// `respond` matches it (the raw path's segments); nil when no route's path does. A metric label made from it
+    /// is bounded by the routes, whatever paths clients choose.
+    public func pattern(for target: RequestTarget) -> String? {
+        pattern(segments: target.rawSegments)
+    }
+
+    /// `pattern(for:)` for a path that is all one has (a request whose head was not complete): its segments are
+    /// matched as if they were the raw ones.
     public func pattern(forPath path: String) -> String? {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
-        return routes.withLock { routes in
+        pattern(segments: path.split(separator: "/", omittingEmptySubsequences: false))
+    }
+
+    private func pattern(segments: [Substring]) -> String? {
+        routes.withLock { routes in
             routes.filter { $0.match(segments) != nil }.min { $0.parameterCount < $1.parameterCount }?.pattern
         }
     }
@@ -127,8 +136,7 @@ public final class HTTPRouter: HTTPResponder, Sendable {
     }
 
     func resolve(_ request: HTTPRequest) -> Resolution {
-        let rawPath = RequestTarget(request.target)?.rawPath ?? request.path
-        let segments = rawPath.split(separator: "/", omittingEmptySubsequences: false)
+        let segments = request.head.requestTarget.rawSegments
         let candidates = routes.withLock { routes in
             routes.compactMap { route in route.match(segments).map { (route, $0) } }
         }

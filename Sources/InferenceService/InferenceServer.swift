@@ -177,17 +177,20 @@ struct AccessLog: Sendable {
     /// Reports the pattern a path matched, for the metric label.
     let router: HTTPRouter
 
-    /// The metric label of a path: the pattern of the route it matched, as the router reports it, never the raw
-    /// path (a label per client-chosen path would grow the registry without bound); "other" when none did.
-    func routeLabel(_ path: String) -> String {
-        router.pattern(forPath: path) ?? "other"
+    /// The metric label of a request: the pattern of the route its target matched, as the router matched it (the
+    /// same parsed target), never the raw path (a label per client-chosen path would grow the registry without
+    /// bound); "other" when none did.
+    func routeLabel(_ exchange: HTTPExchange) -> String {
+        let pattern = if let head = exchange.request { router.pattern(for: head.requestTarget) }
+                      else { exchange.path.flatMap(router.pattern(forPath:)) }
+        return pattern ?? "other"
     }
 
     func record(_ exchange: HTTPExchange) {
         let path = exchange.path ?? "-"
         // A gRPC call: labelled protocol "grpc", its method as the route and its grpc-status as the status.
         let grpc = GRPCAccessLog(exchange)
-        metrics.recordResponse(route: grpc?.route ?? routeLabel(path), status: grpc?.status ?? exchange.status,
+        metrics.recordResponse(route: grpc?.route ?? routeLabel(exchange), status: grpc?.status ?? exchange.status,
                                protocol: grpc == nil ? exchange.protocolVersion.description : "grpc", duration: exchange.duration)
         var metadata: Logger.Metadata = [
             "method": "\(exchange.method ?? "-")",

@@ -157,6 +157,33 @@ final class HTTPServerTests: LiveServerTestCase {
         XCTAssertTrue(exchange.completed)
     }
 
+    /// The target is parsed once, by the decoder, into the head that the router, the handler and the access log's
+    /// exchange all read: an odd target (an encoded "/" inside a segment, an escaped "%") is one path everywhere.
+    func testAnOddTargetIsTheSamePathForTheRouterTheHandlerAndTheAccessLog() throws {
+        let seen = Locked<(HTTPRequest, RouteParameters)?>(nil)
+        server.router.add("GET", "/things/{id}") { request, parameters, done in
+            seen.mutex.withLock { $0 = (request, parameters) }
+            done(.text("ok"))
+        }
+        let client = try server.client()
+        try client.send("GET /things/a%2Fb%2541?q=1%2B2 HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(try client.readResponse().status, 200)
+        let (request, parameters) = try XCTUnwrap(seen.value)
+        XCTAssertEqual(parameters["id"], "a/b%41")
+        XCTAssertEqual(request.path, "/things/a/b%41")
+        XCTAssertEqual(request.queryValue("q"), "1+2")
+        XCTAssertEqual(request.head.requestTarget.rawPath, "/things/a%2Fb%2541")
+        let exchange = try XCTUnwrap(server.exchanges(atLeast: 1).last)
+        let logged = try XCTUnwrap(exchange.request)
+        XCTAssertEqual(exchange.path, request.path)
+        XCTAssertEqual(logged.requestTarget.rawPath, request.head.requestTarget.rawPath)
+        XCTAssertEqual(logged.query.map(\.value), ["1+2"])
+        // The pattern a metric label is made from, asked with the logged target, is the route that answered;
+        // the decoded path matched again (as the access log once did) has a segment too many.
+        XCTAssertEqual(server.router.pattern(for: logged.requestTarget), "/things/{id}")
+        XCTAssertNil(server.router.pattern(forPath: request.path))
+    }
+
     func testLargeResponseToASlowReaderIsWrittenWhole() throws {
         // A 4 KiB receive buffer: the server meets EAGAIN many times and must resume each time.
         // The keep-alive clock starts once the kernel has the response, while this client may

@@ -57,6 +57,21 @@ final class RouteTableTests: LiveInferenceTestCase {
         XCTAssertNotNil((secretOperation["responses"] as? [String: Any])?["401"])
     }
 
+    /// The metric label comes from the target the router matched, parsed once: a request with an encoded "/"
+    /// inside a segment is labelled with the route that answered it, and an escaped escape that no route takes
+    /// is "other". (The access log matched the decoded path again: the first was "other", the second "/secret".)
+    func testAnOddTargetIsLabelledWithTheRouteThatAnsweredIt() throws {
+        let client = try start(extraRoutes: extraRoutes, apiKeys: [])
+        let echoed = try client.send("POST", "/echo/a%2Fb")
+        XCTAssertEqual(echoed.status, 200)
+        XCTAssertEqual(String(decoding: echoed.body, as: UTF8.self), "a/b")
+        XCTAssertEqual(try client.get("/secre%2574").status, 404)
+        let metrics = String(decoding: try client.get("/metrics").body, as: UTF8.self)
+        XCTAssertTrue(metrics.contains("route=\"/echo/{word}\""), metrics)
+        XCTAssertFalse(metrics.contains("route=\"/secret\""), metrics)
+        XCTAssertTrue(metrics.contains("route=\"other\""), metrics)
+    }
+
     /// Without the entries, the same requests meet no route: nothing outside the table answers them.
     func testWithoutTheEntriesThePathsAreNotRouted() throws {
         let client = try start(extraRoutes: [], apiKeys: [])
