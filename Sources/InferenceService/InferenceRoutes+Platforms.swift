@@ -32,17 +32,18 @@ extension InferenceRoutes {
     func instances(_ request: HTTPRequest, _ respond: @escaping @Sendable (HTTPResponse) -> Void) {
         if let refusal = Self.jsonContentType(request) { return respond(refusal) }
         infer(request, respond, decode: { () throws(RequestError) in
-            let document = try Self.predictDocument(fromInstances: request.body)
+            let (instances, options) = try Self.instancesAndOptions(request.body, numClasses: loaded.config.numClasses)
             return Self.clipsAndOptions(try PredictionRequestDecoder.decode(
-                document: document, config: loaded.config, preparation: loaded.preparation,
+                inputs: instances, options: options, config: loaded.config, preparation: loaded.preparation,
                 maxClips: configuration.maxClipsPerRequest, maxFrames: configuration.maxFrames))
         }, render: { [loaded] logits, options in
             Self.renderPredictions(logits, loaded: loaded, options: options)
         })
     }
 
-    /// The `/predict` document equivalent to an instances body: `inputs` = `instances`, the parameters on top.
-    static func predictDocument(fromInstances body: [UInt8]) throws(RequestError) -> JSONValue {
+    /// An instances body's clips (`/predict`'s "inputs", in any form it takes) and its parameters, decoded as
+    /// `/predict`'s options.
+    static func instancesAndOptions(_ body: [UInt8], numClasses: Int) throws(RequestError) -> (JSONValue, PredictionOptions) {
         let document: JSONValue
         do { document = try JSONParser.parse(body) } catch { throw RequestError("malformed JSON: \(error.description)") }
         guard case .object = document else {
@@ -51,18 +52,16 @@ extension InferenceRoutes {
         guard let instances = document["instances"] else {
             throw RequestError("missing field \"instances\": an array of clips, each [T][V][C] or [T][F] numbers or a landmarks object")
         }
-        var members: [(key: String, value: JSONValue)] = [(key: "inputs", value: instances)]
         switch document["parameters"] {
-        case nil, .null?: break
-        case .object(let parameters)?:
-            let known: Set = ["top_k", "return_logits", "frames"]
-            if let unknown = parameters.first(where: { !known.contains($0.key) }) {
+        case nil, .null?:
+            return (instances, try PredictionOptions(json: .object([]), numClasses: numClasses))
+        case .object(let members)?:
+            if let unknown = members.first(where: { !PredictionOptions.names.contains($0.key) }) {
                 throw RequestError("\"parameters.\(unknown.key)\" is not a parameter; the parameters are top_k, return_logits and frames")
             }
-            members += parameters
+            return (instances, try PredictionOptions(json: .object(members), numClasses: numClasses))
         case let other?:
             throw RequestError("\"parameters\" must be an object, got \(other.kindName)")
         }
-        return .object(members)
     }
 }

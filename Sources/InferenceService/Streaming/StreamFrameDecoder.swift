@@ -130,9 +130,10 @@ struct StreamFrameDecoder: Sendable {
             for case .tensor(_, let row) in frames { values += row }
             clip = .tensor(shape: [frames.count, config.inputFeatures], values: values)
         }
-        let document = JSONValue.object([(key: "inputs", value: .array([clip])), (key: "top_k", value: .number(Double(topK)))])
-        return try PredictionRequestDecoder.decode(document: document, config: loaded.config, preparation: loaded.preparation,
-                                                   maxClips: 1, maxFrames: maxFrames)
+        // top_k was checked (1 to K) with the start message.
+        let options = PredictionOptions(topK: topK, returnLogits: false, exactFrames: false)
+        return try PredictionRequestDecoder.decode(inputs: .array([clip]), options: options, config: loaded.config,
+                                                   preparation: loaded.preparation, maxClips: 1, maxFrames: maxFrames)
     }
 }
 

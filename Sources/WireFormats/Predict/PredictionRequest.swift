@@ -10,15 +10,21 @@ public import SignBERTRuntime
 public struct PredictionRequest: Sendable {
     public var clips: [Float]
     public var batch: Int
-    public var topK: Int
-    public var returnLogits: Bool
+    /// Everything the request asked for besides its clips.
+    public var options: PredictionOptions
+
+    public var topK: Int { options.topK }
+    public var returnLogits: Bool { options.returnLogits }
 
     /// A request built by a caller that decoded its clips itself (e.g. a `.pose` body via `decodePose`).
-    public init(clips: [Float], batch: Int, topK: Int, returnLogits: Bool) {
+    public init(clips: [Float], batch: Int, options: PredictionOptions) {
         self.clips = clips
         self.batch = batch
-        self.topK = topK
-        self.returnLogits = returnLogits
+        self.options = options
+    }
+
+    public init(clips: [Float], batch: Int, topK: Int, returnLogits: Bool) {
+        self.init(clips: clips, batch: batch, options: PredictionOptions(topK: topK, returnLogits: returnLogits, exactFrames: false))
     }
 
     public static let defaultTopK = 5
@@ -38,48 +44,32 @@ public enum PredictionRequestDecoder {
                           maxFrames: maxFrames)
     }
 
-    /// Checks a parsed body (or one a route built itself, e.g. from Vertex AI's "instances") as `decode(_:)` does.
-    public static func decode(document: JSONValue, config: SignBERTConfig, preparation: ClipPreparation, maxClips: Int,
+    /// Checks a parsed body as `decode(_:)` does; options in `query` (the request's query string) apply too, unless
+    /// the body sets the same one.
+    public static func decode(document: JSONValue, query: PredictionOptions.Query? = nil, config: SignBERTConfig,
+                              preparation: ClipPreparation, maxClips: Int,
                               maxFrames: Int = PredictionRequest.defaultMaxFrames) throws(RequestError) -> PredictionRequest {
+        if let query, case .object = document { try query.checkNotSet(in: document) }
         guard case .object = document else {
             throw RequestError("the body must be a JSON object with an \"inputs\" field, got \(document.kindName)")
         }
         guard let inputs = document["inputs"] else {
             throw RequestError("missing field \"inputs\": an array of clips, each [T][V][C] or [T][F] numbers")
         }
-        let topK = try decodeTopK(document["top_k"], numClasses: config.numClasses)
-        let returnLogits: Bool
-        switch document["return_logits"] {
-        case nil, .null?: returnLogits = false
-        case .bool(let value)?: returnLogits = value
-        case let other?: throw RequestError("\"return_logits\" must be true or false, got \(other.kindName)")
-        }
-        let exact: Bool
-        switch document["frames"] {
-        case nil, .null?, .string("sample")?: exact = false
-        case .string("exact")?: exact = true
-        case let other?:
-            let shown = if case .string(let text) = other { "\"\(text)\"" } else { other.kindName }
-            throw RequestError("\"frames\" must be \"sample\" (bring any clip length to the model's frames as its training loader did) or \"exact\", got \(shown)")
-        }
-        let limits = FrameLimits(exact: exact, maxFrames: maxFrames, preparation: preparation)
-        let (clips, batch) = try decodeClips(inputs, config: config, maxClips: maxClips, limits: limits)
-        return PredictionRequest(clips: clips, batch: batch, topK: topK, returnLogits: returnLogits)
+        let options = if let query { try PredictionOptions(json: document, query: query, numClasses: config.numClasses) }
+                      else { try PredictionOptions(json: document, numClasses: config.numClasses) }
+        return try decode(inputs: inputs, options: options, config: config, preparation: preparation, maxClips: maxClips,
+                          maxFrames: maxFrames)
     }
 
-    static func decodeTopK(_ value: JSONValue?, numClasses: Int) throws(RequestError) -> Int {
-        switch value {
-        case nil, .null?:
-            return min(PredictionRequest.defaultTopK, numClasses)
-        case .number(let number)?:
-            guard number == number.rounded(), number >= 1, number < 1e9 else {
-                throw RequestError("\"top_k\" must be a whole number of at least 1, got \(number)")
-            }
-            // More than K is answered with all K classes, as top-k APIs usually do.
-            return min(Int(number), numClasses)
-        case let other?:
-            throw RequestError("\"top_k\" must be a number, got \(other.kindName)")
-        }
+    /// The clips of `inputs` (a `/predict` body's "inputs", an instances body's "instances"), checked as
+    /// `decode(_:)` checks them, with options decoded on their own (`PredictionOptions`).
+    public static func decode(inputs: JSONValue, options: PredictionOptions, config: SignBERTConfig,
+                              preparation: ClipPreparation, maxClips: Int,
+                              maxFrames: Int = PredictionRequest.defaultMaxFrames) throws(RequestError) -> PredictionRequest {
+        let limits = FrameLimits(exact: options.exactFrames, maxFrames: maxFrames, preparation: preparation)
+        let (clips, batch) = try decodeClips(inputs, config: config, maxClips: maxClips, limits: limits)
+        return PredictionRequest(clips: clips, batch: batch, options: options)
     }
 
     struct FrameLimits {
