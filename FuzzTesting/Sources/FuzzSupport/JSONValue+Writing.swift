@@ -1,5 +1,4 @@
 import JSONText
-public import SignBERTRuntime
 public import WireFormats
 
 extension JSONValue {
