@@ -35,7 +35,9 @@ public final class HTTPRouter: HTTPResponder, Sendable {
     struct Route: Sendable {
         enum Segment: Sendable, Equatable {
             case literal(String)
-            case parameter(String)
+            /// `{name}`, or `{name}:verb` (KServe V1's `/v1/models/{name}:predict`): the segment minus its literal
+            /// suffix, which must leave a non-empty value.
+            case parameter(String, suffix: String)
         }
 
         var method: String
@@ -56,9 +58,9 @@ public final class HTTPRouter: HTTPResponder, Sendable {
                 switch segment {
                 case .literal(let literal):
                     guard literal == decoded else { return nil }
-                case .parameter(let name):
-                    guard !decoded.isEmpty else { return nil }
-                    values[name] = decoded
+                case .parameter(let name, let suffix):
+                    guard decoded.count > suffix.count, decoded.hasSuffix(suffix) else { return nil }
+                    values[name] = String(decoded.dropLast(suffix.count))
                 }
             }
             return RouteParameters(values)
@@ -70,7 +72,8 @@ public final class HTTPRouter: HTTPResponder, Sendable {
     public init() {}
 
     /// Registers `handler` for `method` (case-sensitive, e.g. "GET") on `path`, where a segment
-    /// written `{name}` matches any non-empty segment. Exact segments win over parameters. `headCheck`, if
+    /// written `{name}` matches any non-empty segment (`{name}:verb`, any segment ending in `:verb` with something
+    /// before it). Exact segments win over parameters. `headCheck`, if
     /// any, may refuse a request from its head, before its body is read (`admit`); the handler should make
     /// the same check, for the requests that come without a body. `pattern` is what the router reports for
     /// this route (by default `path`): a route added at a concrete path that stands for a pattern (e.g. at
@@ -78,8 +81,9 @@ public final class HTTPRouter: HTTPResponder, Sendable {
     public func add(_ method: String, _ path: String, pattern: String? = nil, headCheck: HeadCheck? = nil,
                     _ handler: @escaping Handler) {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).map { part -> Route.Segment in
-            if part.count > 2, part.first == "{", part.last == "}" {
-                return .parameter(String(part.dropFirst().dropLast()))
+            if part.count > 2, part.first == "{", let close = part.firstIndex(of: "}"), close > part.index(after: part.startIndex) {
+                return .parameter(String(part[part.index(after: part.startIndex)..<close]),
+                                  suffix: String(part[part.index(after: close)...]))
             }
             return .literal(String(part))
         }
