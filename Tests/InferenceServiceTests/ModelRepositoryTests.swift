@@ -3,6 +3,7 @@ import HTTPServer
 @testable import InferenceService
 import Logging
 import SignBERTRuntime
+import SwiftProtobuf
 import XCTest
 
 /// A repository of three models built in a temp dir from the committed fixtures: `v1` (a v1 training run), `v2`
@@ -60,10 +61,11 @@ final class ModelRepositoryTests: XCTestCase {
     }
 
     /// Serves every version of `directory` as `serve --model-repository` does.
-    func start(_ directory: URL, defaultModel: String? = nil, grpc: Bool = false) throws -> (InferenceServer, TestHTTPClient) {
+    func start(_ directory: URL, defaultModel: String? = nil,
+               _ configure: (inout ServiceConfiguration) -> Void = { _ in }) throws -> (InferenceServer, TestHTTPClient) {
         var service = ServiceConfiguration()
         service.maxBatchSize = 4
-        if grpc { service.grpcPort = 0 }
+        configure(&service)
         var http = HTTPServerConfiguration()
         http.host = "127.0.0.1"
         http.port = 0
@@ -280,5 +282,123 @@ final class ModelRepositoryTests: XCTestCase {
             XCTAssertTrue(text.contains(family), family)
         }
         XCTAssertTrue(text.contains("signbert_model_clips_total{model=\"v2\",version=\"1\"} 0"), "v2 ran no clip")
+    }
+
+    /// An unload answers once the requests already queued on the model are answered, and they are answered by it.
+    func testUnloadDrainsQueuedRequests() throws {
+        let directory = try makeRepository()
+        // Every batch waits 600 ms for company: the request is still queued when the unload comes.
+        let (_, client) = try start(directory) { service in
+            service.maxQueueDelay = .milliseconds(600)
+            service.fixedQueueDelay = true
+        }
+        let v1 = try Self.fidelityCase("v1-run")
+        let body = try Self.json(["inputs": v1.clips, "return_logits": true])
+        nonisolated(unsafe) var answer: TestHTTPClient.Response?
+        nonisolated(unsafe) var answeredAt = ContinuousClock.now
+        let done = expectation(description: "queued request")
+        DispatchQueue.global().async {
+            answer = try? client.post("/predictions/v1", json: body)
+            answeredAt = .now
+            done.fulfill()
+        }
+        Thread.sleep(forTimeInterval: 0.15)
+        let unload = try client.post("/v2/repository/models/v1/unload", json: Data())
+        let unloadedAt = ContinuousClock.now
+        wait(for: [done], timeout: 30)
+        XCTAssertEqual(unload.status, 200, unload.text)
+        let response = try XCTUnwrap(answer)
+        XCTAssertEqual(response.status, 200, response.text)
+        Self.close(try Self.predictionLogits(response), v1.logits, "the queued request, answered by the unloading version")
+        XCTAssertLessThanOrEqual(answeredAt, unloadedAt, "the unload answered before its queued request")
+        XCTAssertEqual(try client.post("/predictions/v1", json: body).status, 404, "unloaded")
+    }
+
+    /// gRPC's ModelMetadata and ModelInfer name the model and version as the REST routes do.
+    func testGRPCCallsNameTheModelAndVersion() throws {
+        let directory = try makeRepository()
+        let (server, _) = try start(directory)
+        let small = try Self.smallCase()
+        func call(_ method: String, _ message: any SwiftProtobuf.Message) throws -> (status: Int?, messages: [[UInt8]]) {
+            var body: [UInt8] = []
+            GRPCMessageFraming.frame(try message.serializedBytes(), into: &body)
+            let request = HTTPRequest(method: "POST", target: "/inference.GRPCInferenceService/" + method, version: .http2,
+                                      headers: HTTPHeaders([("Content-Type", "application/grpc")]), body: body)
+            let done = expectation(description: method)
+            nonisolated(unsafe) var answer: HTTPResponse?
+            server.responder.respond(to: request) { response in
+                answer = response
+                done.fulfill()
+            }
+            wait(for: [done], timeout: 30)
+            let response = try XCTUnwrap(answer)
+            return (response.trailers?["grpc-status"].flatMap(Int.init),
+                    try GRPCMessageFraming.messages(in: response.body, encoding: nil, maxMessageBytes: .max))
+        }
+        func infer(_ model: String, version: String) throws -> (status: Int?, response: Inference_ModelInferResponse?) {
+            let clip = small.clips[0]
+            let request = Inference_ModelInferRequest.with { call in
+                call.modelName = model
+                call.modelVersion = version
+                call.inputs = [.with {
+                    $0.name = "keypoints"
+                    $0.datatype = "FP32"
+                    $0.shape = [1, Int64(clip.count), Int64(clip[0].count), Int64(clip[0][0].count)]
+                    $0.contents.fp32Contents = clip.flatMap { $0.flatMap { $0 } }.map(Float.init)
+                }]
+            }
+            let answer = try call("ModelInfer", request)
+            return (answer.status, try answer.messages.first.map { try Inference_ModelInferResponse(serializedBytes: $0) })
+        }
+        let first = try infer("demo", version: "1")
+        XCTAssertEqual(first.status, 0)
+        let response = try XCTUnwrap(first.response)
+        XCTAssertEqual(response.modelVersion, "1")
+        let raw = [UInt8](try XCTUnwrap(response.rawOutputContents.first))
+        let logits = raw.withUnsafeBytes { bytes in
+            (0..<raw.count / 4).map { Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+        }
+        Self.close(logits, Array(small.logits[0..<small.classes]), "gRPC demo version 1")
+        XCTAssertEqual(try infer("demo", version: "").response?.modelVersion, "2", "the highest version")
+        XCTAssertEqual(try infer("nope", version: "").status, 5, "NOT_FOUND")
+        XCTAssertEqual(try infer("demo", version: "9").status, 5, "NOT_FOUND")
+        let metadata = try call("ModelMetadata", Inference_ModelMetadataRequest.with { $0.name = "demo" })
+        XCTAssertEqual(try metadata.messages.first.map { try Inference_ModelMetadataResponse(serializedBytes: $0) }?.versions, ["1", "2"])
+    }
+}
+
+/// What `ModelRepositoryLayout.scan` makes of a folder, without loading anything.
+final class ModelRepositoryLayoutTests: XCTestCase {
+    func testModelsVersionsAndProblems() throws {
+        let fm = FileManager.default
+        let directory = fm.temporaryDirectory.appendingPathComponent("signbert-layout-\(UUID().uuidString)")
+        defer { try? fm.removeItem(at: directory) }
+        func touch(_ path: String) throws {
+            let url = directory.appendingPathComponent(path)
+            try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data().write(to: url)
+        }
+        try touch("plain/config.json")
+        try touch("plain/model.safetensors")
+        try touch("run/checkpoint_best.pth")
+        try touch("versions/1/config.json")
+        try touch("versions/1/model.safetensors")
+        try touch("versions/3/checkpoint_best.pth")
+        try touch("versions/notes/readme.txt")      // not a version folder: ignored
+        try touch("versions/2/empty.txt")           // a version folder without a model: a problem, 1 and 3 still served
+        try touch("bad name/config.json")
+        try touch("README.txt")                     // a file, not a model
+        try touch(".hidden/config.json")
+        let entries = try ModelRepositoryLayout.scan(directory)
+        XCTAssertEqual(entries.map(\.name), ["bad name", "plain", "run", "versions"])
+        let byName = Dictionary(uniqueKeysWithValues: entries.map { ($0.name, $0) })
+        XCTAssertEqual(byName["plain"]?.versions[1]?.modelDirectory?.lastPathComponent, "plain")
+        XCTAssertEqual(byName["run"]?.versions[1]?.checkpoint?.lastPathComponent, "checkpoint_best.pth")
+        XCTAssertEqual(byName["versions"]?.versions.keys.sorted(), [1, 3])
+        XCTAssertEqual(byName["versions"]?.problems.count, 1)
+        XCTAssertTrue(byName["versions"]?.problems.first?.contains("version 2") ?? false, "\(byName["versions"]?.problems ?? [])")
+        XCTAssertEqual(byName["bad name"]?.versions.count, 0)
+        XCTAssertEqual(byName["bad name"]?.problems.count, 1)
+        XCTAssertThrowsError(try ModelRepositoryLayout.scan(directory.appendingPathComponent("README.txt")))
     }
 }

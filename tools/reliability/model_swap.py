@@ -219,6 +219,10 @@ def main():
         check("every swap version answered", swap_versions == {str(k) for k in range(1, args.rounds + 2)},
               f"{sorted(swap_versions)}")
         check("the server drained cleanly", code == 0, f"exit {code}")
+        # Every access-log line of a model route names its model.
+        lines = [e for e in server.log_entries() if e.get("message") == "request" and str(e.get("path", "")).startswith("/v2/models/")]
+        named = [e for e in lines if e.get("model") == e["path"].split("/")[3]]
+        check("the access log names the model", lines and len(named) == len(lines), f"{len(named)} of {len(lines)} lines")
         figures = {
             "seconds": round(time.monotonic() - started, 1), "requests": total,
             "failed": sum(len(g.failed) for g in clients.values()), "wrong": sum(len(g.wrong) for g in clients.values()),
