@@ -47,6 +47,14 @@ public final class HTTPRouter: HTTPResponder, Sendable {
         var handler: Handler
         var headCheck: HeadCheck?
         var parameterCount: Int
+        /// Characters of literal suffixes (`{name}:predict` has 8): between routes of as many parameters, the one
+        /// with more literal text is the more specific.
+        var suffixLength: Int
+
+        /// Whether this route is more specific than `other`: fewer parameters, then longer literal suffixes.
+        func isMoreSpecific(than other: Route) -> Bool {
+            (parameterCount, -suffixLength) < (other.parameterCount, -other.suffixLength)
+        }
 
         /// The parameters if `path` (raw segments, decoded here) matches.
         func match(_ path: [Substring]) -> RouteParameters? {
@@ -88,9 +96,12 @@ public final class HTTPRouter: HTTPResponder, Sendable {
             return .literal(String(part))
         }
         let parameters = segments.filter { if case .parameter = $0 { true } else { false } }.count
+        let suffixLength = segments.reduce(0) { total, segment in
+            if case .parameter(_, let suffix) = segment { total + suffix.count } else { total }
+        }
         routes.withLock { $0.append(Route(method: method, pattern: pattern ?? path, segments: segments, handler: handler,
                                           headCheck: headCheck,
-                                          parameterCount: parameters)) }
+                                          parameterCount: parameters, suffixLength: suffixLength)) }
     }
 
     public func respond(to request: HTTPRequest, completion: @escaping @Sendable (HTTPResponse) -> Void) {
@@ -121,7 +132,7 @@ public final class HTTPRouter: HTTPResponder, Sendable {
     public func pattern(forPath path: String) -> String? {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
         return routes.withLock { routes in
-            routes.filter { $0.match(segments) != nil }.min { $0.parameterCount < $1.parameterCount }?.pattern
+            routes.filter { $0.match(segments) != nil }.min { $0.isMoreSpecific(than: $1) }?.pattern
         }
     }
 
@@ -139,7 +150,7 @@ public final class HTTPRouter: HTTPResponder, Sendable {
         guard !candidates.isEmpty else { return .refusal(.error(status: 404, message: "no route for \(request.path)")) }
         // The most specific route for the method; HEAD falls back to GET (RFC 9110 §9.3.2).
         func best(_ method: String) -> (Route, RouteParameters)? {
-            candidates.filter { $0.0.method == method }.min { $0.0.parameterCount < $1.0.parameterCount }
+            candidates.filter { $0.0.method == method }.min { $0.0.isMoreSpecific(than: $1.0) }
         }
         if let (route, parameters) = best(request.method) ?? (request.method == "HEAD" ? best("GET") : nil) {
             return .route(route, parameters)

@@ -270,18 +270,23 @@ final class ModelRepositoryTests: XCTestCase {
         let v1 = try Self.fidelityCase("v1-run"), small = try Self.smallCase()
         XCTAssertEqual(try client.post("/predictions/v1", json: Self.json(["inputs": v1.clips])).status, 200)
         XCTAssertEqual(try client.post("/predictions/demo/1", json: Self.json(["inputs": small.clips])).status, 200)
+        XCTAssertEqual(try client.post("/v1/models/v2:predict", json: Self.json(["instances": [small.clips[0]]])).status, 200)
         let text = try client.get("/metrics").text
+        // Route labels stay patterns (V1's `{name}:predict` too), whatever names clients use.
+        XCTAssertTrue(text.contains("signbert_requests_total{route=\"/v1/models/{name}:predict\",status=\"200\""), text)
+        XCTAssertTrue(text.contains("signbert_model_requests_total{model=\"v2\",version=\"1\",status=\"200\"} 1"), text)
         for line in ["signbert_model_clips_total{model=\"v1\",version=\"1\"} \(v1.clips.count)",
                      "signbert_model_clips_total{model=\"demo\",version=\"1\"} \(small.clips.count)",
                      "signbert_model_requests_total{model=\"v1\",version=\"1\",status=\"200\"} 1",
-                     "signbert_clips_total \(v1.clips.count + small.clips.count)"] {
+                     "signbert_clips_total \(v1.clips.count + small.clips.count + 1)"] {
             XCTAssertTrue(text.contains(line), line)
         }
         for family in ["signbert_model_compute_seconds_count{model=\"v1\",version=\"1\"}", "signbert_model_batch_size_count{model=\"demo\",version=\"1\"}",
                        "signbert_model_queue_wait_seconds_count{model=\"v1\",version=\"1\"}", "signbert_model_memory_bytes{model=\"v2\",version=\"1\"}"] {
             XCTAssertTrue(text.contains(family), family)
         }
-        XCTAssertTrue(text.contains("signbert_model_clips_total{model=\"v2\",version=\"1\"} 0"), "v2 ran no clip")
+        XCTAssertTrue(text.contains("signbert_model_clips_total{model=\"v2\",version=\"1\"} 1"), "v2 ran one clip")
+        XCTAssertTrue(text.contains("signbert_model_clips_total{model=\"demo\",version=\"2\"} 0"), "demo version 2 ran none")
     }
 
     /// An unload answers once the requests already queued on the model are answered, and they are answered by it.

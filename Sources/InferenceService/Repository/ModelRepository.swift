@@ -281,12 +281,18 @@ final class ModelRepository: Sendable {
         (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
     }
 
-    /// Takes every version of `name` out, then drains them (requests already on them are answered).
+    /// Takes every version of `name` out, then drains them (requests already on them are answered). Refused for
+    /// a single-model server (no repository to load it from again).
     func unload(_ name: String) -> Result<Void, ChangeError> {
         operations.lock()
         defer { operations.unlock() }
         let versions = state.withLock { Set(($0.models[name] ?? [:]).keys) }
         guard !versions.isEmpty else { return .failure(.notFound("model \"\(name)\" is not loaded")) }
+        // Without a repository nothing could bring the model back: the server would serve nothing until restarted.
+        guard source != nil else {
+            return .failure(.failed("this server serves a single model (--model or --checkpoint), which cannot be unloaded; "
+                                    + "start it with --model-repository to load and unload models at run time"))
+        }
         unloadVersions(name, versions, reason: "unloaded")
         return .success(())
     }
