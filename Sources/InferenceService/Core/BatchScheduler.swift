@@ -68,7 +68,7 @@ struct JobSlice {
 /// `maxClipsPerRequest`) runs over several consecutive batches. This type holds the queue, the lock and
 /// the threads; the rules of when and what to run are the policy's.
 final class BatchScheduler: @unchecked Sendable {
-    // `@unchecked`: `pending`, `queuedClips`, `company`, `lastBatchEnd` and `stopping` are only touched
+    // `@unchecked`: `pending`, `queuedClips`, `publishedQueue`, `company`, `lastBatchEnd` and `stopping` are only touched
     // with `condition` locked; `engine`, `batchInput` and `batchLogits` only on the compute thread.
     private let condition = NSCondition()
     private var pending: [QueuedJob] = []
