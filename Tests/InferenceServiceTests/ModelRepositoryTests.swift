@@ -179,6 +179,8 @@ final class ModelRepositoryTests: XCTestCase {
         let v1 = try Self.fidelityCase("v1-run")
         Self.close(try Self.predictionLogits(client.post("/predict", json: Self.json(["inputs": v1.clips, "return_logits": true]))),
                    v1.logits, "/predict → default model v1")
+        Self.close(try Self.predictionLogits(client.post("/invocations", json: Self.json(["inputs": v1.clips, "return_logits": true]))),
+                   v1.logits, "/invocations → default model v1")
         XCTAssertEqual(try client.get("/v1/models").json?["models"] as? [String], ["v1", "demo", "v2"])
         // Unknown names and versions are 404 with a JSON error.
         for (method, path) in [("POST", "/predictions/nope"), ("POST", "/v1/models/nope:predict"), ("GET", "/v2/models/nope/ready"),
@@ -317,6 +319,23 @@ final class ModelRepositoryTests: XCTestCase {
         Self.close(try Self.predictionLogits(response), v1.logits, "the queued request, answered by the unloading version")
         XCTAssertLessThanOrEqual(answeredAt, unloadedAt, "the unload answered before its queued request")
         XCTAssertEqual(try client.post("/predictions/v1", json: body).status, 404, "unloaded")
+    }
+
+    /// SIGHUP and `--repository-poll` (`pollRepository`): a new model folder is loaded, a removed one unloaded, a
+    /// new version of a served model loaded beside the old.
+    func testPollPicksUpNewAndRemovedModels() throws {
+        let directory = try makeRepository()
+        let (server, client) = try start(directory)
+        try Self.copyFiles(Self.fidelity.appendingPathComponent("v1-run/training_run"), to: directory.appendingPathComponent("extra"))
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("v2"))
+        try Self.copyFiles(directory.appendingPathComponent("demo/1"), to: directory.appendingPathComponent("demo/5"))
+        server.pollRepository()
+        XCTAssertEqual(try Self.index(client), ["demo/1/READY", "demo/2/READY", "demo/5/READY", "extra/1/READY", "v1/1/READY",
+                                                "v2/1/UNAVAILABLE"])
+        let v1 = try Self.fidelityCase("v1-run")
+        Self.close(try Self.predictionLogits(client.post("/predictions/extra", json: Self.json(["inputs": v1.clips, "return_logits": true]))),
+                   v1.logits, "the new model")
+        XCTAssertEqual(try client.get("/v1/models").json?["models"] as? [String], ["demo", "v1", "extra"])
     }
 
     /// gRPC's ModelMetadata and ModelInfer name the model and version as the REST routes do.
