@@ -35,7 +35,9 @@ public final class HTTPRouter: HTTPResponder, Sendable {
     struct Route: Sendable {
         enum Segment: Sendable, Equatable {
             case literal(String)
-            case parameter(String)
+            /// `{name}`, or `{name}:verb` (KServe V1's `/v1/models/{name}:predict`): the segment minus its literal
+            /// suffix, which must leave a non-empty value.
+            case parameter(String, suffix: String)
         }
 
         var method: String
@@ -45,6 +47,14 @@ public final class HTTPRouter: HTTPResponder, Sendable {
         var handler: Handler
         var headCheck: HeadCheck?
         var parameterCount: Int
+        /// Characters of literal suffixes (`{name}:predict` has 8): between routes of as many parameters, the one
+        /// with more literal text is the more specific.
+        var suffixLength: Int
+
+        /// Whether this route is more specific than `other`: fewer parameters, then longer literal suffixes.
+        func isMoreSpecific(than other: Route) -> Bool {
+            (parameterCount, -suffixLength) < (other.parameterCount, -other.suffixLength)
+        }
 
         /// The parameters if `path` (raw segments, decoded here) matches.
         func match(_ path: [Substring]) -> RouteParameters? {
@@ -56,9 +66,9 @@ public final class HTTPRouter: HTTPResponder, Sendable {
                 switch segment {
                 case .literal(let literal):
                     guard literal == decoded else { return nil }
-                case .parameter(let name):
-                    guard !decoded.isEmpty else { return nil }
-                    values[name] = decoded
+                case .parameter(let name, let suffix):
+                    guard decoded.count > suffix.count, decoded.hasSuffix(suffix) else { return nil }
+                    values[name] = String(decoded.dropLast(suffix.count))
                 }
             }
             return RouteParameters(values)
@@ -70,7 +80,8 @@ public final class HTTPRouter: HTTPResponder, Sendable {
     public init() {}
 
     /// Registers `handler` for `method` (case-sensitive, e.g. "GET") on `path`, where a segment
-    /// written `{name}` matches any non-empty segment. Exact segments win over parameters. `headCheck`, if
+    /// written `{name}` matches any non-empty segment (`{name}:verb`, any segment ending in `:verb` with something
+    /// before it). Exact segments win over parameters. `headCheck`, if
     /// any, may refuse a request from its head, before its body is read (`admit`); the handler should make
     /// the same check, for the requests that come without a body. `pattern` is what the router reports for
     /// this route (by default `path`): a route added at a concrete path that stands for a pattern (e.g. at
@@ -78,15 +89,19 @@ public final class HTTPRouter: HTTPResponder, Sendable {
     public func add(_ method: String, _ path: String, pattern: String? = nil, headCheck: HeadCheck? = nil,
                     _ handler: @escaping Handler) {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).map { part -> Route.Segment in
-            if part.count > 2, part.first == "{", part.last == "}" {
-                return .parameter(String(part.dropFirst().dropLast()))
+            if part.count > 2, part.first == "{", let close = part.firstIndex(of: "}"), close > part.index(after: part.startIndex) {
+                return .parameter(String(part[part.index(after: part.startIndex)..<close]),
+                                  suffix: String(part[part.index(after: close)...]))
             }
             return .literal(String(part))
         }
         let parameters = segments.filter { if case .parameter = $0 { true } else { false } }.count
+        let suffixLength = segments.reduce(0) { total, segment in
+            if case .parameter(_, let suffix) = segment { total + suffix.count } else { total }
+        }
         routes.withLock { $0.append(Route(method: method, pattern: pattern ?? path, segments: segments, handler: handler,
                                           headCheck: headCheck,
-                                          parameterCount: parameters)) }
+                                          parameterCount: parameters, suffixLength: suffixLength)) }
     }
 
     public func respond(to request: HTTPRequest, completion: @escaping @Sendable (HTTPResponse) -> Void) {
@@ -126,7 +141,7 @@ public final class HTTPRouter: HTTPResponder, Sendable {
 
     private func pattern(segments: [Substring]) -> String? {
         routes.withLock { routes in
-            routes.filter { $0.match(segments) != nil }.min { $0.parameterCount < $1.parameterCount }?.pattern
+            routes.filter { $0.match(segments) != nil }.min { $0.isMoreSpecific(than: $1) }?.pattern
         }
     }
 
@@ -143,7 +158,7 @@ public final class HTTPRouter: HTTPResponder, Sendable {
         guard !candidates.isEmpty else { return .refusal(.error(status: 404, message: "no route for \(request.path)")) }
         // The most specific route for the method; HEAD falls back to GET (RFC 9110 §9.3.2).
         func best(_ method: String) -> (Route, RouteParameters)? {
-            candidates.filter { $0.0.method == method }.min { $0.0.parameterCount < $1.0.parameterCount }
+            candidates.filter { $0.0.method == method }.min { $0.0.isMoreSpecific(than: $1.0) }
         }
         if let (route, parameters) = best(request.method) ?? (request.method == "HEAD" ? best("GET") : nil) {
             return .route(route, parameters)

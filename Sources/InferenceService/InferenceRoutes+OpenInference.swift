@@ -5,8 +5,6 @@ import SignBERTRuntime
 /// The Open Inference Protocol (KServe V2, spoken by Triton, KServe and Seldon clients): server and model
 /// health and metadata, and `infer` with JSON or binary tensors. Errors are `{"error": "..."}`.
 extension InferenceRoutes {
-    static let modelVersion = "1"
-
     func v2ServerReady(_ respond: @escaping @Sendable (HTTPResponse) -> Void) {
         respond(isReady ? .json(bytes: Array("{\"ready\":true}".utf8)) : Self.unavailableJSON("{\"ready\":false}"))
     }
@@ -22,18 +20,25 @@ extension InferenceRoutes {
         }
     }
 
-    /// Runs `body` when the path names this model (and version 1 if any), else answers 404.
+    /// Runs `body` when the path names this model (and its version if any), else answers 404 (the router resolved
+    /// the model already; this guards a handler called on another model's routes).
     private func withModel(_ parameters: RouteParameters, _ respond: @escaping @Sendable (HTTPResponse) -> Void,
                            _ body: () -> Void) {
         guard parameters["name"] == configuration.modelName else {
             respond(.error(status: 404, message: "unknown model \"\(parameters["name"] ?? "")\"; this server serves \"\(configuration.modelName)\""))
             return
         }
-        if let version = parameters["version"], version != Self.modelVersion {
-            respond(.error(status: 404, message: "unknown version \"\(version)\" of model \"\(configuration.modelName)\"; it has version \"\(Self.modelVersion)\""))
+        if let version = parameters["version"], version != modelVersion {
+            respond(.error(status: 404, message: "unknown version \"\(version)\" of model \"\(configuration.modelName)\"; it has version \"\(modelVersion)\""))
             return
         }
         body()
+    }
+
+    /// Every served version of this model, lowest first (the metadata's `versions`).
+    var servedVersions: [String] {
+        let versions = context.repository.served.filter { $0.name == configuration.modelName }.map(\.version)
+        return (versions.isEmpty ? [version] : versions).map(String.init)
     }
 
     static func unavailableJSON(_ body: String) -> HTTPResponse {
@@ -53,7 +58,9 @@ extension InferenceRoutes {
         var json = JSONWriter()
         json.raw("{\"name\":")
         json.string(configuration.modelName)
-        json.raw(",\"versions\":[\"\(Self.modelVersion)\"],\"platform\":\"signbert\",\"inputs\":[")
+        json.raw(",\"versions\":[")
+        json.raw(servedVersions.map { "\"\($0)\"" }.joined(separator: ","))
+        json.raw("],\"platform\":\"signbert\",\"inputs\":[")
         json.raw("{\"name\":\"\(OpenInferenceRequest.inputName)\",\"datatype\":\"FP32\",\"shape\":[-1,-1,\(config.numJoints),\(config.numCoords)]}")
         json.raw("],\"outputs\":[")
         for (index, name) in OpenInferenceOutputName.allCases.enumerated() {
@@ -82,7 +89,7 @@ extension InferenceRoutes {
     func openInfer(_ request: HTTPRequest, _ respond: @escaping @Sendable (HTTPResponse) -> Void) {
         let headerLength = request.headers["Inference-Header-Content-Length"]
         if let refusal = Self.openInferContentType(request) { return respond(refusal) }
-        let name = configuration.modelName, numClasses = loaded.config.numClasses
+        let name = configuration.modelName, numClasses = loaded.config.numClasses, version = modelVersion
         infer(request, respond, decode: { () throws(RequestError) in
             let decoded = try OpenInferenceRequestDecoder.decode(
                 request.body, headerLength: headerLength, config: loaded.config, preparation: loaded.preparation,
@@ -92,7 +99,7 @@ extension InferenceRoutes {
             return (Clips(values: decoded.clips, batch: decoded.batch), answer)
         }, render: { logits, decoded in
             OpenInferenceResponseEncoder.encode(logits: logits, batch: decoded.batch, numClasses: numClasses,
-                                                request: decoded, modelName: name, modelVersion: Self.modelVersion)
+                                                request: decoded, modelName: name, modelVersion: version)
         })
     }
 }

@@ -6,8 +6,10 @@ import WireFormats
 /// labels (a route's pattern) and the API-key rule are all made from it; the handlers live in the protocol's
 /// extension file (`+Predict`, `+Platforms`, `+OpenInference`).
 extension InferenceRoutes {
-    static func table(_ configuration: ServiceConfiguration) -> [ServiceRoute] {
-        let name = configuration.modelName
+    /// `repository`: several models may be served (`--model-repository`), so KServe V1's routes take any name;
+    /// with one model they are routed at its name only, as before.
+    static func table(_ configuration: ServiceConfiguration, repository: Bool = false) -> [ServiceRoute] {
+        let v1Name: [String: String] = repository ? [:] : ["name": configuration.modelName]
         let prediction = OpenAPI.predictionFailures()
         let queryOptions = ["TopK", "ReturnLogits", "Frames"].map { OpenAPI.ref("parameters/" + $0) }
         var table: [ServiceRoute] = [
@@ -18,7 +20,7 @@ extension InferenceRoutes {
                                          .object([("type", .string("object")), ("required", .array([.string("status")])),
                                                   ("properties", .object([("status", .object([
                                                       ("type", .string("string")), ("enum", .array([.string("alive")]))]))]))]))),
-                ])) { routes, _, _, respond in respond(.json(bytes: routes.description)) },
+                ])) { routes, _, _, respond in respond(.json(bytes: routes.context.describe(default: routes))) },
             ServiceRoute("GET", "/health", access: .open, OpenAPIOperation(
                 id: "health", summary: "Liveness: the process answers", responses: [("200", OpenAPI.json("Alive", schema: "Status"))])
             ) { _, _, _, respond in respond(.json(bytes: Array("{\"status\":\"alive\"}".utf8))) },
@@ -36,7 +38,7 @@ extension InferenceRoutes {
             ServiceRoute("GET", "/openapi.json", access: .open, OpenAPIOperation(
                 id: "openapi", summary: "This document",
                 responses: [("200", OpenAPI.json("OpenAPI 3 document", .object([("type", .string("object"))])))])
-            ) { routes, _, _, respond in respond(.json(bytes: routes.openAPI)) },
+            ) { routes, _, _, respond in respond(.json(bytes: routes.context.openAPIDocument(default: routes))) },
 
             // signbert's own contract, and SageMaker's.
             ServiceRoute("POST", "/predict", access: .key, OpenAPIOperation(
@@ -54,15 +56,35 @@ extension InferenceRoutes {
                     ("200", .object([("description", .string("Ready (empty body)"))])), ("503", OpenAPI.ref("responses/Error503")),
                 ])) { routes, _, _, respond in routes.ping(respond) },
 
-            // KServe V1: only the served model's name is routed.
-            ServiceRoute("GET", "/v1/models/{name}", fixed: ["name": name], access: .open, OpenAPIOperation(
+            // TorchServe's form of /predict that names the model (and a version).
+            ServiceRoute("POST", "/predictions/{name}", access: .key, OpenAPIOperation(
+                id: "predictModel", summary: "/predict for the named model (TorchServe's route)", parameters: queryOptions,
+                requestBody: OpenAPI.ref("requestBodies/Predict"),
+                responses: [("200", OpenAPI.ref("responses/Predictions"))] + OpenAPI.predictionFailures(notFound: true)),
+                headCheck: predictContentType) { routes, request, _, respond in routes.predict(request, respond) },
+            ServiceRoute("POST", "/predictions/{name}/{version}", access: .key, OpenAPIOperation(
+                id: "predictModelVersion", summary: "/predict for a version of the named model (TorchServe's route)",
+                parameters: queryOptions, requestBody: OpenAPI.ref("requestBodies/Predict"),
+                responses: [("200", OpenAPI.ref("responses/Predictions"))] + OpenAPI.predictionFailures(notFound: true)),
+                headCheck: predictContentType) { routes, request, _, respond in routes.predict(request, respond) },
+
+            // KServe V1: the models, each model's status and predictions.
+            ServiceRoute("GET", "/v1/models", access: .open, OpenAPIOperation(
+                id: "v1Models", summary: "KServe V1: the served models", responses: [
+                    ("200", OpenAPI.json("The names of the served models", .object([
+                        ("type", .string("object")), ("required", .array([.string("models")])),
+                        ("properties", .object([("models", .object([("type", .string("array")),
+                                                                   ("items", .object([("type", .string("string"))]))]))]))]))),
+                ])) { routes, _, _, respond in respond(routes.v1Models()) },
+            ServiceRoute("GET", "/v1/models/{name}", fixed: v1Name, access: .open, OpenAPIOperation(
                 id: "v1ModelStatus", summary: "KServe V1 model status", responses: [
                     ("200", OpenAPI.json("Ready", schema: "ModelReady")), ("503", OpenAPI.json("Not ready", schema: "ModelReady")),
+                    ("404", OpenAPI.ref("responses/Error404")),
                 ])) { routes, _, _, respond in routes.v1ModelStatus(respond) },
-            ServiceRoute("POST", "/v1/models/{name}:predict", fixed: ["name": name], access: .key, OpenAPIOperation(
+            ServiceRoute("POST", "/v1/models/{name}:predict", fixed: v1Name, access: .key, OpenAPIOperation(
                 id: "v1Predict", summary: "Instances in, predictions out (KServe V1, TensorFlow Serving and Vertex AI's contract)",
                 requestBody: OpenAPI.ref("requestBodies/Instances"),
-                responses: [("200", OpenAPI.ref("responses/Predictions"))] + prediction),
+                responses: [("200", OpenAPI.ref("responses/Predictions"))] + OpenAPI.predictionFailures(notFound: true)),
                 headCheck: jsonContentType) { routes, request, _, respond in routes.instances(request, respond) },
 
             // The Open Inference Protocol (KServe V2): the server.
@@ -111,6 +133,28 @@ extension InferenceRoutes {
                     headCheck: openInferContentType) { routes, request, parameters, respond in routes.openInfer(request, parameters, respond) },
             ]
         }
+        // Triton's model repository extension: the index, and loading and unloading at run time.
+        let repositoryResponses: [(status: String, response: JSONValue)] = [
+            ("200", OpenAPI.json("Done", .object([("type", .string("object"))]))),
+            ("400", OpenAPI.ref("responses/Error400")), ("404", OpenAPI.ref("responses/Error404")),
+        ]
+        table += [
+            ServiceRoute("POST", "/v2/repository/index", access: .key, OpenAPIOperation(
+                id: "v2RepositoryIndex", summary: "Triton's model repository index: every model and version, its state and reason",
+                responses: [("200", OpenAPI.json("The models", .object([("type", .string("array")), ("items", .object([
+                    ("type", .string("object")), ("required", .array([.string("name")])),
+                    ("properties", .object(["name", "version", "state", "reason"].map { ($0, .object([("type", .string("string"))])) })),
+                ]))]))), ("400", OpenAPI.ref("responses/Error400"))]),
+                binding: .server) { routes, request, _, respond in routes.repositoryIndex(request, respond) },
+            ServiceRoute("POST", "/v2/repository/models/{name}/load", access: .key, OpenAPIOperation(
+                id: "v2RepositoryLoad", summary: "Load a model's new versions from the repository (served once warm; removed versions are unloaded)",
+                responses: repositoryResponses),
+                binding: .server) { routes, _, parameters, respond in routes.repositoryLoad(parameters, respond) },
+            ServiceRoute("POST", "/v2/repository/models/{name}/unload", access: .key, OpenAPIOperation(
+                id: "v2RepositoryUnload", summary: "Unload a model: its queued requests are answered first",
+                responses: repositoryResponses),
+                binding: .server) { routes, _, parameters, respond in routes.repositoryUnload(parameters, respond) },
+        ]
         // Live streams over WebSocket (docs/STREAMING.md): a GET that upgrades; every refusal is an HTTP answer
         // before the 101.
         let streamResponses: [(status: String, response: JSONValue)] = [

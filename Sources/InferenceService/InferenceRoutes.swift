@@ -8,33 +8,39 @@ import SignBERTRuntime
 /// handlers of the operational ones (`/ready`, `/metrics`) and `infer`, the HTTP adapter of the inference core
 /// that every prediction route shares; the handlers of each protocol live in their own extension file.
 final class InferenceRoutes: Sendable {
+    /// One version of one model: these routes answer for it (the server's router resolves the model a request
+    /// names, `ModelRepository.acquire`, and calls the route's handler on that model's routes).
     let loaded: LoadedModel
+    /// This model's settings: its name, batching and queue limits, with the server's own settings.
     let configuration: ServiceConfiguration
+    let version: Int
     let scheduler: BatchScheduler
     let metrics: ServiceMetrics
     let lifecycle: Lifecycle
     let core: InferenceCore
     let description: [UInt8]
-    let openAPI: [UInt8]
-    /// What the router, the document, the metric labels and the API-key rule are made from.
-    let table: [ServiceRoute]
+    /// What every model's routes share (the repository, the table, the compute pool).
+    let context: ServerContext
     /// For the live streams' own log lines.
     let logger: Logger
     /// The open live streams, against `--max-streams`.
-    let streams = StreamRegistry()
+    let streams: StreamRegistry
     /// The demo page's files, read once at start-up when the page is on (nil when it is off).
     let demoPage: Result<DemoPage, DemoPageMissing>?
 
-    init(loaded: LoadedModel, configuration: ServiceConfiguration, scheduler: BatchScheduler, metrics: ServiceMetrics,
-         lifecycle: Lifecycle, logger: Logger, table: [ServiceRoute]) {
+    init(loaded: LoadedModel, configuration: ServiceConfiguration, version: Int, scheduler: BatchScheduler,
+         context: ServerContext, streams: StreamRegistry, demoPage: Result<DemoPage, DemoPageMissing>?) {
         self.loaded = loaded
-        self.logger = logger
-        demoPage = configuration.demoPage ? DemoPage.locate() : nil
+        self.logger = context.logger
+        self.demoPage = demoPage
         self.configuration = configuration
+        self.version = version
         self.scheduler = scheduler
-        self.metrics = metrics
-        self.lifecycle = lifecycle
-        core = InferenceCore(scheduler: scheduler, configuration: configuration, metrics: metrics, lifecycle: lifecycle)
+        self.metrics = context.metrics
+        self.lifecycle = context.lifecycle
+        self.context = context
+        self.streams = streams
+        core = InferenceCore(scheduler: scheduler, configuration: configuration, metrics: context.metrics, lifecycle: context.lifecycle)
         var name = JSONWriter()
         name.string(configuration.modelName)
         description = ModelDescription(loaded).json(extra: [
@@ -45,20 +51,11 @@ final class InferenceRoutes: Sendable {
             // KServe V1 clients (the kserve SDK's is_server_live) read liveness from `GET /`.
             ("status", "\"alive\""),
         ], fileNamesOnly: true)
-        self.table = table
-        openAPI = OpenAPIDocument.served(config: loaded.config, preparation: loaded.preparation, configuration: configuration,
-                                         routes: table)
     }
 
-    /// Adds every route of the table to `router`, each handler bound to these routes.
-    func install(on router: HTTPRouter) {
-        for route in table {
-            let handler = route.handler
-            router.add(route.method, route.path, pattern: route.pattern, headCheck: route.headCheck) { [self] request, parameters, respond in
-                handler(self, request, parameters, respond)
-            }
-        }
-    }
+    var table: [ServiceRoute] { context.table }
+    /// The version's name in the V2 protocol.
+    var modelVersion: String { String(version) }
 
     var isReady: Bool { lifecycle.current == .ready }
 

@@ -8,10 +8,11 @@ public import SignBERTRuntime
 public final class InferenceServer: Sendable {
     public static let version = "0.1.0"
 
+    /// The default model as it was loaded at start.
     public let loaded: LoadedModel
     public let configuration: ServiceConfiguration
     public let metrics: ServiceMetrics
-    private let scheduler: BatchScheduler
+    private let context: ServerContext
     private let lifecycle = Lifecycle()
     private let http: HTTPServer
     /// The `--grpc-port` listener: the same responders on a second port.
@@ -20,32 +21,76 @@ public final class InferenceServer: Sendable {
     let responder: any HTTPResponder
     private let logger: Logger
 
+    /// One model, served under `configuration.modelName` as version 1 (`serve --model` / `--checkpoint`).
     public convenience init(loaded: LoadedModel, configuration: ServiceConfiguration,
                             http httpConfiguration: HTTPServerConfiguration, logger: Logger) {
         self.init(loaded: loaded, configuration: configuration, http: httpConfiguration, logger: logger, extraRoutes: [])
     }
 
     /// `extraRoutes` go after the service's own table (tests add routes this way).
-    init(loaded: LoadedModel, configuration: ServiceConfiguration, http httpConfiguration: HTTPServerConfiguration,
-         logger: Logger, extraRoutes: [ServiceRoute]) {
-        self.loaded = loaded
+    convenience init(loaded: LoadedModel, configuration: ServiceConfiguration, http httpConfiguration: HTTPServerConfiguration,
+                     logger: Logger, extraRoutes: [ServiceRoute]) {
+        self.init(models: [InitialModel(name: configuration.modelName, loaded: loaded, configuration: configuration)],
+                  repository: nil, configuration: configuration, http: httpConfiguration, logger: logger, extraRoutes: extraRoutes)
+    }
+
+    /// Several models (`serve --model-repository`): `models` are served from the start (at least one; the first is
+    /// the default model unless `defaultModel` names another), each with its own settings; `repository` is where
+    /// the load call, SIGHUP and the poll find models and versions at run time. `configuration` holds the server's
+    /// own settings (keys, CORS, timeouts, routes).
+    public convenience init(models: [InitialModel], repository: ModelRepositorySource?, defaultModel: String? = nil,
+                            configuration: ServiceConfiguration, http httpConfiguration: HTTPServerConfiguration, logger: Logger) {
+        self.init(models: models, repository: repository, defaultModel: defaultModel, configuration: configuration,
+                  http: httpConfiguration, logger: logger, extraRoutes: [])
+    }
+
+    init(models: [InitialModel], repository source: ModelRepositorySource?, defaultModel: String? = nil,
+         configuration: ServiceConfiguration, http httpConfiguration: HTTPServerConfiguration, logger: Logger,
+         extraRoutes: [ServiceRoute]) {
+        precondition(!models.isEmpty, "a server needs at least one model")
+        let first = models.first { $0.name == defaultModel } ?? models[0]
+        loaded = first.loaded
         self.configuration = configuration
         self.logger = logger
-        let config = loaded.config
+        let config = first.loaded.config
         let metrics = ServiceMetrics(
-            maxBatchSize: configuration.maxBatchSize, build: [("version", Self.version)],
-            model: [("name", configuration.modelName), ("architecture", config.variant.name),
+            maxBatchSize: models.map(\.configuration.maxBatchSize).max() ?? configuration.maxBatchSize,
+            build: [("version", Self.version)],
+            model: [("name", first.name), ("architecture", config.variant.name),
                     ("classes", String(config.numClasses)), ("frames", String(config.numFrames)),
                     ("joints", String(config.numJoints)), ("coords", String(config.numCoords))])
         self.metrics = metrics
-        scheduler = BatchScheduler(model: loaded.model, frames: loaded.preparation.frames, configuration: configuration,
-                                   metrics: metrics)
         let router = HTTPRouter()
-        let table = InferenceRoutes.table(configuration) + extraRoutes
-        let routes = InferenceRoutes(loaded: loaded, configuration: configuration, scheduler: scheduler, metrics: metrics,
-                                     lifecycle: lifecycle, logger: logger, table: table)
-        routes.install(on: router)
-        let accessLog = AccessLog(logger: logger, metrics: metrics, router: router)
+        let table = InferenceRoutes.table(configuration, repository: source != nil) + extraRoutes
+        let repository = ModelRepository(source: source, defaultName: defaultModel ?? models[0].name,
+                                         drainTimeout: configuration.drainTimeout, logger: logger)
+        let context = ServerContext(configuration: configuration, lifecycle: lifecycle, metrics: metrics, pool: ComputePool(),
+                                    table: table, logger: logger, repository: repository)
+        self.context = context
+        let streams = StreamRegistry()
+        let demoPage = configuration.demoPage ? DemoPage.locate() : nil
+        repository.setFactory { [context] name, version, loaded, modelConfiguration in
+            // The server's own settings, with the model's batching and queue limits.
+            var settings = context.configuration
+            settings.modelName = name
+            settings.maxBatchSize = modelConfiguration.maxBatchSize
+            settings.maxClipsPerRequest = modelConfiguration.maxClipsPerRequest
+            settings.maxQueuedClips = modelConfiguration.maxQueuedClips
+            settings.maxQueueDelay = modelConfiguration.maxQueueDelay
+            settings.fixedQueueDelay = modelConfiguration.fixedQueueDelay
+            let modelMetrics = context.metrics.model(name: name, version: version)
+            let scheduler = BatchScheduler(model: loaded.model, frames: loaded.preparation.frames, configuration: settings,
+                                           metrics: context.metrics, modelMetrics: modelMetrics, pool: context.pool)
+            let routes = InferenceRoutes(loaded: loaded, configuration: settings, version: version, scheduler: scheduler,
+                                         context: context, streams: streams, demoPage: demoPage)
+            return ServedModel(name: name, version: version, routes: routes, metrics: modelMetrics)
+        }
+        for model in models {
+            guard let served = repository.make(model.name, model.version, model.loaded, model.configuration) else { continue }
+            repository.register(served)
+        }
+        context.install(on: router)
+        let accessLog = AccessLog(logger: logger, metrics: metrics, router: router, context: context)
         // Outermost first: request id, CORS (preflights need no key), API key (before any body is inflated),
         // Content-Encoding, routes.
         var responder: any HTTPResponder = DecompressingResponder(inner: router, maxBodyBytes: httpConfiguration.maxBodyBytes)
@@ -58,7 +103,7 @@ public final class InferenceServer: Sendable {
             responder = CORSResponder(inner: responder, origins: Set(configuration.corsOrigins))
         }
         // gRPC calls (HTTP/2, application/grpc) go to the gRPC service, which checks keys and encodings itself.
-        let grpc = GRPCService(routes: routes, apiKeys: configuration.apiKeys.map { Array($0.utf8) },
+        let grpc = GRPCService(context: context, apiKeys: configuration.apiKeys.map { Array($0.utf8) },
                                maxMessageBytes: httpConfiguration.maxBodyBytes)
         let outermost = RequestIDResponder(inner: GRPCResponder(service: grpc, rest: responder))
         self.responder = outermost
@@ -72,22 +117,48 @@ public final class InferenceServer: Sendable {
         }
     }
 
-    /// Listens, then warms the model up on the compute thread; `/ready` turns 200 after that.
+    /// Listens, then warms every model up (one forward each, through the compute pool); `/ready` turns 200 once
+    /// all of them are warm.
     public func start() throws {
         try http.start()
         do { try grpcHTTP?.start() } catch {
             http.shutdown()
             throw error
         }
-        scheduler.start { [self] in
+        let warm = DispatchGroup()
+        for served in context.repository.served {
+            warm.enter()
+            served.scheduler.start { warm.leave() }
+        }
+        warm.notify(queue: .global()) { [self] in
             if lifecycle.transition(from: [.starting], to: .ready) { logger.info("ready", metadata: ["port": "\(http.port)"]) }
         }
     }
 
+    /// The served models, for `serve`'s start-up lines: name, version and memory.
+    public var servedModels: [(name: String, version: Int, memoryBytes: Int)] {
+        context.repository.served.map { ($0.name, $0.version, $0.memoryBytes) }
+    }
+
+    /// A model or version of the repository that failed to load at start: listed UNAVAILABLE, with `reason`, by
+    /// the repository index.
+    public func noteRefused(name: String, version: Int?, reason: String) {
+        context.repository.noteUnavailable(UnavailableModel(name: name, version: version, reason: reason))
+    }
+
+    /// Loads what changed in the model repository (SIGHUP, `--repository-poll`): new models and versions are
+    /// loaded and warmed beside the served ones, then swapped in; removed ones are drained and unloaded.
+    public func pollRepository() {
+        guard lifecycle.current == .ready else { return }
+        context.repository.poll()
+    }
+
     /// The OpenAPI document served at `/openapi.json` for this model and configuration.
-    public static func openAPIDocument(loaded: LoadedModel, configuration: ServiceConfiguration) -> [UInt8] {
+    public static func openAPIDocument(loaded: LoadedModel, configuration: ServiceConfiguration,
+                                       models: [String]? = nil, versions: [String] = ["1"]) -> [UInt8] {
         OpenAPIDocument.served(config: loaded.config, preparation: loaded.preparation, configuration: configuration,
-                               routes: InferenceRoutes.table(configuration))
+                               routes: InferenceRoutes.table(configuration, repository: models != nil), models: models,
+                               versions: versions)
     }
 
     public var port: Int { http.port }
@@ -110,7 +181,8 @@ public final class InferenceServer: Sendable {
     /// everything finished inside the drain timeout.
     public func drain(completion: @escaping @Sendable (Bool) -> Void) {
         guard lifecycle.transition(from: [.starting, .ready], to: .draining) else { return }
-        logger.info("draining", metadata: ["queued_clips": "\(scheduler.queuedClipCount)",
+        let queued = context.repository.served.reduce(0) { $0 + $1.scheduler.queuedClipCount }
+        logger.info("draining", metadata: ["queued_clips": "\(queued)",
                                            "open_connections": "\(http.openConnections)"])
         let started = ContinuousClock.now
         let drained = DispatchGroup()
@@ -119,7 +191,7 @@ public final class InferenceServer: Sendable {
             server.drain(timeout: configuration.drainTimeout) { drained.leave() }
         }
         drained.notify(queue: .global()) { [self] in
-            scheduler.stop()
+            for served in context.repository.removeAll() { served.scheduler.stop() }
             _ = lifecycle.transition(from: [.draining], to: .stopped)
             let clean = http.openConnections == 0 && (grpcHTTP?.openConnections ?? 0) == 0
             logger.info("drained", metadata: ["seconds": "\(started.duration(to: .now).seconds)",
@@ -133,7 +205,7 @@ public final class InferenceServer: Sendable {
         _ = lifecycle.transition(from: [.starting, .ready, .draining], to: .stopped)
         http.shutdown()
         grpcHTTP?.shutdown()
-        scheduler.stop()
+        for served in context.repository.removeAll() { served.scheduler.stop() }
     }
 }
 
@@ -176,6 +248,8 @@ struct AccessLog: Sendable {
     let metrics: ServiceMetrics
     /// Reports the pattern a path matched, for the metric label.
     let router: HTTPRouter
+    /// Names the model a path uses, for the log line.
+    let context: ServerContext
 
     /// The metric label of a request: the pattern of the route its target matched, as the router matched it (the
     /// same parsed target), never the raw path (a label per client-chosen path would grow the registry without
@@ -202,6 +276,7 @@ struct AccessLog: Sendable {
             "protocol": "\(grpc == nil ? exchange.protocolVersion.description : "grpc")",
         ]
         if let grpc { metadata["grpc_status"] = .stringConvertible(grpc.status) }
+        if grpc == nil, let model = context.modelLabel(path: path, router: router) { metadata["model"] = "\(model)" }
         if let id = exchange.responseHeaders["X-Request-Id"] { metadata["request_id"] = "\(id)" }
         if let size = exchange.responseHeaders["X-Batch-Size"].flatMap(Int.init) {
             metadata["batch_size"] = .stringConvertible(size)

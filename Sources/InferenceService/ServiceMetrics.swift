@@ -9,6 +9,7 @@ import WireFormats
 public final class ServiceMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let factory: DescribedMetricsFactory
+    private let modelBatchBuckets: [Double]
     let queueWait: Metrics.Timer
     let compute: Metrics.Timer
     let batchSize: Metrics.Recorder
@@ -38,6 +39,14 @@ public final class ServiceMetrics: Sendable {
         "signbert_stream_frames_total": "Frames received on live streams.",
         "signbert_stream_windows_total": "Live-stream windows, by outcome: computed, or skipped (a newer window replaced it, or the server was busy).",
         "signbert_stream_events_total": "Sign events reported on live streams.",
+        "signbert_model_requests_total": "Responses of the routes that name or use a model, by model, version and status code.",
+        "signbert_model_request_duration_seconds": "Time from a model request's first byte to its response, by model and version.",
+        "signbert_model_queue_wait_seconds": "Time clips waited in their model's batching queue, by model and version.",
+        "signbert_model_compute_seconds": "Forward-pass time per batch, by model and version.",
+        "signbert_model_batch_size": "Clips per computed batch, by model and version.",
+        "signbert_model_queue_clips": "Clips waiting in a model's batching queue, by model and version.",
+        "signbert_model_clips_total": "Clips computed, by model and version.",
+        "signbert_model_memory_bytes": "The bytes a loaded model version holds (weights and batch buffers), by model and version.",
         "signbert_build_info": "The server's build (always 1; the labels carry the information).",
         "signbert_model_info": "The served model (always 1; the labels carry the information).",
     ]
@@ -49,8 +58,9 @@ public final class ServiceMetrics: Sendable {
             .nanoseconds(Int64($0 * 1e9))
         }
         let factory = DescribedMetricsFactory(registry: registry, help: Self.help, durationBuckets: latency,
-                                              valueBuckets: ["signbert_batch_size": sizes])
+                                              valueBuckets: ["signbert_batch_size": sizes, "signbert_model_batch_size": sizes])
         self.factory = factory
+        modelBatchBuckets = sizes
         queueWait = Metrics.Timer(label: "signbert_queue_wait_seconds", dimensions: [], factory: factory)
         compute = Metrics.Timer(label: "signbert_compute_seconds", dimensions: [], factory: factory)
         batchSize = Metrics.Recorder(label: "signbert_batch_size", dimensions: [], aggregate: true, factory: factory)
@@ -80,10 +90,43 @@ public final class ServiceMetrics: Sendable {
             .recordNanoseconds(duration.nanoseconds)
     }
 
+    /// The labelled series of one served model version (the families above are the server's totals).
+    func model(name: String, version: Int) -> ModelMetrics {
+        let labels = [("model", name), ("version", String(version))]
+        return ModelMetrics(
+            labels: labels, factory: factory,
+            queueWait: Metrics.Timer(label: "signbert_model_queue_wait_seconds", dimensions: labels, factory: factory),
+            compute: Metrics.Timer(label: "signbert_model_compute_seconds", dimensions: labels, factory: factory),
+            batchSize: Metrics.Recorder(label: "signbert_model_batch_size", dimensions: labels, aggregate: true, factory: factory),
+            queueDepth: Metrics.Meter(label: "signbert_model_queue_clips", dimensions: labels, factory: factory),
+            clips: Metrics.Counter(label: "signbert_model_clips_total", dimensions: labels, factory: factory),
+            memory: Metrics.Gauge(label: "signbert_model_memory_bytes", dimensions: labels, factory: factory))
+    }
+
     func streamOpened() { streamsOpen.increment() }
     func streamClosed() { streamsOpen.decrement() }
 
     public func exposition() -> [UInt8] { registry.emitToBuffer() + ProcessMetrics.exposition() }
+}
+
+/// One served model version's series, labelled `model` and `version`.
+struct ModelMetrics: Sendable {
+    let labels: [(String, String)]
+    let factory: DescribedMetricsFactory
+    let queueWait: Metrics.Timer
+    let compute: Metrics.Timer
+    let batchSize: Metrics.Recorder
+    let queueDepth: Metrics.Meter
+    let clips: Metrics.Counter
+    let memory: Metrics.Gauge
+
+    /// A response of a route that resolved to this model version.
+    func recordResponse(status: Int, duration: Duration) {
+        Metrics.Counter(label: "signbert_model_requests_total", dimensions: labels + [("status", String(status))], factory: factory)
+            .increment()
+        Metrics.Timer(label: "signbert_model_request_duration_seconds", dimensions: labels, factory: factory)
+            .recordNanoseconds(duration.nanoseconds)
+    }
 }
 
 /// swift-metrics' API onto a Prometheus registry, with each family's help text and histogram buckets

@@ -19,6 +19,16 @@ enum RouteAccess: Sendable, Equatable {
     }
 }
 
+/// Which served model a route's handler is given.
+enum ModelBinding: Sendable, Equatable {
+    /// The model (and version) the path names: `{name}` and `{version}`; an unknown one is a 404.
+    case named
+    /// The default model's highest version: the plain prediction routes (`/predict`), counted in its metrics.
+    case defaultModel
+    /// Server-wide (`/`, `/metrics`, the repository extension): given the default model, not counted as its request.
+    case server
+}
+
 /// One route of the service, everything about it in one place: the router, the OpenAPI paths, the metric
 /// label and the API-key rule are all made from a list of these (`InferenceRoutes.table`), so a route is added by
 /// adding an entry (and writing its handler), and none of the four can forget it.
@@ -37,9 +47,14 @@ struct ServiceRoute: Sendable {
     /// A check of the head before the body is read (e.g. its Content-Type); the handler makes it again.
     var headCheck: HTTPRouter.HeadCheck?
     var handler: Handler
+    var binding: ModelBinding
 
+    /// `binding` by default: `.named` for a pattern with `{name}`, `.defaultModel` for the other routes that run the
+    /// model (those that need a key), `.server` for the rest.
     init(_ method: String, _ pattern: String, fixed: [String: String] = [:], access: RouteAccess,
-         _ operation: OpenAPIOperation, headCheck: HTTPRouter.HeadCheck? = nil, handler: @escaping Handler) {
+         _ operation: OpenAPIOperation, headCheck: HTTPRouter.HeadCheck? = nil, binding: ModelBinding? = nil,
+         handler: @escaping Handler) {
+        self.binding = binding ?? (pattern.contains("{name}") ? .named : access == .key ? .defaultModel : .server)
         self.method = method
         self.pattern = pattern
         self.fixed = fixed

@@ -27,6 +27,8 @@ struct ServeCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
+    @OptionGroup var repositoryOptions: RepositoryOptions
+
     /// SageMaker starts an image as `docker run IMAGE serve`; behind the image's entrypoint (`signbert serve`) that
     /// arrives here as a word `serve`, which is accepted and means nothing more.
     @Argument(help: .hidden)
@@ -119,6 +121,16 @@ struct ServeCommand: ParsableCommand {
                               ("--max-streams", maxStreams)] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1") }
         }
+        if repositoryOptions.directory != nil {
+            let single = [("--model", modelOptions.model), ("--checkpoint", modelOptions.checkpoint), ("--config", modelOptions.config),
+                          ("--labels", modelOptions.labels), ("--model-name", modelName)].first { $0.1 != nil }
+            if let (flag, _) = single {
+                throw ValidationError("\(flag) names a single model; with --model-repository each model is a folder of the repository, named by it")
+            }
+        } else if repositoryOptions.defaultModel != nil || repositoryOptions.pollSeconds != nil {
+            throw ValidationError("--default-model and --repository-poll go with --model-repository")
+        }
+        if let poll = repositoryOptions.pollSeconds, !(poll > 0) { throw ValidationError("--repository-poll must be a positive number of seconds") }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be in 0...65535") }
         if let grpcPort, !(0...65535).contains(grpcPort) { throw ValidationError("--grpc-port must be in 0...65535") }
         if let logLevel, Logger.Level(rawValue: logLevel.lowercased()) == nil {
@@ -138,16 +150,49 @@ struct ServeCommand: ParsableCommand {
         }
         let logger = Logger(label: "signbert")
         let started = ContinuousClock.now
-        let loaded = try reportingErrors { try ModelLoader.load(modelOptions.source(environment: environment, platforms: true)) }
-        if let warning = ModelDescription(loaded).assumptionWarning { logger.warning("assumed \(warning)") }
-        for warning in loaded.warnings { logger.warning("\(warning)") }
-        settings.applyModelCost(loaded.config)
-        settings.applyMemoryBudget(loaded.config)
-        if printOpenAPI {
-            FileHandle.standardOutput.write(Data(InferenceServer.openAPIDocument(loaded: loaded, configuration: settings.service)))
-            return
+        let server: InferenceServer, loaded: LoadedModel
+        if let directory = repositoryOptions.directory(environment: environment) {
+            let preprocessing = try? skeletonCentre(modelOptions.preprocessing ?? environment["SIGNBERT_PREPROCESSING"].flatMap { $0.isEmpty ? nil : $0 })
+            let start = try reportingErrors { try RepositoryStart.load(directory, settings: settings, preprocessing: preprocessing, logger: logger) }
+            if let name = repositoryOptions.defaultModel, !start.models.contains(where: { $0.name == name }) {
+                try reportingErrors { throw ValidationError("--default-model \(name) is not a model of the repository \(directory) that loads (it has \(Set(start.models.map(\.name)).sorted().joined(separator: ", ")))") }
+            }
+            let first = start.models.first { $0.name == repositoryOptions.defaultModel } ?? start.models[0]
+            loaded = first.loaded
+            // The connection and body limits from the largest clip of any model.
+            let largest = start.models.max { $0.loaded.config.numFrames * $0.loaded.config.inputFeatures
+                < $1.loaded.config.numFrames * $1.loaded.config.inputFeatures }?.loaded.config ?? loaded.config
+            settings.applyModelCost(loaded.config)
+            settings.applyMemoryBudget(largest)
+            if printOpenAPI {
+                let versions = Set(start.models.map { String($0.version) }).sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }
+                let names = [first.name] + start.models.map(\.name).reduce(into: [String]()) { if !$0.contains($1) && $1 != first.name { $0.append($1) } }
+                FileHandle.standardOutput.write(Data(InferenceServer.openAPIDocument(loaded: loaded, configuration: first.configuration,
+                                                                                     models: names, versions: versions)))
+                return
+            }
+            let frozen = settings
+            let source = ModelRepositorySource(directory: URL(fileURLWithPath: directory), configure: { frozen.configuration(for: $0) },
+                                               load: { modelSource in
+                var modelSource = modelSource
+                modelSource.preprocessing = preprocessing
+                return try ModelLoader.load(modelSource)
+            })
+            server = InferenceServer(models: start.models, repository: source, defaultModel: repositoryOptions.defaultModel,
+                                     configuration: settings.service, http: settings.http, logger: logger)
+            for refused in start.refused { server.noteRefused(name: refused.name, version: refused.version, reason: refused.reason) }
+        } else {
+            loaded = try reportingErrors { try ModelLoader.load(modelOptions.source(environment: environment, platforms: true)) }
+            if let warning = ModelDescription(loaded).assumptionWarning { logger.warning("assumed \(warning)") }
+            for warning in loaded.warnings { logger.warning("\(warning)") }
+            settings.applyModelCost(loaded.config)
+            settings.applyMemoryBudget(loaded.config)
+            if printOpenAPI {
+                FileHandle.standardOutput.write(Data(InferenceServer.openAPIDocument(loaded: loaded, configuration: settings.service)))
+                return
+            }
+            server = InferenceServer(loaded: loaded, configuration: settings.service, http: settings.http, logger: logger)
         }
-        let server = InferenceServer(loaded: loaded, configuration: settings.service, http: settings.http, logger: logger)
         try reportingErrors { try server.start() }
         let config = loaded.config
         logger.info("started", metadata: [
@@ -173,6 +218,12 @@ struct ServeCommand: ParsableCommand {
             "memory_limit": "\(settings.budget?.memoryLimit.map(String.init) ?? "none")",
             "startup_ms": .stringConvertible((started.duration(to: .now) / .milliseconds(1)).rounded()),
         ])
+        if repositoryOptions.directory(environment: environment) != nil {
+            for model in server.servedModels {
+                logger.info("model served", metadata: ["model": "\(model.name)", "version": "\(model.version)",
+                                                       "memory_bytes": "\(model.memoryBytes)"])
+            }
+        }
         if KernelPath.fellBack {
             logger.warning("element-wise kernels fell back", metadata: [
                 "kernels": "\(KernelPath.current)", "supported": "\(KernelPath.supported.map(\.description))",
@@ -195,7 +246,27 @@ struct ServeCommand: ParsableCommand {
             source.resume()
             sources.append(source)
         }
-        withExtendedLifetime(sources) { dispatchMain() }
+        // SIGHUP (and the poll, when set) brings the repository's new or removed models and versions in.
+        var timers: [any DispatchSourceTimer] = []
+        if repositoryOptions.directory(environment: environment) != nil {
+            let reloads = DispatchQueue(label: "signbert.repository")
+            signal(SIGHUP, SIG_IGN)
+            let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: reloads)
+            hangup.setEventHandler {
+                logger.info("SIGHUP received; polling the model repository")
+                server.pollRepository()
+            }
+            hangup.resume()
+            sources.append(hangup)
+            if let seconds = repositoryOptions.pollSeconds {
+                let timer = DispatchSource.makeTimerSource(queue: reloads)
+                timer.schedule(deadline: .now() + seconds, repeating: seconds)
+                timer.setEventHandler { server.pollRepository() }
+                timer.resume()
+                timers.append(timer)
+            }
+        }
+        withExtendedLifetime((sources, timers)) { dispatchMain() }
     }
 }
 
@@ -294,7 +365,7 @@ struct ServeSettings {
         do { service.corsOrigins = try CORSOrigins.parse(origins) } catch {
             throw ValidationError("\(c.corsOrigins.isEmpty ? "SIGNBERT_CORS_ORIGINS" : "--cors-origin"): \(error)")
         }
-        service.demoPage = c.demo ?? c.modelOptions.usesBundledModel(environment: env)
+        service.demoPage = c.demo ?? (c.repositoryOptions.directory(environment: env) == nil && c.modelOptions.usesBundledModel(environment: env))
         service.vertexPredictRoute = try route(env["AIP_PREDICT_ROUTE"], "AIP_PREDICT_ROUTE")
         service.vertexHealthRoute = try route(env["AIP_HEALTH_ROUTE"], "AIP_HEALTH_ROUTE")
         let level = c.logLevel ?? env["SIGNBERT_LOG_LEVEL"] ?? "info"

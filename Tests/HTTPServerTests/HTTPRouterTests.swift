@@ -42,6 +42,25 @@ final class HTTPRouterTests: XCTestCase {
         XCTAssertEqual(text(respond("POST", "/v2/models/special/infer")), "exact")
     }
 
+    /// `{name}:predict` (KServe V1): a parameter, then a literal suffix the segment must end with.
+    func testParameterWithALiteralSuffix() {
+        let router = HTTPRouter()
+        // The plain parameter first, as the service's table has them: the suffix route still reports its pattern.
+        router.add("GET", "/v1/models/{name}") { _, parameters, done in done(.text("status \(parameters["name"] ?? "")")) }
+        router.add("POST", "/v1/models/{name}:predict") { _, parameters, done in done(.text("predict \(parameters["name"] ?? "")")) }
+        func call(_ method: String, _ target: String) -> HTTPResponse {
+            let result = Mutex<HTTPResponse?>(nil)
+            router.respond(to: HTTPRequest(method: method, target: target)) { response in result.withLock { $0 = response } }
+            return result.withLock { $0 } ?? HTTPResponse(status: -1)
+        }
+        XCTAssertEqual(text(call("POST", "/v1/models/a.b-c:predict")), "predict a.b-c")
+        XCTAssertEqual(text(call("POST", "/v1/models/x%3Apredict:predict")), "predict x:predict")
+        XCTAssertEqual(call("POST", "/v1/models/:predict").status, 405, "an empty name matches no POST route")
+        XCTAssertEqual(call("POST", "/v1/models/m:explain").status, 405)
+        XCTAssertEqual(text(call("GET", "/v1/models/m")), "status m")
+        XCTAssertEqual(router.pattern(forPath: "/v1/models/m:predict"), "/v1/models/{name}:predict")
+    }
+
     func testUnknownPathIs404() {
         let response = respond("GET", "/nope")
         XCTAssertEqual(response.status, 404)

@@ -157,8 +157,9 @@ final class ProtocolRoutesTests: LiveInferenceTestCase {
         let metrics = String(decoding: try client.get("/metrics").body, as: UTF8.self)
         XCTAssertTrue(metrics.contains("route=\"/v2/models/{name}\""), metrics)
         XCTAssertTrue(metrics.contains("route=\"/v2/models/{name}/versions/{version}/ready\""), metrics)
-        // (The configured name is in signbert_model_info, one series per server; no client-chosen name is a label.)
-        let routed = metrics.split(separator: "\n").filter { !$0.hasPrefix("signbert_model_info") }
+        // (The configured name is in signbert_model_info and the per-model series' `model` label, one per served
+        // version; no client-chosen name is a label.)
+        let routed = metrics.split(separator: "\n").filter { !$0.hasPrefix("signbert_model_") }
         XCTAssertFalse(routed.contains { $0.contains("gestures") }, "no model name in a route label")
     }
 

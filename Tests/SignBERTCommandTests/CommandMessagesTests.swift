@@ -40,3 +40,27 @@ final class CommandMessagesTests: XCTestCase {
         XCTAssertEqual(help.components(separatedBy: "/ready").count - 1, 2, "the abstract and the default: \(help)")
     }
 }
+
+/// `serve --model-repository`'s refusals at start: one line and a non-zero exit.
+final class RepositoryCommandTests: XCTestCase {
+    func testARepositoryWithNothingToServeIsRefusedAtStart() throws {
+        let fm = FileManager.default
+        let directory = fm.temporaryDirectory.appendingPathComponent("signbert-empty-repository-\(UUID().uuidString)")
+        try fm.createDirectory(at: directory.appendingPathComponent("broken"), withIntermediateDirectories: true)
+        try Data("{}".utf8).write(to: directory.appendingPathComponent("broken/config.json"))
+        defer { try? fm.removeItem(at: directory) }
+        let result = try SignBERTProcess.run(["serve", "--model-repository", directory.path, "--port", "0"], environment: [:])
+        let stderr = String(decoding: result.stderr, as: UTF8.self)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(stderr.contains("has no model that loads") && stderr.contains("broken"), stderr)
+    }
+
+    func testSingleModelFlagsDoNotGoWithARepository() throws {
+        let result = try SignBERTProcess.run(["serve", "--model-repository", "/tmp", "--model", "models/demo-gestures"], environment: [:])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(String(decoding: result.stderr, as: UTF8.self).contains("--model names a single model"))
+        let poll = try SignBERTProcess.run(["serve", "--repository-poll", "5"], environment: [:])
+        XCTAssertNotEqual(poll.status, 0)
+        XCTAssertTrue(String(decoding: poll.stderr, as: UTF8.self).contains("go with --model-repository"))
+    }
+}

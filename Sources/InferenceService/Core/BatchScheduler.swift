@@ -68,7 +68,7 @@ struct JobSlice {
 /// `maxClipsPerRequest`) runs over several consecutive batches. This type holds the queue, the lock and
 /// the threads; the rules of when and what to run are the policy's.
 final class BatchScheduler: @unchecked Sendable {
-    // `@unchecked`: `pending`, `queuedClips`, `company`, `lastBatchEnd` and `stopping` are only touched
+    // `@unchecked`: `pending`, `queuedClips`, `publishedQueue`, `company`, `lastBatchEnd` and `stopping` are only touched
     // with `condition` locked; `engine`, `batchInput` and `batchLogits` only on the compute thread.
     private let condition = NSCondition()
     private var pending: [QueuedJob] = []
@@ -88,13 +88,22 @@ final class BatchScheduler: @unchecked Sendable {
     private let frames: Int
     private let configuration: ServiceConfiguration
     private let metrics: ServiceMetrics
+    /// This model version's labelled series (nil in tests that make a bare scheduler).
+    private let modelMetrics: ModelMetrics?
+    /// Shared with the other models' schedulers: one forward at a time.
+    private let pool: ComputePool
+    /// What this queue last added to the server's queue gauge (the gauge sums every model's queue).
+    private var publishedQueue = 0
     private let engine: ForwardEngine
     /// The batch's clips side by side, and its logits: allocated once for `maxBatchSize` clips.
     private var batchInput: [Float]
     private var batchLogits: [Float]
 
-    init(model: SignBERTModel, frames: Int, configuration: ServiceConfiguration, metrics: ServiceMetrics) {
+    init(model: SignBERTModel, frames: Int, configuration: ServiceConfiguration, metrics: ServiceMetrics,
+         modelMetrics: ModelMetrics? = nil, pool: ComputePool = ComputePool()) {
         self.model = model
+        self.modelMetrics = modelMetrics
+        self.pool = pool
         self.frames = frames
         self.configuration = configuration
         self.metrics = metrics
@@ -135,10 +144,20 @@ final class BatchScheduler: @unchecked Sendable {
         }
         pending.append(QueuedJob(job))
         queuedClips += job.count
-        metrics.queueDepth.set(queuedClips)
+        publishQueue()
         condition.signal()
         return .accepted
     }
+
+    /// Sets this model's queue gauge and moves the server's total by the change. Called with `condition` locked.
+    private func publishQueue() {
+        metrics.queueDepth.increment(by: Double(queuedClips - publishedQueue))
+        publishedQueue = queuedClips
+        modelMetrics?.queueDepth.set(queuedClips)
+    }
+
+    /// The bytes this version's batch buffers hold (with the weights: its memory in `GET /`).
+    var bufferBytes: Int { (batchInput.count + batchLogits.count) * MemoryLayout<Float>.size }
 
     /// Takes the waiting jobs whose clients are gone out of the queue. Called with `condition` locked.
     private func removeCancelled() -> [QueuedJob] {
@@ -148,7 +167,7 @@ final class BatchScheduler: @unchecked Sendable {
         pending = waiting.filter { !$0.job.cancellation.isCancelled }
         pendingStart = 0
         queuedClips -= cancelled.reduce(0) { $0 + $1.remaining }
-        metrics.queueDepth.set(queuedClips)
+        publishQueue()
         return cancelled
     }
 
@@ -206,12 +225,14 @@ final class BatchScheduler: @unchecked Sendable {
         let sharded = min(configuration.maxBatchSize, max(2, configuration.computeThreads))
         for batch in [1, sharded] {
             let config = model.config
+            pool.run(oldest: .now) {
             batchInput.withUnsafeBufferPointer { all in
                 batchLogits.withUnsafeMutableBufferPointer { out in
                     engine.forward(UnsafeBufferPointer(rebasing: all[0..<batch * frames * config.inputFeatures]),
                                    batch: batch, frames: frames,
                                    logits: UnsafeMutableBufferPointer(rebasing: out[0..<batch * config.numClasses]))
                 }
+            }
             }
         }
     }
@@ -276,7 +297,7 @@ final class BatchScheduler: @unchecked Sendable {
             pending.removeFirst(pendingStart)
             pendingStart = 0
         }
-        metrics.queueDepth.set(queuedClips)
+        publishQueue()
         return (batch, cancelled)
     }
 
@@ -301,28 +322,39 @@ final class BatchScheduler: @unchecked Sendable {
                 offset += slice.count * clipFloats
             }
         }
-        let start = ContinuousClock.now
-        batchInput.withUnsafeBufferPointer { all in
-            let x = UnsafeBufferPointer(rebasing: all[0..<offset])
-            batchLogits.withUnsafeMutableBufferPointer { all in
-                engine.forward(x, batch: batch, frames: frames,
-                               logits: UnsafeMutableBufferPointer(rebasing: all[0..<batch * config.numClasses]))
+        // The batch waits its turn in the compute pool (other models' batches), oldest clip first.
+        let oldest = live.map(\.entry.job.enqueuedAt).min() ?? now
+        let (start, compute) = pool.run(oldest: oldest) { () -> (ContinuousClock.Instant, Duration) in
+            let start = ContinuousClock.now
+            batchInput.withUnsafeBufferPointer { all in
+                let x = UnsafeBufferPointer(rebasing: all[0..<offset])
+                batchLogits.withUnsafeMutableBufferPointer { all in
+                    engine.forward(x, batch: batch, frames: frames,
+                                   logits: UnsafeMutableBufferPointer(rebasing: all[0..<batch * config.numClasses]))
+                }
             }
+            return (start, start.duration(to: .now))
         }
-        let compute = start.duration(to: .now)
         condition.lock()
         lastBatchEnd = .now
         condition.unlock()
         metrics.compute.recordNanoseconds(compute.nanoseconds)
         metrics.batchSize.record(batch)
         metrics.clips.increment(by: batch)
+        modelMetrics?.compute.recordNanoseconds(compute.nanoseconds)
+        modelMetrics?.batchSize.record(batch)
+        modelMetrics?.clips.increment(by: batch)
         let k = config.numClasses
         var row = 0
         for slice in live {
             let entry = slice.entry
             let rows = batchLogits[row * k..<(row + slice.count) * k]
             row += slice.count
-            if slice.first == 0 { metrics.queueWait.recordNanoseconds(entry.job.enqueuedAt.duration(to: start).nanoseconds) }
+            if slice.first == 0 {
+                let wait = entry.job.enqueuedAt.duration(to: start).nanoseconds
+                metrics.queueWait.recordNanoseconds(wait)
+                modelMetrics?.queueWait.recordNanoseconds(wait)
+            }
             entry.batches += 1
             entry.largestBatch = max(entry.largestBatch, batch)
             if slice.count == entry.job.count {

@@ -107,10 +107,11 @@ enum GRPCInferCodec {
 
     /// The outputs as Triton answers them over gRPC: FP32 `[B, K]` in `raw_output_contents` (little-endian), in
     /// the order asked for. tritonclient reads them from there.
-    static func encode(logits: [Float], context: GRPCInferContext, numClasses: Int, modelName: String) -> Inference_ModelInferResponse {
+    static func encode(logits: [Float], context: GRPCInferContext, numClasses: Int, modelName: String,
+                       modelVersion: String = "1") -> Inference_ModelInferResponse {
         Inference_ModelInferResponse.with { response in
             response.modelName = modelName
-            response.modelVersion = InferenceRoutes.modelVersion
+            response.modelVersion = modelVersion
             response.id = context.id
             for name in context.outputs {
                 let values = name == .logits ? logits : OpenInferenceResponseEncoder.probabilities(logits, numClasses: numClasses)

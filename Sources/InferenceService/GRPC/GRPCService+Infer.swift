@@ -6,16 +6,24 @@ import SignBERTRuntime
 extension GRPCService {
     /// The call's deadline: the server's request timeout, or the client's `grpc-timeout` when that is sooner.
     func deadline(_ request: HTTPRequest) -> ContinuousClock.Instant {
-        var timeout = routes.configuration.requestTimeout
+        var timeout = context.configuration.requestTimeout
         if let asked = request.headers["grpc-timeout"].flatMap(GRPCTimeout.parse), asked < timeout { timeout = asked }
         return request.receivedAt + timeout
     }
 
     func infer(_ call: Inference_ModelInferRequest, request: HTTPRequest,
                completion: @escaping @Sendable (Result<Inference_ModelInferResponse, GRPCStatus>) -> Void) {
-        if case .failure(let status) = checkModel(call.modelName, version: call.modelVersion) { return completion(.failure(status)) }
-        let loaded = routes.loaded, configuration = routes.configuration, name = modelName
+        let served: ServedModel
+        switch checkModel(call.modelName, version: call.modelVersion) {
+        case .success(let model): served = model
+        case .failure(let status): return completion(.failure(status))
+        }
+        let routes = served.routes, loaded = routes.loaded, configuration = routes.configuration, name = configuration.modelName
         let cancellation = request.cancellation
+        let completion: @Sendable (Result<Inference_ModelInferResponse, GRPCStatus>) -> Void = { result in
+            served.release()
+            completion(result)
+        }
         routes.core.infer(deadline: deadline(request), cancellation: InferenceCancellation { cancellation.isCancelled },
                           decode: { () throws(RequestError) in
             try GRPCInferCodec.decode(call, config: loaded.config, preparation: loaded.preparation,
@@ -24,7 +32,8 @@ extension GRPCService {
             switch result {
             case .success(let (inference, context)):
                 completion(.success(GRPCInferCodec.encode(logits: inference.logits, context: context,
-                                                          numClasses: loaded.config.numClasses, modelName: name)))
+                                                          numClasses: loaded.config.numClasses, modelName: name,
+                                                          modelVersion: routes.modelVersion)))
             case .failure(let failure):
                 completion(.failure(failure.grpcStatus))
             }

@@ -22,18 +22,19 @@ final class GRPCService: Sendable {
         var needsKey: Bool { self == .modelInfer || self == .modelStreamInfer }
     }
 
-    let routes: InferenceRoutes
+    /// The served models (the calls name one) and the server's lifecycle and settings.
+    let context: ServerContext
     let apiKeys: [[UInt8]]
     /// The largest request message, compressed or not (RESOURCE_EXHAUSTED past it).
     let maxMessageBytes: Int
 
-    init(routes: InferenceRoutes, apiKeys: [[UInt8]], maxMessageBytes: Int) {
-        self.routes = routes
+    init(context: ServerContext, apiKeys: [[UInt8]], maxMessageBytes: Int) {
+        self.context = context
         self.apiKeys = apiKeys
         self.maxMessageBytes = maxMessageBytes
     }
 
-    var modelName: String { routes.configuration.modelName }
+    var isReady: Bool { context.lifecycle.current == .ready }
 
     /// The method a path names, or UNIMPLEMENTED (a method of Triton's service this server does not offer, or
     /// anything else).
@@ -92,16 +93,22 @@ final class GRPCService: Sendable {
                 answer(.success(Inference_ServerLiveResponse.with { $0.live = true }))
             case .serverReady:
                 _ = try Inference_ServerReadyRequest(serializedBytes: message)
-                answer(.success(Inference_ServerReadyResponse.with { $0.ready = routes.isReady }))
+                answer(.success(Inference_ServerReadyResponse.with { $0.ready = isReady }))
             case .modelReady:
                 let call = try Inference_ModelReadyRequest(serializedBytes: message)
-                answer(checkModel(call.name, version: call.version).map { Inference_ModelReadyResponse.with { $0.ready = routes.isReady } as any SwiftProtobuf.Message & Sendable })
+                answer(checkModel(call.name, version: call.version).map { served in
+                    served.release()
+                    return Inference_ModelReadyResponse.with { $0.ready = isReady } as any SwiftProtobuf.Message & Sendable
+                })
             case .serverMetadata:
                 _ = try Inference_ServerMetadataRequest(serializedBytes: message)
                 answer(.success(serverMetadata()))
             case .modelMetadata:
                 let call = try Inference_ModelMetadataRequest(serializedBytes: message)
-                answer(checkModel(call.name, version: call.version).map { modelMetadata() as any SwiftProtobuf.Message & Sendable })
+                answer(checkModel(call.name, version: call.version).map { served in
+                    served.release()
+                    return modelMetadata(served.routes) as any SwiftProtobuf.Message & Sendable
+                })
             case .modelInfer:
                 let call = try Inference_ModelInferRequest(serializedBytes: message)
                 infer(call, request: request) { result in answer(result.map { $0 as any SwiftProtobuf.Message & Sendable }) }
@@ -115,15 +122,13 @@ final class GRPCService: Sendable {
         }
     }
 
-    /// NOT_FOUND unless `name` is this server's model and `version` is empty or its one version.
-    func checkModel(_ name: String, version: String) -> Result<Void, GRPCStatus> {
-        guard name == modelName else {
-            return .failure(GRPCStatus(.notFound, "unknown model \"\(name)\"; this server serves \"\(modelName)\""))
+    /// The served version a call names (its highest when `version` is empty), leased: the caller releases it once
+    /// answered. NOT_FOUND for an unknown model or version.
+    func checkModel(_ name: String, version: String) -> Result<ServedModel, GRPCStatus> {
+        switch context.repository.acquire(name: name, version: version.isEmpty ? nil : version) {
+        case .success(let served): .success(served)
+        case .failure(let error): .failure(GRPCStatus(.notFound, error.message))
         }
-        guard version.isEmpty || version == InferenceRoutes.modelVersion else {
-            return .failure(GRPCStatus(.notFound, "unknown version \"\(version)\" of model \"\(modelName)\"; it has version \"\(InferenceRoutes.modelVersion)\""))
-        }
-        return .success(())
     }
 
     func serverMetadata() -> Inference_ServerMetadataResponse {
@@ -135,11 +140,11 @@ final class GRPCService: Sendable {
     }
 
     /// The same tensors as V2 REST's model metadata: any batch and frame count in, [B, K] out.
-    func modelMetadata() -> Inference_ModelMetadataResponse {
+    func modelMetadata(_ routes: InferenceRoutes) -> Inference_ModelMetadataResponse {
         let config = routes.loaded.config
         return Inference_ModelMetadataResponse.with { metadata in
-            metadata.name = modelName
-            metadata.versions = [InferenceRoutes.modelVersion]
+            metadata.name = routes.configuration.modelName
+            metadata.versions = routes.servedVersions
             metadata.platform = "signbert"
             metadata.inputs = [.with {
                 $0.name = OpenInferenceRequest.inputName

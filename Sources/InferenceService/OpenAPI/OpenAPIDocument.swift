@@ -10,7 +10,8 @@ import WireFormats
 ///   say exactly which shapes this server accepts.
 enum OpenAPIDocument {
     static func served(config: SignBERTConfig, preparation: ClipPreparation, configuration: ServiceConfiguration,
-                       routes: [ServiceRoute]) -> [UInt8] {
+                       routes: [ServiceRoute], models: [String]? = nil, versions: [String] = ["1"]) -> [UInt8] {
+        let models = models ?? [configuration.modelName]
         var document = base
         let security = !configuration.apiKeys.isEmpty
         let joints = Double(config.numJoints), coords = Double(config.numCoords), features = Double(config.inputFeatures)
@@ -31,9 +32,11 @@ enum OpenAPIDocument {
         document.set(["paths"], to: paths(routes, security: security, protectMetrics: configuration.protectMetrics))
 
         let parameters = ["components", "parameters"], schemas = ["components", "schemas"]
-        document.set(parameters + ["ModelName", "schema", "enum"], to: .array([.string(configuration.modelName)]))
-        document.set(parameters + ["ModelName", "description"],
-                     to: .string("The served model's name (\(configuration.modelName)); any other name is a 404."))
+        document.set(parameters + ["ModelName", "schema", "enum"], to: .array(models.map { .string($0) }))
+        document.set(parameters + ["ModelName", "description"], to: .string(models.count == 1
+            ? "The served model's name (\(models[0])); any other name is a 404."
+            : "A served model's name (\(models.joined(separator: ", ")); the first is the default model of /predict); any other name is a 404."))
+        document.set(parameters + ["ModelVersion", "schema", "enum"], to: .array(versions.map { .string($0) }))
         let framesOption = JSONValue.string(
             "sample: a clip of any length is brought to the \(frames) frames the model was trained on (data.num_frames) as "
                 + "the training loader did: the centre frames of a longer clip, the last frame repeated for a shorter one; "
@@ -100,11 +103,13 @@ enum OpenAPIDocument {
     static func documentedPath(_ route: ServiceRoute) -> (String, [JSONValue]) {
         var parameters: [JSONValue] = []
         let segments = route.path.split(separator: "/", omittingEmptySubsequences: false).map { segment -> String in
-            guard segment.count > 2, segment.first == "{", segment.last == "}" else { return String(segment) }
-            let name = String(segment.dropFirst().dropLast())
+            guard segment.count > 2, segment.first == "{", let close = segment.firstIndex(of: "}") else { return String(segment) }
+            let name = String(segment[segment.index(after: segment.startIndex)..<close])
+            // `{name}:predict`: the parameter, then a literal suffix.
+            let suffix = String(segment[segment.index(after: close)...])
             if let shared = pathParameters[name] {
                 parameters.append(OpenAPI.ref("parameters/" + shared.component))
-                return "{\(shared.name)}"
+                return "{\(shared.name)}" + suffix
             }
             parameters.append(.object([("name", .string(name)), ("in", .string("path")), ("required", .bool(true)),
                                        ("schema", .object([("type", .string("string"))]))]))
