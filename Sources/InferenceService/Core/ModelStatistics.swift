@@ -23,13 +23,7 @@ final class ModelStatistics: Sendable {
 
         mutating func add(_ duration: Duration) {
             count += 1
-            ns += Self.nanoseconds(duration)
-        }
-
-        static func nanoseconds(_ duration: Duration) -> UInt64 {
-            let (seconds, attoseconds) = duration.components
-            guard seconds >= 0 else { return 0 }
-            return UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
+            ns += UInt64(max(0, duration.nanoseconds))
         }
     }
 
