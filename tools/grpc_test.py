@@ -4,7 +4,7 @@
 Usage (tools/grpc_test.sh makes the venv and runs this with it):
     python tools/grpc_test.py path/to/signbert
 
-Needs tritonclient[grpc], grpcio-tools and numpy. Starts `signbert serve` on the v1-small PyTorch fixture with
+Needs tritonclient[grpc,http], grpcio-tools and numpy. Starts `signbert serve` on the v1-small PyTorch fixture with
 `--grpc-port 0` and an API key, then, one line per check:
 
   * tritonclient.grpc on the main port (prior-knowledge h2c, routed by content type) and on --grpc-port:
@@ -14,6 +14,9 @@ Needs tritonclient[grpc], grpcio-tools and numpy. Starts `signbert serve` on the
     and within case.json's tolerance of PyTorch's);
   * errors as status codes: wrong shape INVALID_ARGUMENT, unknown model NOT_FOUND, an expired deadline
     DEADLINE_EXCEEDED, no or a wrong API key UNAUTHENTICATED, an unimplemented method UNIMPLEMENTED;
+  * Triton's model configuration and statistics extensions with tritonclient over gRPC and HTTP: the same
+    configuration both ways (max_batch_size, keypoints dims without the batch), and inference_count growing by
+    exactly the clips sent (success count by the requests) whichever protocol sent them;
   * a second client generated at test time from Protos/grpc_predict_v2.proto with grpcio-tools (not committed):
     metadata and ModelInfer with fp32_contents and FP64 raw contents;
   * /metrics counts the calls with protocol="grpc", the access log has them with grpc_status and request_id;
@@ -165,14 +168,60 @@ def tritonclient_checks(server, grpc_port, array, expected, tolerance):
     return rest32
 
 
+def triton_extension_checks(port, array):
+    """ModelConfig / GET .../config and ModelStatistics / GET .../stats, through tritonclient's own calls."""
+    import tritonclient.grpc as triton
+    import tritonclient.http as triton_http
+    client = triton.InferenceServerClient(f"127.0.0.1:{port}")
+    http_client = triton_http.InferenceServerClient(f"127.0.0.1:{port}")
+    config = client.get_model_config(MODEL).config
+    http_config = http_client.get_model_config(MODEL)
+    dims = [-1] + list(client.get_model_metadata(MODEL).inputs[0].shape[2:])  # [-1, V, C]: no batch dimension
+    check("tritonclient.grpc get_model_config: max_batch_size, keypoints TYPE_FP32 dims [-1,V,C], logits and probabilities",
+          config.name == MODEL and config.max_batch_size > 0 and config.input[0].name == "keypoints"
+          and config.input[0].data_type == 11 and list(config.input[0].dims) == dims
+          and [o.name for o in config.output] == ["logits", "probabilities"], f"{config.max_batch_size} {list(config.input[0].dims)}")
+    check("tritonclient.http get_model_config: the same configuration",
+          http_config["name"] == MODEL and http_config["max_batch_size"] == config.max_batch_size
+          and http_config["input"][0]["dims"] == dims and http_config["input"][0]["data_type"] == "TYPE_FP32"
+          and http_config["dynamic_batching"]["max_queue_delay_microseconds"] == config.dynamic_batching.max_queue_delay_microseconds,
+          json.dumps(http_config)[:200])
+
+    def grpc_stats():
+        stats = client.get_inference_statistics(MODEL).model_stats
+        assert len(stats) == 1 and stats[0].name == MODEL and stats[0].version == "1", stats
+        return stats[0].inference_count, stats[0].inference_stats.success.count, stats[0].execution_count
+
+    def http_stats(path_model=MODEL):
+        stats = http_client.get_inference_statistics(path_model)["model_stats"]
+        assert len(stats) == 1 and stats[0]["name"] == MODEL, stats
+        return stats[0]["inference_count"], stats[0]["inference_stats"]["success"]["count"], stats[0]["execution_count"]
+
+    clips = array.shape[0]
+    before = grpc_stats()
+    check("statistics: gRPC and HTTP report the same counts", before == http_stats() == http_stats(""), f"{before}")
+    client.infer(MODEL, triton_inputs(array, "FP32"), headers=AUTH)
+    after_grpc = grpc_stats()
+    check(f"statistics: a gRPC infer of {clips} clips adds exactly {clips} inferences and 1 success",
+          after_grpc[0] == before[0] + clips and after_grpc[1] == before[1] + 1 and after_grpc[2] > before[2],
+          f"{before} -> {after_grpc}")
+    tensor = triton_http.InferInput("keypoints", list(array[:1].shape), "FP32")
+    tensor.set_data_from_numpy(array[:1].astype(np.float32), binary_data=True)
+    http_client.infer(MODEL, [tensor], headers=dict(AUTH))  # tritonclient.http adds its own headers to the dict
+    after_http = http_stats()
+    check("statistics: an HTTP (V2 binary) infer of 1 clip adds exactly 1 inference and 1 success",
+          after_http[0] == after_grpc[0] + 1 and after_http[1] == after_grpc[1] + 1, f"{after_grpc} -> {after_http}")
+    check("statistics of an unknown model -> NOT_FOUND", code_of(lambda: client.get_inference_statistics("x")) == "NOT_FOUND")
+
+
 def generated_client_checks(port, array, rest32):
     """Runs in its own interpreter (see main): tritonclient's own generated modules already hold the `inference.*`
     names in protobuf's default descriptor pool, so the two cannot be loaded into one process."""
     with tempfile.TemporaryDirectory() as out:
         from grpc_tools import protoc
         rc = protoc.main(["protoc", f"-I{ROOT / 'Protos'}", f"--python_out={out}", f"--grpc_python_out={out}",
-                          str(ROOT / "Protos/grpc_predict_v2.proto")])
-        check("grpcio-tools generates a client from Protos/grpc_predict_v2.proto", rc == 0)
+                          str(ROOT / "Protos/grpc_predict_v2.proto"), str(ROOT / "Protos/model_config.proto")])
+        check("grpcio-tools generates a client from Protos/grpc_predict_v2.proto (and model_config.proto)", rc == 0)
         sys.path.insert(0, out)
         import grpc_predict_v2_pb2 as pb
         import grpc_predict_v2_pb2_grpc as pb_grpc
@@ -183,6 +232,12 @@ def generated_client_checks(port, array, rest32):
               and metadata.inputs[0].name == "keypoints")
         live = stub.ServerLive(pb.ServerLiveRequest())
         check("generated client: ServerLive", live.live)
+        config = stub.ModelConfig(pb.ModelConfigRequest(name=MODEL)).config
+        stats = stub.ModelStatistics(pb.ModelStatisticsRequest()).model_stats
+        check("generated client: ModelConfig and ModelStatistics",
+              config.name == MODEL and config.max_batch_size > 0 and list(config.input[0].dims)[0] == -1
+              and [s.name for s in stats] == [MODEL] and stats[0].inference_count > 0,
+              f"{config.max_batch_size} {[s.inference_count for s in stats]}")
         request = pb.ModelInferRequest(model_name=MODEL, id="g1")
         tensor = request.inputs.add(name="keypoints", datatype="FP32", shape=list(array.shape))
         tensor.contents.fp32_contents.extend(array.astype(np.float32).ravel().tolist())
@@ -268,6 +323,7 @@ def main():
             grpc_port = next(int(line["grpc_listen"].rsplit(":", 1)[1]) for line in server.log_entries()
                              if line.get("message") == "started")
             tritonclient_checks(server, grpc_port, array, expected, tolerance)
+            triton_extension_checks(server.port, array)
             generated = subprocess.run([sys.executable, __file__, "--generated-client", str(server.port)],
                                        capture_output=True, text=True, timeout=120)
             print(generated.stdout, end="", flush=True)

@@ -22,7 +22,7 @@ extension InferenceRoutes {
 
     /// Runs `body` when the path names this model (and its version if any), else answers 404 (the router resolved
     /// the model already; this guards a handler called on another model's routes).
-    private func withModel(_ parameters: RouteParameters, _ respond: @escaping @Sendable (HTTPResponse) -> Void,
+    func withModel(_ parameters: RouteParameters, _ respond: @escaping @Sendable (HTTPResponse) -> Void,
                            _ body: () -> Void) {
         guard parameters["name"] == configuration.modelName else {
             respond(.error(status: 404, message: "unknown model \"\(parameters["name"] ?? "")\"; this server serves \"\(configuration.modelName)\""))
@@ -47,8 +47,12 @@ extension InferenceRoutes {
         return response
     }
 
+    /// The protocol extensions this server offers, by Triton's names.
+    static let extensions = ["binary_tensor_data", "model_configuration", "model_repository", "statistics"]
+
     func serverMetadata() -> [UInt8] {
-        Array("{\"name\":\"signbert\",\"version\":\"\(InferenceServer.version)\",\"extensions\":[\"binary_tensor_data\"]}".utf8)
+        let extensions = Self.extensions.map { "\"\($0)\"" }.joined(separator: ",")
+        return Array("{\"name\":\"signbert\",\"version\":\"\(InferenceServer.version)\",\"extensions\":[\(extensions)]}".utf8)
     }
 
     /// The input is declared with any batch and any frame count (clips are brought to D like `/predict`'s);

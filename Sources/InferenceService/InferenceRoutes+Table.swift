@@ -102,6 +102,11 @@ extension InferenceRoutes {
                 id: "v2Ready", summary: "Open Inference Protocol: server readiness", responses: [
                     ("200", OpenAPI.json("Ready", schema: "Ready")), ("503", OpenAPI.json("Not ready", schema: "Ready")),
                 ])) { routes, _, _, respond in routes.v2ServerReady(respond) },
+            // Triton's statistics extension: every model (the exact segment wins over the model routes' {name}).
+            ServiceRoute("GET", "/v2/models/stats", access: .open, OpenAPIOperation(
+                id: "v2Statistics", summary: "Triton's statistics extension: every model's inference statistics",
+                responses: [("200", OpenAPI.json("The statistics of every model version", schema: "ModelStatisticsResponse"))])
+            ) { routes, _, _, respond in routes.v2Statistics(RouteParameters(), respond) },
         ]
         // The model routes, unversioned and versioned (`/versions/1`), from one loop.
         for (prefix, suffix) in [("/v2/models/{name}", ""), ("/v2/models/{name}/versions/{version}", "Version")] {
@@ -115,6 +120,17 @@ extension InferenceRoutes {
                         ("200", OpenAPI.json("Ready", schema: "ModelReady")), ("503", OpenAPI.json("Not ready", schema: "ModelReady")),
                         ("404", OpenAPI.ref("responses/Error404")),
                     ])) { routes, _, parameters, respond in routes.v2ModelReady(parameters, respond) },
+                ServiceRoute("GET", prefix + "/config", access: .open, OpenAPIOperation(
+                    id: "v2ModelConfig" + suffix, summary: "Triton's model configuration extension: max_batch_size, inputs, outputs, batching",
+                    responses: [
+                        ("200", OpenAPI.json("The model configuration", schema: "ModelConfig")), ("404", OpenAPI.ref("responses/Error404")),
+                    ])) { routes, _, parameters, respond in routes.v2ModelConfig(parameters, respond) },
+                ServiceRoute("GET", prefix + "/stats", access: .open, OpenAPIOperation(
+                    id: "v2ModelStatistics" + suffix, summary: "Triton's statistics extension: the model's inference statistics",
+                    responses: [
+                        ("200", OpenAPI.json("The model's statistics", schema: "ModelStatisticsResponse")),
+                        ("404", OpenAPI.ref("responses/Error404")),
+                    ])) { routes, _, parameters, respond in routes.v2Statistics(parameters, respond) },
                 ServiceRoute("POST", prefix + "/infer", access: .key, OpenAPIOperation(
                     id: "v2Infer" + suffix, summary: "Open Inference Protocol: inference (JSON or binary tensors)",
                     parameters: [.object([

@@ -124,6 +124,62 @@ final class InferenceCoreTests: XCTestCase {
         core.scheduler.stop()  // a drain runs the queued request at once
         XCTAssertEqual(first.wait(timeout: .now() + 10), .success)
     }
+
+    /// The model's statistics (Triton's extension) move with the core's answers: clips and batches counted once
+    /// each, and the request's compute time equal to its batches' (it is alone in them).
+    func testStatisticsCountARequestSplitOverBatches() throws {
+        let core = core { $0.maxBatchSize = 2; $0.maxClipsPerRequest = 5 }
+        let statistics = core.scheduler.statistics
+        let before = Date().timeIntervalSince1970 * 1000
+        guard case .success? = infer(core, clips(5)) else { return XCTFail("no logits") }
+        let snapshot = statistics.snapshot
+        XCTAssertEqual(snapshot.inferenceCount, 5)
+        XCTAssertEqual(snapshot.executionCount, 3)
+        XCTAssertEqual(snapshot.batches[2]?.computeInfer.count, 2)
+        XCTAssertEqual(snapshot.batches[1]?.computeInfer.count, 1)
+        XCTAssertEqual(Set(snapshot.batches.keys), [1, 2], "the warm-up passes are not executions")
+        XCTAssertEqual(snapshot.success.count, 1)
+        XCTAssertEqual(snapshot.fail.count, 0)
+        XCTAssertEqual(snapshot.queue.count, 1)
+        XCTAssertEqual(snapshot.computeInfer.count, 1)
+        XCTAssertEqual(snapshot.computeInfer.ns, snapshot.batches.values.map(\.computeInfer.ns).reduce(0, +))
+        XCTAssertEqual(snapshot.computeInput.ns, snapshot.batches.values.map(\.computeInput.ns).reduce(0, +))
+        XCTAssertEqual(snapshot.computeOutput.ns, snapshot.batches.values.map(\.computeOutput.ns).reduce(0, +))
+        XCTAssertGreaterThan(snapshot.computeInfer.ns, 0)
+        // The request's time in the core holds its queue wait and all three batches' compute.
+        XCTAssertGreaterThanOrEqual(snapshot.success.ns,
+                                    snapshot.queue.ns + snapshot.computeInput.ns + snapshot.computeInfer.ns + snapshot.computeOutput.ns)
+        XCTAssertGreaterThanOrEqual(Double(snapshot.lastInference), before.rounded(.down))
+
+        guard case .success? = infer(core, clips(1)) else { return XCTFail("no logits") }
+        XCTAssertEqual(statistics.snapshot.inferenceCount, 6)
+        XCTAssertEqual(statistics.snapshot.executionCount, 4)
+        XCTAssertEqual(statistics.snapshot.success.count, 2)
+        XCTAssertEqual(statistics.snapshot.batches[1]?.computeInfer.count, 2)
+    }
+
+    /// Every way a request fails counts once as a failure, and nothing as an inference.
+    func testStatisticsCountEveryFailure() {
+        let starting = core(ready: false)
+        XCTAssertEqual(failure(infer(starting, clips(1))), .notReady)
+        XCTAssertEqual(starting.scheduler.statistics.snapshot.fail.count, 1)
+
+        let core = core()
+        let statistics = core.scheduler.statistics
+        XCTAssertNotNil(failure(infer(core, clips(1), decodeError: "bad")))
+        XCTAssertEqual(failure(infer(core, clips(1), deadline: .milliseconds(-1))), .timedOut)
+        XCTAssertEqual(failure(infer(core, clips(1), cancellation: InferenceCancellation { true })), .cancelled)
+        var input = clips(1)
+        input.values[0] = .infinity
+        XCTAssertNotNil(failure(infer(core, input)))  // computed, then refused: an execution, not an inference
+        let snapshot = statistics.snapshot
+        XCTAssertEqual(snapshot.fail.count, 4)
+        XCTAssertEqual(snapshot.success.count, 0)
+        XCTAssertEqual(snapshot.inferenceCount, 0)
+        XCTAssertEqual(snapshot.executionCount, 1)
+        XCTAssertEqual(snapshot.queue.count, 0)
+        XCTAssertGreaterThan(snapshot.lastInference, 0)
+    }
 }
 
 /// Answers gathered from the compute thread.

@@ -134,7 +134,7 @@ final class ProtocolRoutesTests: LiveInferenceTestCase {
         let (_, client) = try start { service, _ in service.modelName = "gestures" }
         let server = try client.get("/v2")
         XCTAssertEqual(server.status, 200)
-        XCTAssertEqual(server.json?["extensions"] as? [String], ["binary_tensor_data"])
+        XCTAssertEqual(server.json?["extensions"] as? [String], ["binary_tensor_data", "model_configuration", "model_repository", "statistics"])
         XCTAssertEqual(try client.get("/v2/health/live").json?["live"] as? Bool, true)
         XCTAssertEqual(try client.get("/v2/health/ready").json?["ready"] as? Bool, true)
         XCTAssertEqual(try client.get("/v2/models/gestures/ready").status, 200)

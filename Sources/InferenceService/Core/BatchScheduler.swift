@@ -15,8 +15,9 @@ struct InferenceJob: Sendable {
 
 enum JobOutcome: Sendable {
     /// This job's own logits rows [count, K], the size of the (largest) batch it ran in, and in how many
-    /// batches its clips were computed (more than one when it carried more clips than a batch holds).
-    case logits([Float], batchSize: Int, batches: Int)
+    /// batches its clips were computed (more than one when it carried more clips than a batch holds), and where
+    /// its time went (the model's statistics).
+    case logits([Float], batchSize: Int, batches: Int, timing: InferenceTiming)
     case timedOut
     /// The client went away while the job was queued; it was not computed.
     case cancelled
@@ -28,7 +29,7 @@ enum SubmitResult: Sendable { case accepted, queueFull, stopped }
 /// a time and answered once, when its last clips are computed.
 final class QueuedJob: @unchecked Sendable {
     // `@unchecked`: `taken` is only touched with the scheduler's `condition` locked; `logits`, `computed`,
-    // `batches` and `largestBatch` only on the compute thread; `answered` is a Mutex.
+    // `batches`, `largestBatch` and `timing` only on the compute thread; `answered` is a Mutex.
     let job: InferenceJob
     /// Clips handed to batches so far.
     var taken = 0
@@ -36,6 +37,7 @@ final class QueuedJob: @unchecked Sendable {
     var computed = 0
     var batches = 0
     var largestBatch = 0
+    var timing = InferenceTiming()
     private let answered = Mutex(false)
 
     init(_ job: InferenceJob) { self.job = job }
@@ -94,16 +96,20 @@ final class BatchScheduler: @unchecked Sendable {
     private let pool: ComputePool
     /// What this queue last added to the server's queue gauge (the gauge sums every model's queue).
     private var publishedQueue = 0
+    /// The served model's statistics (Triton's statistics extension): every batch run is recorded here.
+    let statistics: ModelStatistics
     private let engine: ForwardEngine
     /// The batch's clips side by side, and its logits: allocated once for `maxBatchSize` clips.
     private var batchInput: [Float]
     private var batchLogits: [Float]
 
     init(model: SignBERTModel, frames: Int, configuration: ServiceConfiguration, metrics: ServiceMetrics,
-         modelMetrics: ModelMetrics? = nil, pool: ComputePool = ComputePool()) {
+         modelMetrics: ModelMetrics? = nil, pool: ComputePool = ComputePool(),
+         statistics: ModelStatistics = ModelStatistics()) {
         self.model = model
         self.modelMetrics = modelMetrics
         self.pool = pool
+        self.statistics = statistics
         self.frames = frames
         self.configuration = configuration
         self.metrics = metrics
@@ -312,6 +318,7 @@ final class BatchScheduler: @unchecked Sendable {
         let config = model.config
         let batch = live.reduce(0) { $0 + $1.count }
         let clipFloats = frames * config.inputFeatures
+        let inputStart = ContinuousClock.now
         var offset = 0
         batchInput.withUnsafeMutableBufferPointer { destination in
             for slice in live {
@@ -346,6 +353,10 @@ final class BatchScheduler: @unchecked Sendable {
         modelMetrics?.clips.increment(by: batch)
         let k = config.numClasses
         var row = 0
+        // The rows are copied out first and the jobs answered after, so that the output time is the copy's alone
+        // (an answer is rendered on this thread).
+        let outputStart = ContinuousClock.now
+        var complete: [(entry: QueuedJob, logits: [Float])] = []
         for slice in live {
             let entry = slice.entry
             let rows = batchLogits[row * k..<(row + slice.count) * k]
@@ -354,20 +365,31 @@ final class BatchScheduler: @unchecked Sendable {
                 let wait = entry.job.enqueuedAt.duration(to: start).nanoseconds
                 metrics.queueWait.recordNanoseconds(wait)
                 modelMetrics?.queueWait.recordNanoseconds(wait)
+                entry.timing.queue = entry.job.enqueuedAt.duration(to: inputStart)
             }
             entry.batches += 1
             entry.largestBatch = max(entry.largestBatch, batch)
             if slice.count == entry.job.count {
-                entry.answer(.logits(Array(rows), batchSize: batch, batches: 1))
+                complete.append((entry, Array(rows)))
                 continue
             }
             if entry.logits.isEmpty { entry.logits = [Float](repeating: 0, count: entry.job.count * k) }
             entry.logits.replaceSubrange(slice.first * k..<(slice.first + slice.count) * k, with: rows)
             entry.computed += slice.count
             if entry.computed == entry.job.count {
-                entry.answer(.logits(entry.logits, batchSize: entry.largestBatch, batches: entry.batches))
+                complete.append((entry, entry.logits))
                 entry.logits = []
             }
+        }
+        let input = inputStart.duration(to: start), output = outputStart.duration(to: .now)
+        statistics.recordExecution(batchSize: batch, computeInput: input, computeInfer: compute, computeOutput: output)
+        for slice in live {
+            slice.entry.timing.computeInput += input
+            slice.entry.timing.computeInfer += compute
+            slice.entry.timing.computeOutput += output
+        }
+        for (entry, logits) in complete {
+            entry.answer(.logits(logits, batchSize: entry.largestBatch, batches: entry.batches, timing: entry.timing))
         }
     }
 }

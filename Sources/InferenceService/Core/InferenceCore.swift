@@ -51,7 +51,10 @@ final class InferenceCore: Sendable {
     func infer<Context: Sendable>(deadline: ContinuousClock.Instant, cancellation: InferenceCancellation,
                                   decode: () throws(RequestError) -> (ClipBatch, Context),
                                   completion: @escaping @Sendable (Result<(InferenceResult, Context), InferenceFailure>) -> Void) {
+        // The model's statistics count every request from here: its time in the core, and how it ended.
+        let started = ContinuousClock.now, statistics = scheduler.statistics
         if let failure = admissionFailure() {
+            statistics.recordFailure(duration: started.duration(to: .now))
             completion(.failure(failure))
             return
         }
@@ -62,6 +65,7 @@ final class InferenceCore: Sendable {
         let finish: @Sendable (Result<(InferenceResult, Context), InferenceFailure>) -> Void = { [metrics, scheduler] result in
             metrics.inFlight.decrement()
             scheduler.requestFinished()
+            if case .failure = result { statistics.recordFailure(duration: started.duration(to: .now)) }
             completion(result)
         }
         let clips: ClipBatch, context: Context
@@ -73,12 +77,13 @@ final class InferenceCore: Sendable {
             clips: clips.values, count: clips.batch, enqueuedAt: .now, deadline: deadline, cancellation: cancellation,
             completion: { outcome in
                 switch outcome {
-                case .logits(let logits, let batchSize, let batches):
+                case .logits(let logits, let batchSize, let batches, let timing):
                     if logits.contains(where: { !$0.isFinite }) {
                         finish(.failure(.invalidInput(
                             "the clip's values overflow float32 inside the model (non-finite logits); send coordinates of ordinary magnitude")))
                         return
                     }
+                    statistics.recordSuccess(clips: clips.batch, duration: started.duration(to: .now), timing: timing)
                     finish(.success((InferenceResult(logits: logits, batchSize: batchSize, batches: batches), context)))
                 case .timedOut:
                     finish(.failure(.timedOut))

@@ -16,6 +16,8 @@ final class GRPCService: Sendable {
         case modelMetadata = "ModelMetadata"
         case modelInfer = "ModelInfer"
         case modelStreamInfer = "ModelStreamInfer"
+        case modelConfig = "ModelConfig"
+        case modelStatistics = "ModelStatistics"
 
         /// The calls that run the model need the API key, as the REST POST routes do; health and metadata stay
         /// open like REST's GET routes.
@@ -112,6 +114,12 @@ final class GRPCService: Sendable {
             case .modelInfer:
                 let call = try Inference_ModelInferRequest(serializedBytes: message)
                 infer(call, request: request) { result in answer(result.map { $0 as any SwiftProtobuf.Message & Sendable }) }
+            case .modelConfig:
+                let call = try Inference_ModelConfigRequest(serializedBytes: message)
+                answer(modelConfig(call))
+            case .modelStatistics:
+                let call = try Inference_ModelStatisticsRequest(serializedBytes: message)
+                answer(modelStatistics(call))
             case .modelStreamInfer:
                 break  // handled above
             }
@@ -135,7 +143,7 @@ final class GRPCService: Sendable {
         Inference_ServerMetadataResponse.with {
             $0.name = "signbert"
             $0.version = InferenceServer.version
-            $0.extensions = ["binary_tensor_data"]
+            $0.extensions = InferenceRoutes.extensions
         }
     }
 

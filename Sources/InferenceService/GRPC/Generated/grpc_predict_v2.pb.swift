@@ -8,12 +8,12 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// The Open Inference Protocol's gRPC API (KServe's grpc_predict_v2.proto), package `inference`, with the one
-/// addition of Triton's grpc_service.proto that tritonclient uses for this server's features: ModelStreamInfer and
-/// its ModelStreamInferResponse. Message, field and method names and field numbers are the protocol's (clients
-/// depend on them); only the messages of the methods this server implements are declared. Every other method of
-/// Triton's service (repository, configuration, statistics, shared memory, trace, log settings) is answered
-/// UNIMPLEMENTED by the server.
+/// The Open Inference Protocol's gRPC API (KServe's grpc_predict_v2.proto), package `inference`, with the
+/// additions of Triton's grpc_service.proto that tritonclient and perf_analyzer use for this server's features:
+/// ModelStreamInfer and its ModelStreamInferResponse, ModelConfig (the configuration in model_config.proto) and
+/// ModelStatistics. Message, field and method names and field numbers are the protocol's (clients depend on them);
+/// only the messages of the methods this server implements are declared. Every other method of Triton's service
+/// (repository, shared memory, trace, log settings) is answered UNIMPLEMENTED by the server.
 ///
 /// Regenerate the Swift with tools/generate_protos.sh.
 
@@ -407,6 +407,365 @@ nonisolated struct Inference_ModelStreamInferResponse: Sendable {
   init() {}
 
   fileprivate var _inferResponse: Inference_ModelInferResponse? = nil
+}
+
+/// Triton's model configuration extension.
+nonisolated struct Inference_ModelConfigRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var name: String = String()
+
+  var version: String = String()
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+nonisolated struct Inference_ModelConfigResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var config: Inference_ModelConfig {
+    get {_config ?? Inference_ModelConfig()}
+    set {_config = newValue}
+  }
+  /// Returns true if `config` has been explicitly set.
+  var hasConfig: Bool {self._config != nil}
+  /// Clears the value of `config`. Subsequent reads from it will return its default value.
+  mutating func clearConfig() {self._config = nil}
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+
+  fileprivate var _config: Inference_ModelConfig? = nil
+}
+
+/// Triton's statistics extension: an empty name asks for every model, an empty version for every version.
+nonisolated struct Inference_ModelStatisticsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var name: String = String()
+
+  var version: String = String()
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+nonisolated struct Inference_StatisticDuration: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var count: UInt64 = 0
+
+  var ns: UInt64 = 0
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+nonisolated struct Inference_InferStatistics: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var success: Inference_StatisticDuration {
+    get {_success ?? Inference_StatisticDuration()}
+    set {_success = newValue}
+  }
+  /// Returns true if `success` has been explicitly set.
+  var hasSuccess: Bool {self._success != nil}
+  /// Clears the value of `success`. Subsequent reads from it will return its default value.
+  mutating func clearSuccess() {self._success = nil}
+
+  var fail: Inference_StatisticDuration {
+    get {_fail ?? Inference_StatisticDuration()}
+    set {_fail = newValue}
+  }
+  /// Returns true if `fail` has been explicitly set.
+  var hasFail: Bool {self._fail != nil}
+  /// Clears the value of `fail`. Subsequent reads from it will return its default value.
+  mutating func clearFail() {self._fail = nil}
+
+  var queue: Inference_StatisticDuration {
+    get {_queue ?? Inference_StatisticDuration()}
+    set {_queue = newValue}
+  }
+  /// Returns true if `queue` has been explicitly set.
+  var hasQueue: Bool {self._queue != nil}
+  /// Clears the value of `queue`. Subsequent reads from it will return its default value.
+  mutating func clearQueue() {self._queue = nil}
+
+  var computeInput: Inference_StatisticDuration {
+    get {_computeInput ?? Inference_StatisticDuration()}
+    set {_computeInput = newValue}
+  }
+  /// Returns true if `computeInput` has been explicitly set.
+  var hasComputeInput: Bool {self._computeInput != nil}
+  /// Clears the value of `computeInput`. Subsequent reads from it will return its default value.
+  mutating func clearComputeInput() {self._computeInput = nil}
+
+  var computeInfer: Inference_StatisticDuration {
+    get {_computeInfer ?? Inference_StatisticDuration()}
+    set {_computeInfer = newValue}
+  }
+  /// Returns true if `computeInfer` has been explicitly set.
+  var hasComputeInfer: Bool {self._computeInfer != nil}
+  /// Clears the value of `computeInfer`. Subsequent reads from it will return its default value.
+  mutating func clearComputeInfer() {self._computeInfer = nil}
+
+  var computeOutput: Inference_StatisticDuration {
+    get {_computeOutput ?? Inference_StatisticDuration()}
+    set {_computeOutput = newValue}
+  }
+  /// Returns true if `computeOutput` has been explicitly set.
+  var hasComputeOutput: Bool {self._computeOutput != nil}
+  /// Clears the value of `computeOutput`. Subsequent reads from it will return its default value.
+  mutating func clearComputeOutput() {self._computeOutput = nil}
+
+  var cacheHit: Inference_StatisticDuration {
+    get {_cacheHit ?? Inference_StatisticDuration()}
+    set {_cacheHit = newValue}
+  }
+  /// Returns true if `cacheHit` has been explicitly set.
+  var hasCacheHit: Bool {self._cacheHit != nil}
+  /// Clears the value of `cacheHit`. Subsequent reads from it will return its default value.
+  mutating func clearCacheHit() {self._cacheHit = nil}
+
+  var cacheMiss: Inference_StatisticDuration {
+    get {_cacheMiss ?? Inference_StatisticDuration()}
+    set {_cacheMiss = newValue}
+  }
+  /// Returns true if `cacheMiss` has been explicitly set.
+  var hasCacheMiss: Bool {self._cacheMiss != nil}
+  /// Clears the value of `cacheMiss`. Subsequent reads from it will return its default value.
+  mutating func clearCacheMiss() {self._cacheMiss = nil}
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+
+  fileprivate var _success: Inference_StatisticDuration? = nil
+  fileprivate var _fail: Inference_StatisticDuration? = nil
+  fileprivate var _queue: Inference_StatisticDuration? = nil
+  fileprivate var _computeInput: Inference_StatisticDuration? = nil
+  fileprivate var _computeInfer: Inference_StatisticDuration? = nil
+  fileprivate var _computeOutput: Inference_StatisticDuration? = nil
+  fileprivate var _cacheHit: Inference_StatisticDuration? = nil
+  fileprivate var _cacheMiss: Inference_StatisticDuration? = nil
+}
+
+nonisolated struct Inference_InferResponseStatistics: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var computeInfer: Inference_StatisticDuration {
+    get {_computeInfer ?? Inference_StatisticDuration()}
+    set {_computeInfer = newValue}
+  }
+  /// Returns true if `computeInfer` has been explicitly set.
+  var hasComputeInfer: Bool {self._computeInfer != nil}
+  /// Clears the value of `computeInfer`. Subsequent reads from it will return its default value.
+  mutating func clearComputeInfer() {self._computeInfer = nil}
+
+  var computeOutput: Inference_StatisticDuration {
+    get {_computeOutput ?? Inference_StatisticDuration()}
+    set {_computeOutput = newValue}
+  }
+  /// Returns true if `computeOutput` has been explicitly set.
+  var hasComputeOutput: Bool {self._computeOutput != nil}
+  /// Clears the value of `computeOutput`. Subsequent reads from it will return its default value.
+  mutating func clearComputeOutput() {self._computeOutput = nil}
+
+  var success: Inference_StatisticDuration {
+    get {_success ?? Inference_StatisticDuration()}
+    set {_success = newValue}
+  }
+  /// Returns true if `success` has been explicitly set.
+  var hasSuccess: Bool {self._success != nil}
+  /// Clears the value of `success`. Subsequent reads from it will return its default value.
+  mutating func clearSuccess() {self._success = nil}
+
+  var fail: Inference_StatisticDuration {
+    get {_fail ?? Inference_StatisticDuration()}
+    set {_fail = newValue}
+  }
+  /// Returns true if `fail` has been explicitly set.
+  var hasFail: Bool {self._fail != nil}
+  /// Clears the value of `fail`. Subsequent reads from it will return its default value.
+  mutating func clearFail() {self._fail = nil}
+
+  var emptyResponse: Inference_StatisticDuration {
+    get {_emptyResponse ?? Inference_StatisticDuration()}
+    set {_emptyResponse = newValue}
+  }
+  /// Returns true if `emptyResponse` has been explicitly set.
+  var hasEmptyResponse: Bool {self._emptyResponse != nil}
+  /// Clears the value of `emptyResponse`. Subsequent reads from it will return its default value.
+  mutating func clearEmptyResponse() {self._emptyResponse = nil}
+
+  var cancel: Inference_StatisticDuration {
+    get {_cancel ?? Inference_StatisticDuration()}
+    set {_cancel = newValue}
+  }
+  /// Returns true if `cancel` has been explicitly set.
+  var hasCancel: Bool {self._cancel != nil}
+  /// Clears the value of `cancel`. Subsequent reads from it will return its default value.
+  mutating func clearCancel() {self._cancel = nil}
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+
+  fileprivate var _computeInfer: Inference_StatisticDuration? = nil
+  fileprivate var _computeOutput: Inference_StatisticDuration? = nil
+  fileprivate var _success: Inference_StatisticDuration? = nil
+  fileprivate var _fail: Inference_StatisticDuration? = nil
+  fileprivate var _emptyResponse: Inference_StatisticDuration? = nil
+  fileprivate var _cancel: Inference_StatisticDuration? = nil
+}
+
+nonisolated struct Inference_InferBatchStatistics: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var batchSize: UInt64 = 0
+
+  var computeInput: Inference_StatisticDuration {
+    get {_computeInput ?? Inference_StatisticDuration()}
+    set {_computeInput = newValue}
+  }
+  /// Returns true if `computeInput` has been explicitly set.
+  var hasComputeInput: Bool {self._computeInput != nil}
+  /// Clears the value of `computeInput`. Subsequent reads from it will return its default value.
+  mutating func clearComputeInput() {self._computeInput = nil}
+
+  var computeInfer: Inference_StatisticDuration {
+    get {_computeInfer ?? Inference_StatisticDuration()}
+    set {_computeInfer = newValue}
+  }
+  /// Returns true if `computeInfer` has been explicitly set.
+  var hasComputeInfer: Bool {self._computeInfer != nil}
+  /// Clears the value of `computeInfer`. Subsequent reads from it will return its default value.
+  mutating func clearComputeInfer() {self._computeInfer = nil}
+
+  var computeOutput: Inference_StatisticDuration {
+    get {_computeOutput ?? Inference_StatisticDuration()}
+    set {_computeOutput = newValue}
+  }
+  /// Returns true if `computeOutput` has been explicitly set.
+  var hasComputeOutput: Bool {self._computeOutput != nil}
+  /// Clears the value of `computeOutput`. Subsequent reads from it will return its default value.
+  mutating func clearComputeOutput() {self._computeOutput = nil}
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+
+  fileprivate var _computeInput: Inference_StatisticDuration? = nil
+  fileprivate var _computeInfer: Inference_StatisticDuration? = nil
+  fileprivate var _computeOutput: Inference_StatisticDuration? = nil
+}
+
+nonisolated struct Inference_MemoryUsage: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var type: String = String()
+
+  var id: Int64 = 0
+
+  var byteSize: UInt64 = 0
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+nonisolated struct Inference_ModelStatistics: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var name: String {
+    get {_storage._name}
+    set {_uniqueStorage()._name = newValue}
+  }
+
+  var version: String {
+    get {_storage._version}
+    set {_uniqueStorage()._version = newValue}
+  }
+
+  var lastInference: UInt64 {
+    get {_storage._lastInference}
+    set {_uniqueStorage()._lastInference = newValue}
+  }
+
+  var inferenceCount: UInt64 {
+    get {_storage._inferenceCount}
+    set {_uniqueStorage()._inferenceCount = newValue}
+  }
+
+  var executionCount: UInt64 {
+    get {_storage._executionCount}
+    set {_uniqueStorage()._executionCount = newValue}
+  }
+
+  var inferenceStats: Inference_InferStatistics {
+    get {_storage._inferenceStats ?? Inference_InferStatistics()}
+    set {_uniqueStorage()._inferenceStats = newValue}
+  }
+  /// Returns true if `inferenceStats` has been explicitly set.
+  var hasInferenceStats: Bool {_storage._inferenceStats != nil}
+  /// Clears the value of `inferenceStats`. Subsequent reads from it will return its default value.
+  mutating func clearInferenceStats() {_uniqueStorage()._inferenceStats = nil}
+
+  var batchStats: [Inference_InferBatchStatistics] {
+    get {_storage._batchStats}
+    set {_uniqueStorage()._batchStats = newValue}
+  }
+
+  var memoryUsage: [Inference_MemoryUsage] {
+    get {_storage._memoryUsage}
+    set {_uniqueStorage()._memoryUsage = newValue}
+  }
+
+  var responseStats: Dictionary<String,Inference_InferResponseStatistics> {
+    get {_storage._responseStats}
+    set {_uniqueStorage()._responseStats = newValue}
+  }
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+nonisolated struct Inference_ModelStatisticsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var modelStats: [Inference_ModelStatistics] = []
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -1210,6 +1569,518 @@ nonisolated extension Inference_ModelStreamInferResponse: SwiftProtobuf.Message,
   static func ==(lhs: Inference_ModelStreamInferResponse, rhs: Inference_ModelStreamInferResponse) -> Bool {
     if lhs.errorMessage != rhs.errorMessage {return false}
     if lhs._inferResponse != rhs._inferResponse {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inference_ModelConfigRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".ModelConfigRequest"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}version\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.version) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.version.isEmpty {
+      try visitor.visitSingularStringField(value: self.version, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Inference_ModelConfigRequest, rhs: Inference_ModelConfigRequest) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inference_ModelConfigResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".ModelConfigResponse"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}config\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._config) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._config {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Inference_ModelConfigResponse, rhs: Inference_ModelConfigResponse) -> Bool {
+    if lhs._config != rhs._config {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inference_ModelStatisticsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".ModelStatisticsRequest"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}version\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.version) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.version.isEmpty {
+      try visitor.visitSingularStringField(value: self.version, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Inference_ModelStatisticsRequest, rhs: Inference_ModelStatisticsRequest) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inference_StatisticDuration: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".StatisticDuration"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}count\0\u{1}ns\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.count) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.ns) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.count != 0 {
+      try visitor.visitSingularUInt64Field(value: self.count, fieldNumber: 1)
+    }
+    if self.ns != 0 {
+      try visitor.visitSingularUInt64Field(value: self.ns, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Inference_StatisticDuration, rhs: Inference_StatisticDuration) -> Bool {
+    if lhs.count != rhs.count {return false}
+    if lhs.ns != rhs.ns {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inference_InferStatistics: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".InferStatistics"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}success\0\u{1}fail\0\u{1}queue\0\u{3}compute_input\0\u{3}compute_infer\0\u{3}compute_output\0\u{3}cache_hit\0\u{3}cache_miss\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._success) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._fail) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._queue) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._computeInput) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._computeInfer) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._computeOutput) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._cacheHit) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._cacheMiss) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._success {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._fail {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._queue {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._computeInput {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._computeInfer {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._computeOutput {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try { if let v = self._cacheHit {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    try { if let v = self._cacheMiss {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Inference_InferStatistics, rhs: Inference_InferStatistics) -> Bool {
+    if lhs._success != rhs._success {return false}
+    if lhs._fail != rhs._fail {return false}
+    if lhs._queue != rhs._queue {return false}
+    if lhs._computeInput != rhs._computeInput {return false}
+    if lhs._computeInfer != rhs._computeInfer {return false}
+    if lhs._computeOutput != rhs._computeOutput {return false}
+    if lhs._cacheHit != rhs._cacheHit {return false}
+    if lhs._cacheMiss != rhs._cacheMiss {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inference_InferResponseStatistics: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".InferResponseStatistics"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}compute_infer\0\u{3}compute_output\0\u{1}success\0\u{1}fail\0\u{3}empty_response\0\u{1}cancel\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._computeInfer) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._computeOutput) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._success) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._fail) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._emptyResponse) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._cancel) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._computeInfer {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._computeOutput {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._success {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._fail {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._emptyResponse {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._cancel {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Inference_InferResponseStatistics, rhs: Inference_InferResponseStatistics) -> Bool {
+    if lhs._computeInfer != rhs._computeInfer {return false}
+    if lhs._computeOutput != rhs._computeOutput {return false}
+    if lhs._success != rhs._success {return false}
+    if lhs._fail != rhs._fail {return false}
+    if lhs._emptyResponse != rhs._emptyResponse {return false}
+    if lhs._cancel != rhs._cancel {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inference_InferBatchStatistics: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".InferBatchStatistics"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}batch_size\0\u{3}compute_input\0\u{3}compute_infer\0\u{3}compute_output\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.batchSize) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._computeInput) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._computeInfer) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._computeOutput) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.batchSize != 0 {
+      try visitor.visitSingularUInt64Field(value: self.batchSize, fieldNumber: 1)
+    }
+    try { if let v = self._computeInput {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._computeInfer {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._computeOutput {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Inference_InferBatchStatistics, rhs: Inference_InferBatchStatistics) -> Bool {
+    if lhs.batchSize != rhs.batchSize {return false}
+    if lhs._computeInput != rhs._computeInput {return false}
+    if lhs._computeInfer != rhs._computeInfer {return false}
+    if lhs._computeOutput != rhs._computeOutput {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inference_MemoryUsage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".MemoryUsage"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}id\0\u{3}byte_size\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.type) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.id) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.byteSize) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.type.isEmpty {
+      try visitor.visitSingularStringField(value: self.type, fieldNumber: 1)
+    }
+    if self.id != 0 {
+      try visitor.visitSingularInt64Field(value: self.id, fieldNumber: 2)
+    }
+    if self.byteSize != 0 {
+      try visitor.visitSingularUInt64Field(value: self.byteSize, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Inference_MemoryUsage, rhs: Inference_MemoryUsage) -> Bool {
+    if lhs.type != rhs.type {return false}
+    if lhs.id != rhs.id {return false}
+    if lhs.byteSize != rhs.byteSize {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inference_ModelStatistics: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".ModelStatistics"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}version\0\u{3}last_inference\0\u{3}inference_count\0\u{3}execution_count\0\u{3}inference_stats\0\u{3}batch_stats\0\u{3}memory_usage\0\u{3}response_stats\0")
+
+  fileprivate class _StorageClass {
+    var _name: String = String()
+    var _version: String = String()
+    var _lastInference: UInt64 = 0
+    var _inferenceCount: UInt64 = 0
+    var _executionCount: UInt64 = 0
+    var _inferenceStats: Inference_InferStatistics? = nil
+    var _batchStats: [Inference_InferBatchStatistics] = []
+    var _memoryUsage: [Inference_MemoryUsage] = []
+    var _responseStats: Dictionary<String,Inference_InferResponseStatistics> = [:]
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _name = source._name
+      _version = source._version
+      _lastInference = source._lastInference
+      _inferenceCount = source._inferenceCount
+      _executionCount = source._executionCount
+      _inferenceStats = source._inferenceStats
+      _batchStats = source._batchStats
+      _memoryUsage = source._memoryUsage
+      _responseStats = source._responseStats
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._version) }()
+        case 3: try { try decoder.decodeSingularUInt64Field(value: &_storage._lastInference) }()
+        case 4: try { try decoder.decodeSingularUInt64Field(value: &_storage._inferenceCount) }()
+        case 5: try { try decoder.decodeSingularUInt64Field(value: &_storage._executionCount) }()
+        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._inferenceStats) }()
+        case 7: try { try decoder.decodeRepeatedMessageField(value: &_storage._batchStats) }()
+        case 8: try { try decoder.decodeRepeatedMessageField(value: &_storage._memoryUsage) }()
+        case 9: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Inference_InferResponseStatistics>.self, value: &_storage._responseStats) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._name.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 1)
+      }
+      if !_storage._version.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._version, fieldNumber: 2)
+      }
+      if _storage._lastInference != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._lastInference, fieldNumber: 3)
+      }
+      if _storage._inferenceCount != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._inferenceCount, fieldNumber: 4)
+      }
+      if _storage._executionCount != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._executionCount, fieldNumber: 5)
+      }
+      try { if let v = _storage._inferenceStats {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      } }()
+      if !_storage._batchStats.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._batchStats, fieldNumber: 7)
+      }
+      if !_storage._memoryUsage.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._memoryUsage, fieldNumber: 8)
+      }
+      if !_storage._responseStats.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Inference_InferResponseStatistics>.self, value: _storage._responseStats, fieldNumber: 9)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Inference_ModelStatistics, rhs: Inference_ModelStatistics) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._name != rhs_storage._name {return false}
+        if _storage._version != rhs_storage._version {return false}
+        if _storage._lastInference != rhs_storage._lastInference {return false}
+        if _storage._inferenceCount != rhs_storage._inferenceCount {return false}
+        if _storage._executionCount != rhs_storage._executionCount {return false}
+        if _storage._inferenceStats != rhs_storage._inferenceStats {return false}
+        if _storage._batchStats != rhs_storage._batchStats {return false}
+        if _storage._memoryUsage != rhs_storage._memoryUsage {return false}
+        if _storage._responseStats != rhs_storage._responseStats {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inference_ModelStatisticsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".ModelStatisticsResponse"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_stats\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.modelStats) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.modelStats.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.modelStats, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Inference_ModelStatisticsResponse, rhs: Inference_ModelStatisticsResponse) -> Bool {
+    if lhs.modelStats != rhs.modelStats {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
