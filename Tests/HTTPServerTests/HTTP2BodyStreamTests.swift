@@ -161,6 +161,19 @@ final class HTTP2BodyStreamTests: XCTestCase {
         XCTAssertTrue(eventually { drained.withLock { $0 } })
     }
 
+    func testAnswersTheClientsWindowHoldsBackPastTheWriteTimeoutResetTheStream() throws {
+        let port = try start()
+        let client = try HTTP2TestClient(port: port, initialWindow: 0)  // no DATA may reach it
+        let id = client.submit("POST", "/stream", body: Array("held\n".utf8), openBody: true)
+        let start = Date()
+        try client.run { client.response(id).closeCode != nil }
+        XCTAssertEqual(client.response(id).closeCode, 0x8, "RST_STREAM(CANCEL) after the 300 ms write timeout")
+        XCTAssertGreaterThan(Date().timeIntervalSince(start), 0.25)
+        XCTAssertTrue(client.response(id).body.isEmpty)
+        let handler = try XCTUnwrap(responder.handlers.withLock { $0.first })
+        XCTAssertTrue(eventually { handler.state.withLock { $0.events } == ["cancelled"] })
+    }
+
     func testAResetStreamCancelsItsHandler() throws {
         let client = try HTTP2TestClient(port: try start())
         let id = client.submit("POST", "/stream", body: Array("y\n".utf8), openBody: true)

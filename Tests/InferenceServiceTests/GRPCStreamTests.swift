@@ -137,6 +137,26 @@ final class GRPCStreamTests: LiveInferenceTestCase {
         XCTAssertTrue(client.response(streamed).headers["grpc-message"]?.contains("exceeds the limit of 262144 bytes") == true)
     }
 
+    func testAnIdleStreamEndsDeadlineExceededAtTheStreamIdleTimeout() throws {
+        let (server, _) = try start { _, http in
+            http.bodyIdleTimeout = .milliseconds(200)
+            http.bodyStreamIdleTimeout = .milliseconds(800)
+        }
+        let (clips, _, _) = try Self.pytorchCase()
+        let client = try HTTP2TestClient(port: server.port)
+        let id = client.submit("POST", Self.streamPath, headers: Self.grpcHeaders,
+                               body: try framed(try request(clips[0], id: "a")), openBody: true)
+        try client.run(timeout: 10) { ((try? self.answers(client.response(id).body)) ?? []).count == 1 }
+        // Idle well past the body idle timeout: the stream still takes a request.
+        Thread.sleep(forTimeInterval: 0.5)
+        client.sendMore(id, try framed(try request(clips[1], id: "b")))
+        try client.run(timeout: 10) { ((try? self.answers(client.response(id).body)) ?? []).count == 2 }
+        XCTAssertNil(client.response(id).closeCode)
+        try client.run(timeout: 5) { client.response(id).closeCode != nil }
+        XCTAssertEqual(client.response(id).headers["grpc-status"], "4", "DEADLINE_EXCEEDED after the stream idle timeout")
+        XCTAssertEqual(try answers(client.response(id).body).map(\.inferResponse.id), ["a", "b"])
+    }
+
     func testAClientThatDoesNotReadStopsBeingRead() throws {
         let (server, _) = try start { _, http in http.maxBodyBytes = 64 * 1024 }
         let (clips, _, _) = try Self.pytorchCase()
