@@ -12,6 +12,8 @@ final class HTTP2BodyStream {
     var finished = false
     /// `cancelled` went to the handler (it is told once).
     var handlerCancelled = false
+    /// Received bytes the handler has not consumed yet, held in the server's `RequestBodyBudget`.
+    var reserved = 0
     /// nghttp2 found nothing to send and waits for `nghttp2_session_resume_data`.
     var deferred = false
     private var pending: [UInt8] = []

@@ -25,8 +25,9 @@ final class HTTP2Session {
         }
 
         /// Flow-control window, stream and connection: the largest allowed body fits in one
-        /// window, so an upload never waits for a WINDOW_UPDATE round trip.
-        var window: Int32 { Int32(clamping: max(65_535, maxBodyBytes)) }
+        /// window, so an upload never waits for a WINDOW_UPDATE round trip; 16 KiB more, so that a body-streamed
+        /// message of that size with its framing (gRPC's 5-byte prefix) fits too while its handler holds it unconsumed.
+        var window: Int32 { Int32(clamping: max(65_535, maxBodyBytes + 16 * 1024)) }
     }
 
     let limits: Limits
@@ -79,7 +80,7 @@ final class HTTP2Session {
 
     deinit {
         nghttp2_session_del(session)
-        for stream in streams.values { bodyBudget.release(stream.reservedBody) }
+        for stream in streams.values { bodyBudget.release(stream.reservedBody + (stream.bodyStream?.reserved ?? 0)) }
     }
 
     /// Queues the server's SETTINGS (the first frame it must send) and opens the connection
@@ -327,7 +328,15 @@ final class HTTP2Session {
         // has taken the bytes (`consumeStream`).
         nghttp2_session_consume_connection(session, data.count)
         bodyStream.lastActivity = now()
-        guard !bodyStream.finished else { return }
+        guard !bodyStream.finished, !bodyStream.handlerCancelled else { return }
+        // Bytes the handler has not consumed count in the body budget like a whole body's. Past it the stream is
+        // reset with ENHANCE_YOUR_CALM (gRPC clients read it as RESOURCE_EXHAUSTED): its head is already out.
+        guard bodyBudget.reserve(data.count) else {
+            cancelHandler(of: stream, bodyStream)
+            reset(streamID, code: NGHTTP2_ENHANCE_YOUR_CALM)
+            return
+        }
+        bodyStream.reserved += data.count
         bodyStream.handler.received(Array(data))
     }
 
@@ -370,8 +379,9 @@ final class HTTP2Session {
 
     func dropBody(of stream: HTTP2Stream) {
         stream.body = []
-        bodyBudget.release(stream.reservedBody)
+        bodyBudget.release(stream.reservedBody + (stream.bodyStream?.reserved ?? 0))
         stream.reservedBody = 0
+        stream.bodyStream?.reserved = 0
     }
 
     func streamClosed(streamID: Int32, errorCode: UInt32) {
@@ -443,7 +453,10 @@ final class HTTP2Session {
     }
 
     func consumeStream(_ streamID: Int32, _ count: Int) {
-        guard streams[streamID] != nil else { return }
+        guard let bodyStream = streams[streamID]?.bodyStream else { return }
+        let released = min(count, bodyStream.reserved)
+        bodyStream.reserved -= released
+        bodyBudget.release(released)
         nghttp2_session_consume_stream(session, streamID, count)
     }
 

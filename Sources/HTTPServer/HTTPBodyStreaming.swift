@@ -6,7 +6,8 @@ import Dispatch
 /// any number of times, then at most one of `receivedEnd`, and `cancelled` at most once, last.
 public protocol HTTPBodyStreamHandler: AnyObject, Sendable {
     /// The next bytes of the body. The HTTP/2 flow-control window gives the client credit for them only when the
-    /// handler calls `HTTPStreamWriter.consumed`: a handler that stops consuming stops the upload.
+    /// handler calls `HTTPStreamWriter.consumed`: a handler that stops consuming stops the upload. Until then they
+    /// count in the server's body budget (`RequestBodyBudget`), so a handler consumes bytes once it no longer holds them.
     func received(_ bytes: [UInt8])
     /// The client ended its side of the stream (END_STREAM); the handler still answers and then `finish`es.
     func receivedEnd()
@@ -53,7 +54,8 @@ public final class HTTPStreamWriter: @unchecked Sendable {
         queue.async { [self] in connection?.streamFinish(streamID, trailers: trailers) }
     }
 
-    /// The handler is done with `count` more received bytes: the client's window for this stream opens by as much.
+    /// The handler is done with `count` more received bytes: the client's window for this stream opens by as much,
+    /// and the body budget gets them back.
     public func consumed(_ count: Int) {
         guard count > 0 else { return }
         queue.async { [self] in connection?.streamConsumed(streamID, count) }

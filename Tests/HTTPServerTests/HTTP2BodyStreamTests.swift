@@ -139,13 +139,18 @@ final class HTTP2BodyStreamTests: XCTestCase {
         let flowing = client.submit("POST", "/stream", body: big + [0x0A], openBody: true)
         try client.run { client.response(flowing).body.count == 5 + big.count + 1 }  // the consuming stream took 300 KB
         try? client.run(timeout: 0.3) { false }
-        // The stream window is the 64 KiB body limit: no more of /hold's body gets through, on either side.
+        // The stream window is the 64 KiB body limit + 16 KiB: no more of /hold's body gets through, on either side.
         let handlers = responder.handlers.withLock { $0 }
         let received = try XCTUnwrap(handlers.first { !$0.consumes }).state.withLock { $0.received }
-        XCTAssertLessThanOrEqual(received, 65_536, "the held stream got no more than its window")
+        XCTAssertLessThanOrEqual(received, 65_536 + 16_384, "the held stream got no more than its window")
         XCTAssertGreaterThan(received, 60_000)
-        XCTAssertLessThanOrEqual(client.uploaded(held), 65_536)
+        XCTAssertLessThanOrEqual(client.uploaded(held), 65_536 + 16_384)
         XCTAssertNil(client.response(held).closeCode, "held, not reset")
+        // The bytes the handler holds unconsumed are in the server's body budget until the stream ends.
+        XCTAssertTrue(eventually { self.server?.bodyBudget.inUse == received }, "\(String(describing: server?.bodyBudget.inUse)) in the budget")
+        client.resetStream(held)
+        try client.run { client.response(held).closeCode != nil }
+        XCTAssertTrue(eventually { self.server?.bodyBudget.inUse == 0 })
     }
 
     func testDrainEndsAnOpenStreamThroughItsHandlerThenGoAway() throws {

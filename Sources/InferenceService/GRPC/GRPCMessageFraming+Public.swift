@@ -18,7 +18,8 @@ public enum GRPCRequestDecoding {
     /// only, then from all of it, each message as soon as its bytes are there. Nil when the framing is refused (or the
     /// body ends inside a message). Must agree with `messages` on every body that it accepts.
     public static func messagesInTwoParts(_ body: [UInt8], split: Int, encoding: String?, maxMessageBytes: Int) -> [[UInt8]]? {
-        guard let coding = try? GRPCMessageFraming.compression(encoding) else { return nil }
+        let coding: BodyDecompression.Coding?
+        do { coding = try GRPCMessageFraming.compression(encoding) } catch { return nil }
         var messages: [[UInt8]] = []
         var offset = 0
         for part in [Array(body.prefix(split)), body] {

@@ -7,9 +7,10 @@ import SwiftProtobuf
 /// computed (in request order; each carries its request's `id`, as Triton's do). The stream stays open between
 /// messages up to the HTTP/2 layer's `bodyStreamIdleTimeout`.
 ///
-/// Back-pressure: at most `maxPendingAnswers` requests are in progress or answered-but-unsent per stream; past that
-/// the call stops reading messages and stops giving the client HTTP/2 window credit, so a client that does not read
-/// its answers stalls its own uploads instead of filling the server's memory.
+/// Back-pressure: received bytes are consumed (HTTP/2 window credit for the client, body budget back to the server)
+/// only as their message is started, and at most `maxPendingAnswers` requests are in progress or answered-but-unsent
+/// per stream; past that the call starts no message, so a client that does not read its answers stalls its own
+/// uploads (one stream window of unread bytes) instead of filling the server's memory.
 ///
 /// `@unchecked Sendable`: every mutable field is confined to `queue`.
 final class GRPCStreamCall: HTTPBodyStreamHandler, @unchecked Sendable {
@@ -25,8 +26,6 @@ final class GRPCStreamCall: HTTPBodyStreamHandler, @unchecked Sendable {
     /// Received bytes not yet read as messages, from `offset`.
     private var buffer: [UInt8] = []
     private var offset = 0
-    /// Received bytes the client has no window credit for yet.
-    private var uncredited = 0
     /// Requests taken and not yet sent back (computing, waiting for an earlier one, or held by the client's window).
     private var pending = 0
     private var nextIndex = 0
@@ -67,16 +66,14 @@ final class GRPCStreamCall: HTTPBodyStreamHandler, @unchecked Sendable {
     // MARK: Messages
 
     private func take(_ bytes: [UInt8]) {
-        guard !finished else { return }
-        uncredited += bytes.count
         // While draining, only what had arrived is answered.
-        guard !draining else { return }
+        guard !finished, !draining else { return }
         buffer.append(contentsOf: bytes)
         process()
     }
 
-    /// Starts every complete message the bound allows, gives window credit while under it, and ends the stream
-    /// once the client has ended its side (or the server drains) and every answer is out.
+    /// Starts every complete message the bound allows, consuming its bytes, and ends the stream once the client has
+    /// ended its side (or the server drains) and every answer is out.
     private func process() {
         guard !finished else { return }
         while pending < Self.maxPendingAnswers {
@@ -88,14 +85,11 @@ final class GRPCStreamCall: HTTPBodyStreamHandler, @unchecked Sendable {
                 return finish(error)
             }
             guard let (message, end) = next else { break }
+            writer.consumed(end - offset)
             offset = end
             start(message)
         }
         compact()
-        if pending < Self.maxPendingAnswers, uncredited > 0 {
-            writer.consumed(uncredited)
-            uncredited = 0
-        }
         guard pending == 0, requestEnded || draining else { return }
         if draining {
             finish(GRPCStatus(.unavailable, "the server is shutting down; this stream's pending answers were sent, open a new stream elsewhere or later"))
