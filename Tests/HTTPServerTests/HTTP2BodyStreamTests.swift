@@ -75,9 +75,10 @@ final class HTTP2BodyStreamTests: XCTestCase {
     private var server: HTTPServer?
     private let responder = Responder()
 
-    private func start(streamIdle: Duration = .seconds(5)) throws -> Int {
+    private func start(streamIdle: Duration = .seconds(5), budget: Int? = nil) throws -> Int {
         var configuration = TestServer.shortTimeouts  // body idle 300 ms, write timeout 300 ms, 64 KiB bodies
         configuration.bodyStreamIdleTimeout = streamIdle
+        if let budget { configuration.maxBufferedBodyBytes = budget }
         var logger = Logger(label: "HTTP2BodyStreamTests")
         logger.logLevel = .critical
         let server = HTTPServer(configuration: configuration, responder: responder, logger: logger)
@@ -151,6 +152,21 @@ final class HTTP2BodyStreamTests: XCTestCase {
         client.resetStream(held)
         try client.run { client.response(held).closeCode != nil }
         XCTAssertTrue(eventually { self.server?.bodyBudget.inUse == 0 })
+    }
+
+    func testUnconsumedBytesPastTheBodyBudgetResetTheStream() throws {
+        let client = try HTTP2TestClient(port: try start(budget: 20_000))
+        let held = client.submit("POST", "/hold", body: [UInt8](repeating: 0x41, count: 50_000), openBody: true)
+        try client.run { client.response(held).closeCode != nil }
+        XCTAssertEqual(client.response(held).closeCode, 0xB, "RST_STREAM(ENHANCE_YOUR_CALM)")
+        let handler = try XCTUnwrap(responder.handlers.withLock { $0.first })
+        XCTAssertLessThanOrEqual(handler.state.withLock { $0.received }, 20_000)
+        XCTAssertTrue(eventually { handler.state.withLock { $0.events } == ["cancelled"] })
+        XCTAssertTrue(eventually { self.server?.bodyBudget.inUse == 0 }, "given back when the stream closed")
+        // The connection goes on.
+        let plain = client.submit("POST", "/plain", body: Array("abc".utf8))
+        try client.run { client.response(plain).closeCode != nil }
+        XCTAssertEqual(client.response(plain).text, "whole body of 3 bytes")
     }
 
     func testDrainEndsAnOpenStreamThroughItsHandlerThenGoAway() throws {
