@@ -132,7 +132,7 @@ let package = Package(
         // What the test targets share: one HTTP/1.1 client core (the loopback socket) under the clients they use.
         .target(
             name: "TestSupport",
-            dependencies: ["HTTPServer"],
+            dependencies: ["HTTPServer", "CNGHTTP2"],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),

@@ -12,6 +12,10 @@ Needs tritonclient[grpc,http], grpcio-tools and numpy. Starts `signbert serve` o
   * infer with FP32 and FP16 raw contents, async_infer, the streaming API (start_stream / async_stream_infer),
     and a gzip-compressed request: logits equal to V2 REST's binary infer of the same clips (FP32: exactly;
     and within case.json's tolerance of PyTorch's);
+  * a stream used request by request (each answer awaited before the next request, 5 rounds), and one left idle
+    for 12 s between requests;
+  * a message over the 32 MiB limit: RESOURCE_EXHAUSTED, unary and in a stream;
+  * a gzip request that accepts gzip gets a gzip answer (the flag and grpc-encoding checked raw with curl);
   * errors as status codes: wrong shape INVALID_ARGUMENT, unknown model NOT_FOUND, an expired deadline
     DEADLINE_EXCEEDED, no or a wrong API key UNAUTHENTICATED, an unimplemented method UNIMPLEMENTED;
   * Triton's model configuration and statistics extensions with tritonclient over gRPC and HTTP: the same
@@ -20,7 +24,8 @@ Needs tritonclient[grpc,http], grpcio-tools and numpy. Starts `signbert serve` o
   * a second client generated at test time from Protos/grpc_predict_v2.proto with grpcio-tools (not committed):
     metadata and ModelInfer with fp32_contents and FP64 raw contents;
   * /metrics counts the calls with protocol="grpc", the access log has them with grpc_status and request_id;
-  * SIGTERM while a large ModelInfer is in flight: it is answered OK, then the process exits 0.
+  * SIGTERM while a large ModelInfer and an open stream are in flight: the call is answered OK, the stream's
+    requests are answered and it ends UNAVAILABLE, then the process exits 0.
 
 Prints `N passed, M failed` last and exits non-zero when anything failed.
 """
@@ -148,6 +153,7 @@ def tritonclient_checks(server, grpc_port, array, expected, tolerance):
           ok, f"{[(r.get_response().id if r else None, str(e) if e else None) for r, e in got[:3]]}")
     check("tritonclient streaming: a request for an unknown model answers with its error, the stream goes on",
           got[3][1] is not None and "unknown model" in str(got[3][1]), str(got[3][1]))
+    stream_round_checks(client, array, rest32)
 
     wrong = np.zeros((1, 4, 5), dtype=np.float32)
     check("wrong shape -> INVALID_ARGUMENT",
@@ -165,6 +171,7 @@ def tritonclient_checks(server, grpc_port, array, expected, tolerance):
                                        client_timeout=1e-6)) == "DEADLINE_EXCEEDED")
     check("an unimplemented method (get_model_repository_index) -> UNIMPLEMENTED",
           code_of(lambda: client.get_model_repository_index()) == "UNIMPLEMENTED")
+    oversize_checks(client)
     return rest32
 
 
@@ -214,6 +221,91 @@ def triton_extension_checks(port, array):
     check("statistics of an unknown model -> NOT_FOUND", code_of(lambda: client.get_inference_statistics("x")) == "NOT_FOUND")
 
 
+def stream_rounds(client, array, rest32, rounds, prefix, pause=0.0):
+    """One stream; per round one request, then its answer awaited (10 s) before the next is sent. Returns one
+    bool per answered round (id echoed, logits equal V2 REST's for that clip); stops at the first unanswered."""
+    answers = queue.Queue()
+    client.start_stream(lambda result, error: answers.put((result, error)), headers=AUTH)
+    ok = []
+    try:
+        for index in range(rounds):
+            if index and pause:
+                time.sleep(pause)
+            clip = index % len(array)
+            client.async_stream_infer(MODEL, triton_inputs(array[clip:clip + 1], "FP32"), request_id=f"{prefix}{index}")
+            try:
+                result, error = answers.get(timeout=10)
+            except queue.Empty:
+                break
+            ok.append(error is None and result.get_response().id == f"{prefix}{index}"
+                      and np.array_equal(result.as_numpy("logits"), rest32[clip:clip + 1]))
+    finally:
+        client.stop_stream()
+    return ok
+
+
+def stream_round_checks(client, array, rest32):
+    """ModelStreamInfer answers each request while the stream stays open (the server used to answer a stream only
+    once the client half-closed it, so a client waiting for each answer hung), and an open stream may be idle longer
+    than the HTTP/2 upload idle limit (10 s) within the stream idle timeout (120 s)."""
+    start = time.monotonic()
+    ok = stream_rounds(client, array, rest32, 5, "w")
+    check("tritonclient streaming, 5 rounds each waiting for its answer before the next request: answered, "
+          "logits equal V2 REST's", ok == [True] * 5, f"{len(ok)} of 5 rounds answered in {time.monotonic() - start:.1f} s")
+    ok = stream_rounds(client, array, rest32, 2, "i", pause=12)
+    check("tritonclient streaming: a stream idle for 12 s between requests (over the 10 s upload idle limit) "
+          "still answers", ok == [True, True], f"{len(ok)} of 2 rounds answered")
+
+
+def oversize_checks(client):
+    """A message over --max-body-bytes (32 MiB here): RESOURCE_EXHAUSTED, for a unary call (refused by the HTTP/2
+    layer's body limit, formerly an HTTP 413 that clients saw as UNKNOWN) and inside an open stream."""
+    huge = np.zeros((128, 1024, 81), dtype=np.float32)  # 42 MB of raw contents
+    check("ModelInfer over the 32 MiB message limit -> RESOURCE_EXHAUSTED",
+          code_of(lambda: client.infer(MODEL, triton_inputs(huge, "FP32"), headers=AUTH)) == "RESOURCE_EXHAUSTED")
+    answers = queue.Queue()
+    client.start_stream(lambda result, error: answers.put((result, error)), headers=AUTH)
+    try:
+        client.async_stream_infer(MODEL, triton_inputs(huge, "FP32"), request_id="huge")
+        try:
+            _, error = answers.get(timeout=30)
+        except queue.Empty:
+            error = None
+    finally:
+        client.stop_stream()
+    status = str(error.status()).replace("StatusCode.", "") if error is not None else "no answer"
+    check("ModelStreamInfer message over the limit -> the stream ends RESOURCE_EXHAUSTED", status == "RESOURCE_EXHAUSTED",
+          status)
+
+
+def gzip_answer_checks(pb, port, request, rest32):
+    """A gzip-compressed request that accepts gzip gets gzip-compressed answers: raw over curl (the compressed flag
+    and the grpc-encoding header, as grpc-go and grpc-java answer), then decoded by grpcio."""
+    import gzip
+    body = gzip.compress(request.SerializeToString())
+    with tempfile.TemporaryDirectory() as out:
+        out = Path(out)
+        (out / "request").write_bytes(b"\x01" + struct.pack(">I", len(body)) + body)
+        run = subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "-D", str(out / "headers"), "-o", str(out / "body"),
+                              "-H", "content-type: application/grpc", "-H", "te: trailers",
+                              "-H", "grpc-encoding: gzip", "-H", "grpc-accept-encoding: identity,deflate,gzip",
+                              "-H", f"authorization: Bearer {KEY}", "--data-binary", f"@{out / 'request'}",
+                              f"http://127.0.0.1:{port}/inference.GRPCInferenceService/ModelInfer"],
+                             capture_output=True, text=True, timeout=30)
+        headers = (out / "headers").read_text().lower() if (out / "headers").exists() else ""
+        answer = (out / "body").read_bytes() if (out / "body").exists() else b""
+    flag = answer[0] if answer else None
+    logits = None
+    if flag == 1 and len(answer) >= 5:
+        length = struct.unpack(">I", answer[1:5])[0]
+        response = pb.ModelInferResponse.FromString(gzip.decompress(answer[5:5 + length]))
+        logits = np.frombuffer(response.raw_output_contents[0], dtype="<f4").reshape(rest32.shape)
+    check("gzip request accepting gzip (curl): the answer has grpc-encoding: gzip, the compressed flag, and "
+          "decompresses to V2 REST's logits",
+          run.returncode == 0 and "grpc-encoding: gzip" in headers and flag == 1 and logits is not None
+          and np.array_equal(logits, rest32), f"curl rc {run.returncode}, flag {flag}, {run.stderr.strip()[:200]}")
+
+
 def generated_client_checks(port, array, rest32):
     """Runs in its own interpreter (see main): tritonclient's own generated modules already hold the `inference.*`
     names in protobuf's default descriptor pool, so the two cannot be loaded into one process."""
@@ -254,11 +346,13 @@ def generated_client_checks(port, array, rest32):
         check("generated client: ModelInfer with FP64 raw contents equals V2 REST's FP64", 
               np.array_equal(logits64, rest_infer(port, array, "FP64")))
         try:
-            stub.ModelInfer(request, metadata=tuple(AUTH.items()), timeout=30,
-                            compression=grpc.Compression.Gzip)
-            check("generated client: gzip-compressed ModelInfer", True)
+            zipped = stub.ModelInfer(request, metadata=tuple(AUTH.items()), timeout=30, compression=grpc.Compression.Gzip)
+            logits = np.frombuffer(zipped.raw_output_contents[0], dtype="<f4").reshape(rest32.shape)
+            check("generated client: gzip-compressed ModelInfer, its gzip answer decoded by grpcio: V2 REST's logits",
+                  np.array_equal(logits, rest32))
         except grpc.RpcError as error:
             check("generated client: gzip-compressed ModelInfer", False, f"{error.code()} {error.details()}")
+        gzip_answer_checks(pb, port, request, rest32)
         channel.close()
 
 
@@ -276,19 +370,39 @@ def observability_checks(server):
           f"{len(logged)} lines")
 
 
-def drain_check(server, array):
+def drain_check(server, array, rest32):
     import tritonclient.grpc as triton
     client = triton.InferenceServerClient(f"127.0.0.1:{server.port}")
+    # An open ModelStreamInfer: one round answered, then two requests in flight at the SIGTERM.
+    stream_client = triton.InferenceServerClient(f"127.0.0.1:{server.port}")
+    streamed = queue.Queue()
+    stream_client.start_stream(lambda result, error: streamed.put((result, error)), headers=AUTH)
+    stream_client.async_stream_infer(MODEL, triton_inputs(array[:1], "FP32"), request_id="d0")
+    first = streamed.get(timeout=10)
     big = np.repeat(array, 86, axis=0)[:256]  # 256 clips: several batches, well over the SIGTERM
     answers = queue.Queue()
     client.async_infer(MODEL, triton_inputs(big, "FP32"), lambda result, error: answers.put((result, error)), headers=AUTH)
+    for index in (1, 2):
+        stream_client.async_stream_infer(MODEL, triton_inputs(array[index:index + 1], "FP32"), request_id=f"d{index}")
     time.sleep(0.05)
     server.proc.send_signal(signal.SIGTERM)
     result, error = answers.get(timeout=60)
+    try:
+        after = [streamed.get(timeout=30) for _ in range(3)]
+    except queue.Empty:
+        after = []
+    stream_client.stop_stream()
     status = server.proc.wait(60)
     check("SIGTERM during a 256-clip ModelInfer: it is answered, then exit 0",
           error is None and result.as_numpy("logits").shape[0] == 256 and status == 0,
           f"error {error}, exit {status}")
+    answered = len(after) == 3 and first[1] is None and all(e is None for _, e in after[:2]) and \
+        [r.get_response().id for r, _ in after[:2]] == ["d1", "d2"] and \
+        all(np.array_equal(r.as_numpy("logits"), rest32[i + 1:i + 2]) for i, (r, _) in enumerate(after[:2]))
+    end = str(after[2][1].status()).replace("StatusCode.", "") if len(after) == 3 and after[2][1] is not None else "none"
+    check("SIGTERM with an open ModelStreamInfer: its requests in flight are answered, then it ends UNAVAILABLE",
+          answered and end == "UNAVAILABLE",
+          f"{[(r.get_response().id if r else None, str(e)[:80] if e else None) for r, e in after]}")
     logged = server.log_entries()
     check("drain logged (draining, drained)", any(l.get("message") == "draining" for l in logged)
           and any(l.get("message") == "drained" for l in logged))
@@ -322,7 +436,7 @@ def main():
             server.start()
             grpc_port = next(int(line["grpc_listen"].rsplit(":", 1)[1]) for line in server.log_entries()
                              if line.get("message") == "started")
-            tritonclient_checks(server, grpc_port, array, expected, tolerance)
+            rest32 = tritonclient_checks(server, grpc_port, array, expected, tolerance)
             triton_extension_checks(server.port, array)
             generated = subprocess.run([sys.executable, __file__, "--generated-client", str(server.port)],
                                        capture_output=True, text=True, timeout=120)
@@ -333,7 +447,7 @@ def main():
             if generated.returncode != 0 or not results:
                 print(generated.stderr[-2000:])
             observability_checks(server)
-            drain_check(server, array)
+            drain_check(server, array, rest32)
         except Exception as error:  # a crash of the script is a failure, with its cause
             import traceback
             traceback.print_exc()

@@ -21,6 +21,13 @@ extension HTTP2Connection {
         for stream in session.streams.values where stream.state == .sending {
             consider(stream.lastActivity + configuration.writeTimeout)
         }
+        // A body-streamed request: an idle timeout instead of the body's, and the write timeout for answers the
+        // client's window holds back.
+        for stream in session.streams.values where stream.state == .streaming {
+            guard let bodyStream = stream.bodyStream, !bodyStream.finished || bodyStream.hasUnsent else { continue }
+            if !bodyStream.finished { consider(bodyStream.lastActivity + configuration.bodyStreamIdleTimeout) }
+            if bodyStream.hasUnsent { consider(bodyStream.waitingSince + configuration.writeTimeout) }
+        }
         if session.streams.isEmpty { consider(lastActivity + configuration.keepAliveIdleTimeout) }
         if awaitingPreface { consider(lastReceived + configuration.headerReadTimeout) }
         if let due { connection.setDeadline(.http2, after: due - .now) }
@@ -59,6 +66,17 @@ extension HTTP2Connection {
             logger.debug("stream \(stream.id): response stalled by flow control")
             session.reset(stream.id, code: NGHTTP2_CANCEL)
         }
+        for stream in session.streams.values where stream.state == .streaming {
+            guard let bodyStream = stream.bodyStream else { continue }
+            if bodyStream.hasUnsent, now >= bodyStream.waitingSince + configuration.writeTimeout {
+                logger.debug("stream \(stream.id): streamed answer stalled by flow control")
+                session.reset(stream.id, code: NGHTTP2_CANCEL)
+            } else if !bodyStream.finished, now >= bodyStream.lastActivity + configuration.bodyStreamIdleTimeout {
+                logger.debug("stream \(stream.id): body stream idle")
+                bodyStream.lastActivity = now  // asked again after another timeout if the handler is still working
+                bodyStream.handler.idle()
+            }
+        }
         if session.streams.isEmpty, now >= lastActivity + configuration.keepAliveIdleTimeout {
             logger.debug("HTTP/2 connection idle: GOAWAY")
             session.terminate(NGHTTP2_NO_ERROR)
@@ -72,8 +90,10 @@ extension HTTP2Connection {
 
     /// 408 on that stream alone, then RST_STREAM for the rest of its upload; the others go on.
     private func refuseSlowBody(_ stream: HTTP2Stream, _ message: String) {
-        stream.refusal = .error(status: 408, message: message)
+        let refusal = connection.responder.limitRefusal(.error(status: 408, message: message),
+                                                        head: stream.request(remoteAddress: connection.remoteAddress))
+        stream.refusal = refusal
         stream.resetAfterResponse = true
-        session.respond(to: stream.id, with: .error(status: 408, message: message))
+        session.respond(to: stream.id, with: refusal)
     }
 }

@@ -53,6 +53,10 @@ final class HTTP2Connection: @unchecked Sendable {
         session.admit = { [unowned connection] stream in
             connection.responder.admit(stream.request(remoteAddress: connection.remoteAddress))
         }
+        session.openBodyStream = { [unowned self] stream in openBodyStream(stream) }
+        session.adaptRefusal = { [unowned connection] stream, refusal in
+            connection.responder.limitRefusal(refusal, head: stream.request(remoteAddress: connection.remoteAddress))
+        }
     }
 
     /// Starts with the bytes read so far (the client preface and whatever followed it).
@@ -143,9 +147,47 @@ final class HTTP2Connection: @unchecked Sendable {
     private func streamClosed(_ stream: HTTP2Stream, code: UInt32) {
         lastActivity = .now
         guard let response = stream.response else { return }  // no answer yet: reported on completion, if any
-        let complete = code == NGHTTP2_NO_ERROR.rawValue && stream.responseOffset == stream.responseBody.count
-        report(stream.head, start: stream.startedAt, response: response,
-               bytesWritten: complete ? stream.responseBody.count : stream.responseOffset, completed: complete)
+        var complete = code == NGHTTP2_NO_ERROR.rawValue && stream.responseOffset == stream.responseBody.count
+        var written = complete ? stream.responseBody.count : stream.responseOffset
+        if let bodyStream = stream.bodyStream {
+            complete = code == NGHTTP2_NO_ERROR.rawValue && bodyStream.finished && !bodyStream.hasUnsent
+            written = bodyStream.sentBytes
+        }
+        report(stream.head, start: stream.startedAt, response: response, bytesWritten: written, completed: complete)
+    }
+
+    // MARK: Body-streamed requests
+
+    private func openBodyStream(_ stream: HTTP2Stream) -> (any HTTPBodyStreamHandler)? {
+        let writer = HTTPStreamWriter(connection: self, streamID: stream.id)
+        guard let handler = connection.responder.bodyStreamHandler(for: stream.request(remoteAddress: connection.remoteAddress),
+                                                                    writer: writer) else { return nil }
+        if drainStarted { handler.drain() }
+        return handler
+    }
+
+    func streamHead(_ streamID: Int32, _ response: HTTPResponse) {
+        guard !isClosed else { return }
+        session.streamHead(streamID, response)
+        flush()
+    }
+
+    func streamData(_ streamID: Int32, _ bytes: [UInt8], whenSent: (@Sendable () -> Void)?) {
+        guard !isClosed else { return }
+        session.streamData(streamID, bytes, whenSent: whenSent)
+        flush()
+    }
+
+    func streamFinish(_ streamID: Int32, trailers: HTTPHeaders) {
+        guard !isClosed else { return }
+        session.streamFinish(streamID, trailers: trailers)
+        flush()
+    }
+
+    func streamConsumed(_ streamID: Int32, _ count: Int) {
+        guard !isClosed else { return }
+        session.consumeStream(streamID, count)
+        flush()  // a WINDOW_UPDATE to send
     }
 
     private func report(_ head: HTTPRequestHead, start: ContinuousClock.Instant,
@@ -202,7 +244,12 @@ final class HTTP2Connection: @unchecked Sendable {
             connection.lingerAndClose()
             return
         }
-        if peerClosed, outstandingBytes == 0, !session.streams.values.contains(where: { $0.state != .receiving }) {
+        // The client sends nothing more: streams still uploading can never complete (a body-streamed one can if
+        // its request had ended).
+        let completable = session.streams.values.contains { stream in
+            stream.state == .streaming ? stream.bodyStream?.requestEnded == true : stream.state != .receiving
+        }
+        if peerClosed, outstandingBytes == 0, !completable {
             connection.close()
             return
         }
@@ -216,6 +263,8 @@ final class HTTP2Connection: @unchecked Sendable {
     func beginDrain() {
         guard !isClosed, !drainStarted else { return }
         drainStarted = true
+        // Body-streamed requests answer what they have taken, then end; the final GOAWAY waits for them.
+        for stream in session.streams.values { stream.bodyStream?.handler.drain() }
         session.submitShutdownNotice()
         flush()
         connection.queue.asyncAfter(deadline: .now() + Self.shutdownNoticeGrace) { [self] in
@@ -235,5 +284,8 @@ final class HTTP2Connection: @unchecked Sendable {
     func connectionClosed() {
         isClosed = true
         for stream in session.streams.values where stream.response == nil { stream.cancellation.cancel() }
+        for stream in session.streams.values {
+            if let bodyStream = stream.bodyStream { session.cancelHandler(of: stream, bodyStream) }
+        }
     }
 }

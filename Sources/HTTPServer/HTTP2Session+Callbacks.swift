@@ -62,9 +62,14 @@ extension HTTP2Session {
 
     /// The data provider's read callback: copies the next part of a response body.
     static let readBody: nghttp2_data_source_read_callback = { _, streamID, buffer, length, flags, _, userData in
-        guard let buffer, let flags, let session = HTTP2Session.from(userData),
-              let (count, end) = session.bodyBytes(streamID: streamID, into: UnsafeMutableRawBufferPointer(start: buffer, count: length))
-        else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
+        guard let buffer, let flags, let session = HTTP2Session.from(userData) else {
+            return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
+        }
+        guard let (count, end) = session.bodyBytes(streamID: streamID, into: UnsafeMutableRawBufferPointer(start: buffer, count: length)) else {
+            // A body-streamed answer with nothing queued yet waits; any other miss resets the stream.
+            return Int(session.streams[streamID]?.bodyStream?.deferred == true ? NGHTTP2_ERR_DEFERRED.rawValue
+                       : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
+        }
         if end {
             flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
             if session.submitTrailers(streamID: streamID) { flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue }

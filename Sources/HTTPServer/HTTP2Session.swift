@@ -25,8 +25,9 @@ final class HTTP2Session {
         }
 
         /// Flow-control window, stream and connection: the largest allowed body fits in one
-        /// window, so an upload never waits for a WINDOW_UPDATE round trip.
-        var window: Int32 { Int32(clamping: max(65_535, maxBodyBytes)) }
+        /// window, so an upload never waits for a WINDOW_UPDATE round trip; 16 KiB more, so that a body-streamed
+        /// message of that size with its framing (gRPC's 5-byte prefix) fits too while its handler holds it unconsumed.
+        var window: Int32 { Int32(clamping: max(65_535, maxBodyBytes + 16 * 1024)) }
     }
 
     let limits: Limits
@@ -44,6 +45,11 @@ final class HTTP2Session {
     var onStreamClosed: ((HTTP2Stream, _ errorCode: UInt32) -> Void)?
     /// The responder's refusal of a request from its head, asked when a body is to follow (`HTTPResponder.admit`).
     var admit: ((HTTP2Stream) -> HTTPResponse?)?
+    /// The handler of a request whose body is to be streamed to it, asked once the head is admitted
+    /// (`HTTPResponder.bodyStreamHandler`); nil keeps the whole-body path.
+    var openBodyStream: ((HTTP2Stream) -> (any HTTPBodyStreamHandler)?)?
+    /// The responder's form of a refusal for a broken limit (`HTTPResponder.limitRefusal`).
+    var adaptRefusal: ((HTTP2Stream, HTTPResponse) -> HTTPResponse)?
     var now: () -> ContinuousClock.Instant = { .now }
 
     let bodyBudget: RequestBodyBudget
@@ -57,8 +63,15 @@ final class HTTP2Session {
         }
         defer { nghttp2_session_callbacks_del(callbacks) }
         Self.install(callbacks)
+        // Window credit is given as the application takes received bytes (`nghttp2_session_consume`): at once for a
+        // whole-body request, when its handler has taken them for a body-streamed one (so that a client that does
+        // not read its answers cannot make the server buffer requests without bound).
+        var option: OpaquePointer?
+        guard nghttp2_option_new(&option) == 0, let option else { throw HTTP2SessionError(message: "nghttp2_option_new failed") }
+        defer { nghttp2_option_del(option) }
+        nghttp2_option_set_no_auto_window_update(option, 1)
         var created: OpaquePointer?
-        guard nghttp2_session_server_new(&created, callbacks, nil) == 0, let created else {
+        guard nghttp2_session_server_new2(&created, callbacks, nil, option) == 0, let created else {
             throw HTTP2SessionError(message: "nghttp2_session_server_new failed")
         }
         session = created
@@ -67,7 +80,7 @@ final class HTTP2Session {
 
     deinit {
         nghttp2_session_del(session)
-        for stream in streams.values { bodyBudget.release(stream.reservedBody) }
+        for stream in streams.values { bodyBudget.release(stream.reservedBody + (stream.bodyStream?.reserved ?? 0)) }
     }
 
     /// Queues the server's SETTINGS (the first frame it must send) and opens the connection
@@ -130,7 +143,7 @@ final class HTTP2Session {
             ready = []
             for stream in refusedNow {
                 guard let refusal = stream.refusal, stream.response == nil else { continue }
-                submit(refusal, on: stream)
+                submit(adaptRefusal?(stream, refusal) ?? refusal, on: stream)
             }
             for stream in readyNow { onRequest?(stream) }
         }
@@ -166,9 +179,11 @@ final class HTTP2Session {
         stream.responseBody = body
         stream.state = .sending
         stream.lastActivity = now()
-        let rc = HTTP2ResponseFields.withNameValuePairs(fields) { pairs in
-            // With trailers the body goes through the provider even when empty: its end submits them.
-            guard !body.isEmpty || response.trailers != nil else {
+        // No body but trailers: one HEADERS frame with both that ends the stream (gRPC's Trailers-Only).
+        let trailersOnly = body.isEmpty && response.trailers.map { !$0.isEmpty } == true
+        let allFields = trailersOnly ? fields + HTTP2ResponseFields.trailerFields(response.trailers ?? [:]) : fields
+        let rc = HTTP2ResponseFields.withNameValuePairs(allFields) { pairs in
+            guard !body.isEmpty || (response.trailers != nil && !trailersOnly) else {
                 return nghttp2_submit_response(session, stream.id, pairs.baseAddress, pairs.count, nil)
             }
             var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: Self.readBody)
@@ -269,6 +284,11 @@ final class HTTP2Session {
             // A body follows: the responder may refuse the request from its head (authentication,
             // route, method) before any of it is taken into memory or the body budget.
             if stream.refusal == nil, !endStream, let refusal = admit?(stream) { stream.refusal = refusal }
+            if stream.refusal == nil, !endStream, let handler = openBodyStream?(stream) {
+                stream.bodyStream = HTTP2BodyStream(handler: handler, now: now())
+                stream.state = .streaming
+                return
+            }
         }
         endOfHeadersOrData(stream, endStream: endStream)
     }
@@ -280,6 +300,13 @@ final class HTTP2Session {
 
     private func endOfHeadersOrData(_ stream: HTTP2Stream, endStream: Bool) {
         stream.lastActivity = now()
+        if let bodyStream = stream.bodyStream {
+            if endStream, !bodyStream.requestEnded {
+                bodyStream.requestEnded = true
+                if !bodyStream.finished { bodyStream.handler.receivedEnd() }
+            }
+            return
+        }
         if stream.refusal != nil {
             if stream.response == nil, !refused.contains(where: { $0 === stream }) {
                 stream.resetAfterResponse = !endStream
@@ -293,7 +320,29 @@ final class HTTP2Session {
     }
 
     func dataChunk(streamID: Int32, _ data: UnsafeBufferPointer<UInt8>) {
-        guard let stream = streams[streamID] else { return }
+        guard let stream = streams[streamID], let bodyStream = stream.bodyStream else {
+            // A whole-body request (or a closed stream): the bytes are taken (or dropped) now.
+            nghttp2_session_consume(session, streamID, data.count)
+            if let stream = streams[streamID] { wholeBodyChunk(stream, data) }
+            return
+        }
+        // The connection's window opens at once, so that other streams go on; this stream's when its handler
+        // has taken the bytes (`consumeStream`).
+        nghttp2_session_consume_connection(session, data.count)
+        bodyStream.lastActivity = now()
+        guard !bodyStream.finished, !bodyStream.handlerCancelled else { return }
+        // Bytes the handler has not consumed count in the body budget like a whole body's. Past it the stream is
+        // reset with ENHANCE_YOUR_CALM (gRPC clients read it as RESOURCE_EXHAUSTED): its head is already out.
+        guard bodyBudget.reserve(data.count) else {
+            cancelHandler(of: stream, bodyStream)
+            reset(streamID, code: NGHTTP2_ENHANCE_YOUR_CALM)
+            return
+        }
+        bodyStream.reserved += data.count
+        bodyStream.handler.received(Array(data))
+    }
+
+    private func wholeBodyChunk(_ stream: HTTP2Stream, _ data: UnsafeBufferPointer<UInt8>) {
         stream.lastActivity = now()
         guard stream.refusal == nil else { return }  // dropped: its 413 is on its way
         guard stream.body.count + data.count <= limits.maxBodyBytes else {
@@ -332,22 +381,91 @@ final class HTTP2Session {
 
     func dropBody(of stream: HTTP2Stream) {
         stream.body = []
-        bodyBudget.release(stream.reservedBody)
+        bodyBudget.release(stream.reservedBody + (stream.bodyStream?.reserved ?? 0))
         stream.reservedBody = 0
+        stream.bodyStream?.reserved = 0
     }
 
     func streamClosed(streamID: Int32, errorCode: UInt32) {
         guard let stream = streams.removeValue(forKey: streamID) else { return }
         if stream.response == nil { stream.cancellation.cancel() }  // reset before its answer: nobody will read it
+        if let bodyStream = stream.bodyStream { cancelHandler(of: stream, bodyStream) }
         dropBody(of: stream)
         onStreamClosed?(stream, errorCode)
     }
 
-    /// nghttp2 asks for the next piece of `streamID`'s response body.
+    /// nghttp2 asks for the next piece of `streamID`'s response body: nil when there is none (a body-streamed
+    /// answer not ready yet: `deferred`, resumed by `streamData`).
     func bodyBytes(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> (count: Int, end: Bool)? {
         guard let stream = streams[streamID] else { return nil }
         stream.lastActivity = now()  // progress: the client's flow-control window let more through
-        return stream.nextBodyBytes(into: buffer)
+        guard let bodyStream = stream.bodyStream else { return stream.nextBodyBytes(into: buffer) }
+        guard let next = bodyStream.next(into: buffer, now: now()) else {
+            bodyStream.deferred = true
+            return nil
+        }
+        return next
+    }
+
+    // MARK: Body-streamed requests (HTTPStreamWriter's calls, on the owner's queue)
+
+    /// The handler hears once that its stream is gone, unless it had finished; so does the request's cancellation.
+    func cancelHandler(of stream: HTTP2Stream, _ bodyStream: HTTP2BodyStream) {
+        guard !bodyStream.handlerCancelled else { return }
+        bodyStream.handlerCancelled = true
+        if !bodyStream.finished {
+            stream.cancellation.cancel()
+            bodyStream.handler.cancelled()
+        }
+    }
+
+    /// Submits the head of a body-streamed answer; its DATA comes from `bodyBytes` as it is queued.
+    func streamHead(_ streamID: Int32, _ head: HTTPResponse) {
+        guard let stream = streams[streamID], let bodyStream = stream.bodyStream, !bodyStream.headSent else { return }
+        bodyStream.headSent = true
+        var response = head
+        response.body = []
+        response.trailers = response.trailers ?? [:]  // no content-length: the length is not known
+        stream.response = response
+        stream.lastActivity = now()
+        let (fields, _) = HTTP2ResponseFields.make(response, requestMethod: stream.method, serverName: limits.serverName,
+                                                   date: HTTPDate.now())
+        let rc = HTTP2ResponseFields.withNameValuePairs(fields) { pairs in
+            var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: Self.readBody)
+            return nghttp2_submit_response(session, streamID, pairs.baseAddress, pairs.count, &provider)
+        }
+        if rc != 0 { reset(streamID, code: NGHTTP2_INTERNAL_ERROR) }
+    }
+
+    func streamData(_ streamID: Int32, _ bytes: [UInt8], whenSent: (@Sendable () -> Void)?) {
+        guard let stream = streams[streamID], let bodyStream = stream.bodyStream, !bodyStream.finished else { return }
+        if !bodyStream.headSent { streamHead(streamID, HTTPResponse(status: 200)) }
+        bodyStream.enqueue(bytes, whenSent: whenSent, now: now())
+        resume(bodyStream, streamID)
+    }
+
+    func streamFinish(_ streamID: Int32, trailers: HTTPHeaders) {
+        guard let stream = streams[streamID], let bodyStream = stream.bodyStream, !bodyStream.finished else { return }
+        if !bodyStream.headSent { streamHead(streamID, HTTPResponse(status: 200)) }
+        bodyStream.finished = true
+        stream.response?.trailers = trailers
+        // Still uploading: RST_STREAM(NO_ERROR) once the trailers are out (`endStreamSent`).
+        stream.resetAfterResponse = !bodyStream.requestEnded
+        resume(bodyStream, streamID)
+    }
+
+    func consumeStream(_ streamID: Int32, _ count: Int) {
+        guard let bodyStream = streams[streamID]?.bodyStream else { return }
+        let released = min(count, bodyStream.reserved)
+        bodyStream.reserved -= released
+        bodyBudget.release(released)
+        nghttp2_session_consume_stream(session, streamID, count)
+    }
+
+    private func resume(_ bodyStream: HTTP2BodyStream, _ streamID: Int32) {
+        guard bodyStream.deferred else { return }
+        bodyStream.deferred = false
+        nghttp2_session_resume_data(session, streamID)
     }
 }
 

@@ -8,6 +8,8 @@ final class HTTP2Stream {
         case responding
         /// A response was submitted; nghttp2 pulls its body through `nextBodyBytes`.
         case sending
+        /// The body goes to a handler as it arrives and the answer out as it is ready (`bodyStream`).
+        case streaming
     }
 
     let id: Int32
@@ -40,6 +42,8 @@ final class HTTP2Stream {
     let cancellation: RequestCancellation
 
     var response: HTTPResponse?
+    /// Set when the request is body-streamed (`HTTPResponder.bodyStreamHandler`); `state` is then `.streaming`.
+    var bodyStream: HTTP2BodyStream?
     var responseBody: [UInt8] = []
     var responseOffset = 0
 

@@ -9,8 +9,21 @@ public protocol HTTPResponder: Sendable {
     /// and before it takes any of the body budget. Must be quick and must not block: it runs on the
     /// connection's queue. The default admits everything.
     func admit(_ head: HTTPRequest) -> HTTPResponse?
+
+    /// For an HTTP/2 request whose head is complete and whose body is to follow (and that `admit` did not refuse):
+    /// a handler that takes the body piece by piece as it arrives and answers through `writer` before it ends,
+    /// instead of `respond` with the whole body (a bidirectional stream, e.g. gRPC's ModelStreamInfer). nil, the
+    /// default, for the usual whole-body request. Runs on the connection's queue: quick, no blocking.
+    func bodyStreamHandler(for head: HTTPRequest, writer: HTTPStreamWriter) -> (any HTTPBodyStreamHandler)?
+
+    /// The server's own refusal of an HTTP/2 request for a limit it broke (413 body too large, 408 body too slow,
+    /// 503 body budget), given the request's head: a responder whose protocol has other status rules (gRPC answers
+    /// HTTP 200 with a status trailer) returns its own form of it. The default keeps `refusal`.
+    func limitRefusal(_ refusal: HTTPResponse, head: HTTPRequest) -> HTTPResponse
 }
 
 extension HTTPResponder {
     public func admit(_ head: HTTPRequest) -> HTTPResponse? { nil }
+    public func bodyStreamHandler(for head: HTTPRequest, writer: HTTPStreamWriter) -> (any HTTPBodyStreamHandler)? { nil }
+    public func limitRefusal(_ refusal: HTTPResponse, head: HTTPRequest) -> HTTPResponse { refusal }
 }

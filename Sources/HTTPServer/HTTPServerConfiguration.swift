@@ -46,6 +46,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var webSocketMaxMessageBytes: Int
     /// Longest a WebSocket may go without a frame from the client (close 1001).
     public var webSocketIdleTimeout: Duration
+    /// An HTTP/2 request whose body goes to its handler as it arrives (`HTTPResponder.bodyStreamHandler`, gRPC's
+    /// ModelStreamInfer): the longest it may go with no byte in either direction; the handler then ends it. Such a
+    /// stream has no `bodyIdleTimeout` or `maxBodyDuration`: it may stay open as long as it is used.
+    public var bodyStreamIdleTimeout: Duration = .seconds(120)
 
     public init(
         host: String = "0.0.0.0",

@@ -229,6 +229,19 @@ struct RequestIDResponder: HTTPResponder {
         return refusal
     }
 
+    /// A body-streamed call sees its request id in the head's `X-Request-Id`, to echo in its own answer head.
+    func bodyStreamHandler(for head: HTTPRequest, writer: HTTPStreamWriter) -> (any HTTPBodyStreamHandler)? {
+        var head = head
+        head.headers.replace(name: "X-Request-Id", value: head.headers["X-Request-Id"].flatMap(Self.sanitized) ?? Self.generate())
+        return inner.bodyStreamHandler(for: head, writer: writer)
+    }
+
+    func limitRefusal(_ refusal: HTTPResponse, head: HTTPRequest) -> HTTPResponse {
+        var response = inner.limitRefusal(refusal, head: head)
+        response.headers.replace(name: "X-Request-Id", value: head.headers["X-Request-Id"].flatMap(Self.sanitized) ?? Self.generate())
+        return response
+    }
+
     /// Printable ASCII without spaces, at most 128 characters; anything else is replaced, not echoed.
     static func sanitized(_ value: String) -> String? {
         guard !value.isEmpty, value.utf8.count <= 128,

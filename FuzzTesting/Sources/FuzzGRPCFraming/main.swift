@@ -15,11 +15,16 @@ public func fuzzGRPCFraming(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt
     let encoding = encodings[Int(control % 5)]
     let limit = control & 0x80 == 0 ? 64 * 1024 : 300
     let body = Array(input.rest)
+    // A stream reads the same body in pieces: split where the control byte says.
+    let split = body.isEmpty ? 0 : Int(control) * 37 % (body.count + 1)
+    let streamed = GRPCRequestDecoding.messagesInTwoParts(body, split: split, encoding: encoding, maxMessageBytes: limit)
     switch GRPCRequestDecoding.messages(body, encoding: encoding, maxMessageBytes: limit) {
     case .failure(let refusal):
         fuzzCheck([13, 8, 12].contains(refusal.code), "framing refused with status \(refusal.code)")
         fuzzCheck(!refusal.message.isEmpty, "a refusal without a message")
+        fuzzCheck(streamed == nil, "read in two parts, a refused body was accepted")
     case .success(let messages):
+        fuzzCheck(streamed == messages, "read in two parts (split at \(split)), the body gives other messages")
         fuzzCheck(messages.allSatisfy { $0.count <= limit }, "a message over the \(limit)-byte limit was accepted")
         if encoding == nil || encoding == "identity" {
             fuzzCheck(GRPCRequestDecoding.frame(messages) == body, "re-framing the messages does not give the body back")

@@ -14,6 +14,30 @@ public enum GRPCRequestDecoding {
         }
     }
 
+    /// The messages of `body` read as a stream reads them (`GRPCStreamCall`): first from the bytes up to `split`
+    /// only, then from all of it, each message as soon as its bytes are there. Nil when the framing is refused (or the
+    /// body ends inside a message). Must agree with `messages` on every body that it accepts.
+    public static func messagesInTwoParts(_ body: [UInt8], split: Int, encoding: String?, maxMessageBytes: Int) -> [[UInt8]]? {
+        let coding: BodyDecompression.Coding?
+        do { coding = try GRPCMessageFraming.compression(encoding) } catch { return nil }
+        var messages: [[UInt8]] = []
+        var offset = 0
+        for part in [Array(body.prefix(split)), body] {
+            while true {
+                let next: (message: [UInt8], end: Int)?
+                do {
+                    next = try GRPCMessageFraming.nextMessage(in: part, from: offset, coding: coding, maxMessageBytes: maxMessageBytes)
+                } catch {
+                    return nil
+                }
+                guard let (message, end) = next else { break }
+                messages.append(message)
+                offset = end
+            }
+        }
+        return offset == body.count ? messages : nil
+    }
+
     /// `messages`, each with its uncompressed 5-byte prefix.
     public static func frame(_ messages: [[UInt8]]) -> [UInt8] {
         var out: [UInt8] = []

@@ -1,3 +1,5 @@
+import HTTPServer
+
 /// gRPC's length-prefixed messages (gRPC over HTTP/2, "Length-Prefixed-Message"): a compressed flag byte, a
 /// 4-byte big-endian length, then the message. A request body is a sequence of them; a unary call has exactly one.
 enum GRPCMessageFraming {
@@ -12,40 +14,52 @@ enum GRPCMessageFraming {
         var messages: [[UInt8]] = []
         var offset = 0
         while offset < body.count {
-            guard body.count - offset >= prefixBytes else {
-                throw GRPCStatus(.internal, "the request ends inside a message prefix (\(body.count - offset) of 5 bytes)")
-            }
-            let flag = body[offset]
-            let length = Int(body[offset + 1]) << 24 | Int(body[offset + 2]) << 16 | Int(body[offset + 3]) << 8 | Int(body[offset + 4])
-            offset += prefixBytes
-            guard flag <= 1 else { throw GRPCStatus(.internal, "message compressed flag is \(flag); it must be 0 or 1") }
-            guard length <= maxMessageBytes else {
-                throw GRPCStatus(.resourceExhausted, "a request message of \(length) bytes exceeds the limit of \(maxMessageBytes) bytes")
-            }
-            guard body.count - offset >= length else {
-                throw GRPCStatus(.internal, "the request ends inside a message: \(body.count - offset) of its \(length) bytes arrived")
-            }
-            let payload = Array(body[offset..<(offset + length)])
-            offset += length
-            if flag == 0 {
-                messages.append(payload)
-                continue
-            }
-            guard let coding else {
-                throw GRPCStatus(.internal, "a message is flagged compressed but the request has no grpc-encoding")
-            }
-            do {
-                messages.append(try BodyDecompression.inflate(payload, coding, limit: maxMessageBytes))
-            } catch {
-                switch error {
-                case .tooLarge(let limit):
-                    throw GRPCStatus(.resourceExhausted, "a request message decompresses to more than \(limit) bytes")
-                case .malformed(let detail), .unsupported(let detail):
-                    throw GRPCStatus(.internal, "a compressed message is not valid \(coding.rawValue): \(detail)")
+            guard let (message, end) = try nextMessage(in: body, from: offset, coding: coding, maxMessageBytes: maxMessageBytes) else {
+                let left = body.count - offset
+                guard left >= prefixBytes else {
+                    throw GRPCStatus(.internal, "the request ends inside a message prefix (\(left) of 5 bytes)")
                 }
+                throw GRPCStatus(.internal, "the request ends inside a message: \(left - prefixBytes) of its \(declaredLength(body, at: offset)) bytes arrived")
             }
+            messages.append(message)
+            offset = end
         }
         return messages
+    }
+
+    /// The message that starts at `offset` and where it ends, or nil when `buffer` does not hold all of it yet (a
+    /// stream reads its messages as their bytes arrive). Throws as soon as the prefix shows a bad flag or a length
+    /// over `maxMessageBytes`, before the message itself has arrived.
+    static func nextMessage(in buffer: [UInt8], from offset: Int, coding: BodyDecompression.Coding?,
+                            maxMessageBytes: Int) throws(GRPCStatus) -> (message: [UInt8], end: Int)? {
+        guard buffer.count - offset >= prefixBytes else { return nil }
+        let flag = buffer[offset]
+        let length = declaredLength(buffer, at: offset)
+        guard flag <= 1 else { throw GRPCStatus(.internal, "message compressed flag is \(flag); it must be 0 or 1") }
+        guard length <= maxMessageBytes else {
+            throw GRPCStatus(.resourceExhausted, "a request message of \(length) bytes exceeds the limit of \(maxMessageBytes) bytes")
+        }
+        let start = offset + prefixBytes
+        guard buffer.count - start >= length else { return nil }
+        let payload = Array(buffer[start..<(start + length)])
+        guard flag == 1 else { return (payload, start + length) }
+        guard let coding else {
+            throw GRPCStatus(.internal, "a message is flagged compressed but the request has no grpc-encoding")
+        }
+        do {
+            return (try BodyDecompression.inflate(payload, coding, limit: maxMessageBytes), start + length)
+        } catch {
+            switch error {
+            case .tooLarge(let limit):
+                throw GRPCStatus(.resourceExhausted, "a request message decompresses to more than \(limit) bytes")
+            case .malformed(let detail), .unsupported(let detail):
+                throw GRPCStatus(.internal, "a compressed message is not valid \(coding.rawValue): \(detail)")
+            }
+        }
+    }
+
+    private static func declaredLength(_ buffer: [UInt8], at offset: Int) -> Int {
+        Int(buffer[offset + 1]) << 24 | Int(buffer[offset + 2]) << 16 | Int(buffer[offset + 3]) << 8 | Int(buffer[offset + 4])
     }
 
     /// The decompressor for a `grpc-encoding` value: nil for none or identity; UNIMPLEMENTED for one this server
@@ -63,14 +77,36 @@ enum GRPCMessageFraming {
 
     /// `message` with its prefix, uncompressed.
     static func frame(_ message: [UInt8], into out: inout [UInt8]) {
+        frame(message, compressed: false, into: &out)
+    }
+
+    /// `message` with its prefix; `compressed` sets the flag (the bytes are already compressed).
+    static func frame(_ message: [UInt8], compressed: Bool, into out: inout [UInt8]) {
         let length = UInt32(truncatingIfNeeded: message.count)
         out.reserveCapacity(out.count + prefixBytes + message.count)
-        out.append(0)
+        out.append(compressed ? 1 : 0)
         out.append(UInt8(truncatingIfNeeded: length >> 24))
         out.append(UInt8(truncatingIfNeeded: length >> 16))
         out.append(UInt8(truncatingIfNeeded: length >> 8))
         out.append(UInt8(truncatingIfNeeded: length))
         out.append(contentsOf: message)
+    }
+
+    /// Whether answers are gzip-compressed: the request came gzip-compressed and its `grpc-accept-encoding` lists
+    /// gzip (grpc-go and grpc-java answer with the request's compressor the same way).
+    static func compressesAnswers(_ headers: HTTPHeaders) -> Bool {
+        guard headers["grpc-encoding"]?.trimmingOWSAndLowercased() == "gzip",
+              let accepted = headers["grpc-accept-encoding"] else { return false }
+        return accepted.split(separator: ",").contains { String($0).trimmingOWSAndLowercased() == "gzip" }
+    }
+
+    /// An answer message framed, gzip-compressed (flag 1) when `compressed` and that succeeds, else as it is.
+    static func frameAnswer(_ message: [UInt8], compressed: Bool, into out: inout [UInt8]) {
+        if compressed, let zipped = GzipCompression.compress(message) {
+            frame(zipped, compressed: true, into: &out)
+        } else {
+            frame(message, into: &out)
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPServer
 
 /// Sends gRPC calls (HTTP/2 requests with an `application/grpc` content type) to the gRPC service and everything
@@ -22,5 +23,36 @@ struct GRPCResponder: HTTPResponder {
     func admit(_ head: HTTPRequest) -> HTTPResponse? {
         guard Self.isGRPC(head) else { return rest.admit(head) }
         return service.refusal(head).map { GRPCService.response(status: $0) }
+    }
+
+    /// ModelStreamInfer takes its messages as they arrive and answers each at once (`GRPCStreamCall`); every
+    /// other call, gRPC or REST, gets its whole body.
+    func bodyStreamHandler(for head: HTTPRequest, writer: HTTPStreamWriter) -> (any HTTPBodyStreamHandler)? {
+        guard Self.isGRPC(head) else { return rest.bodyStreamHandler(for: head, writer: writer) }
+        guard case .success(.modelStreamInfer) = GRPCService.method(head), service.refusal(head) == nil else { return nil }
+        return GRPCStreamCall(service: service, head: head, writer: writer)
+    }
+
+    /// The HTTP/2 layer's limits as gRPC statuses in a trailers-only answer (HTTP 200): a body over the limit is
+    /// RESOURCE_EXHAUSTED, a body too slow DEADLINE_EXCEEDED, the server's body budget full UNAVAILABLE (retried).
+    func limitRefusal(_ refusal: HTTPResponse, head: HTTPRequest) -> HTTPResponse {
+        guard Self.isGRPC(head) else { return rest.limitRefusal(refusal, head: head) }
+        guard refusal.trailers == nil else { return refusal }  // already a gRPC answer (from `admit`)
+        let message = "the server refused the call's upload: " + Self.errorMessage(refusal)
+        let code: GRPCStatus.Code = switch refusal.status {
+        case 413: .resourceExhausted
+        case 408: .deadlineExceeded
+        case 503: .unavailable
+        default: .internal
+        }
+        var response = GRPCService.response(status: GRPCStatus(code, message))
+        for (name, value) in refusal.headers where name.lowercased() == "retry-after" { response.headers.add(name: name, value: value) }
+        return response
+    }
+
+    /// The `error` of the server's `{"error": ...}` body.
+    private static func errorMessage(_ response: HTTPResponse) -> String {
+        struct Body: Decodable { let error: String }
+        return (try? JSONDecoder().decode(Body.self, from: Data(response.body)))?.error ?? "HTTP \(response.status)"
     }
 }

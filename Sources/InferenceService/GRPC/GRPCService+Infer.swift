@@ -11,7 +11,9 @@ extension GRPCService {
         return request.receivedAt + timeout
     }
 
-    func infer(_ call: Inference_ModelInferRequest, request: HTTPRequest,
+    /// One ModelInferRequest through the inference core, due by `deadline` (the call's, unless given: a stream's
+    /// messages each have their own).
+    func infer(_ call: Inference_ModelInferRequest, request: HTTPRequest, deadline: ContinuousClock.Instant? = nil,
                completion: @escaping @Sendable (Result<Inference_ModelInferResponse, GRPCStatus>) -> Void) {
         let served: ServedModel
         switch checkModel(call.modelName, version: call.modelVersion) {
@@ -24,7 +26,7 @@ extension GRPCService {
             served.release()
             completion(result)
         }
-        routes.core.infer(deadline: deadline(request), cancellation: InferenceCancellation { cancellation.isCancelled },
+        routes.core.infer(deadline: deadline ?? self.deadline(request), cancellation: InferenceCancellation { cancellation.isCancelled },
                           decode: { () throws(RequestError) in
             try GRPCInferCodec.decode(call, config: loaded.config, preparation: loaded.preparation,
                                       maxClips: configuration.maxClipsPerRequest, maxFrames: configuration.maxFrames)
@@ -40,26 +42,35 @@ extension GRPCService {
         }
     }
 
-    /// Triton's ModelStreamInfer: one ModelStreamInferResponse per request message, in order; a request that
-    /// fails answers with its `error_message` and the stream goes on (Triton's behaviour). All of the stream's
-    /// requests are submitted at once, so they batch together; the answers go out when the last is computed.
+    /// ModelStreamInfer whose whole body arrived at once (the HTTP/2 layer streams it to a `GRPCStreamCall` when it
+    /// can; an h2c upgrade's stream 1, or a call without a body, comes whole): one ModelStreamInferResponse per
+    /// request message, in order, all submitted together; the answers go out when the last is computed.
     func streamInfer(_ request: HTTPRequest, messages: [[UInt8]], completion: @escaping @Sendable (HTTPResponse) -> Void) {
-        let collector = StreamAnswers(count: messages.count) { answers in completion(Self.response(messages: answers)) }
+        let compressed = GRPCMessageFraming.compressesAnswers(request.headers)
+        let collector = StreamAnswers(count: messages.count) { answers in
+            completion(Self.response(messages: answers, compressed: compressed))
+        }
         for (index, message) in messages.enumerated() {
-            let call: Inference_ModelInferRequest
-            do { call = try Inference_ModelInferRequest(serializedBytes: message) } catch {
-                collector.set(index, .with { $0.errorMessage = "request \(index) is not a valid ModelInferRequest: \(error)" })
-                continue
-            }
-            infer(call, request: request) { result in
-                switch result {
-                case .success(let response): collector.set(index, .with { $0.inferResponse = response })
-                case .failure(let status):
-                    collector.set(index, .with {
-                        $0.errorMessage = status.message
-                        $0.inferResponse = Inference_ModelInferResponse.with { $0.id = call.id; $0.modelName = call.modelName }
-                    })
-                }
+            streamAnswer(message, index: index, request: request) { collector.set(index, $0) }
+        }
+    }
+
+    /// The answer of one ModelStreamInfer request message, as Triton gives it: the ModelInferResponse, or the
+    /// failure's `error_message` with the request's id (the stream goes on).
+    func streamAnswer(_ message: [UInt8], index: Int, request: HTTPRequest, deadline: ContinuousClock.Instant? = nil,
+                      completion: @escaping @Sendable (Inference_ModelStreamInferResponse) -> Void) {
+        let call: Inference_ModelInferRequest
+        do { call = try Inference_ModelInferRequest(serializedBytes: message) } catch {
+            return completion(.with { $0.errorMessage = "request \(index) is not a valid ModelInferRequest: \(error)" })
+        }
+        infer(call, request: request, deadline: deadline) { result in
+            switch result {
+            case .success(let response): completion(.with { $0.inferResponse = response })
+            case .failure(let status):
+                completion(.with {
+                    $0.errorMessage = status.message
+                    $0.inferResponse = Inference_ModelInferResponse.with { $0.id = call.id; $0.modelName = call.modelName }
+                })
             }
         }
     }

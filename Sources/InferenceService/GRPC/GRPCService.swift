@@ -84,7 +84,8 @@ final class GRPCService: Sendable {
         }
         let answer = { @Sendable (result: Result<any SwiftProtobuf.Message & Sendable, GRPCStatus>) in
             switch result {
-            case .success(let reply): completion(Self.response(messages: [reply]))
+            case .success(let reply):
+                completion(Self.response(messages: [reply], compressed: GRPCMessageFraming.compressesAnswers(request.headers)))
             case .failure(let status): completion(Self.response(status: status))
             }
         }
@@ -171,21 +172,25 @@ final class GRPCService: Sendable {
 
     // MARK: Answers
 
-    static func responseHeaders() -> HTTPHeaders {
-        ["Content-Type": "application/grpc", "grpc-accept-encoding": GRPCMessageFraming.acceptEncoding]
+    /// `compressed`: the answer's messages are gzip-compressed (`GRPCMessageFraming.compressesAnswers`).
+    static func responseHeaders(compressed: Bool = false) -> HTTPHeaders {
+        var headers: HTTPHeaders = ["Content-Type": "application/grpc", "grpc-accept-encoding": GRPCMessageFraming.acceptEncoding]
+        if compressed { headers.add(name: "grpc-encoding", value: "gzip") }
+        return headers
     }
 
     /// The messages, then `status` (OK unless a stream ends with an error).
-    static func response(messages: [any SwiftProtobuf.Message], status: GRPCStatus = .ok) -> HTTPResponse {
+    static func response(messages: [any SwiftProtobuf.Message], status: GRPCStatus = .ok, compressed: Bool = false) -> HTTPResponse {
         var body: [UInt8] = []
         for message in messages {
             do {
-                GRPCMessageFraming.frame(try message.serializedBytes(), into: &body)
+                GRPCMessageFraming.frameAnswer(try message.serializedBytes(), compressed: compressed, into: &body)
             } catch {
                 return response(status: GRPCStatus(.internal, "cannot encode the answer: \(error)"))
             }
         }
-        return HTTPResponse(status: 200, headers: responseHeaders(), body: body, trailers: HTTPHeaders(status.trailers))
+        return HTTPResponse(status: 200, headers: responseHeaders(compressed: compressed), body: body,
+                            trailers: HTTPHeaders(status.trailers))
     }
 
     /// A call that ends with `status` and no message. Always HTTP 200: gRPC's statuses travel in trailers.

@@ -1,33 +1,33 @@
 import CNGHTTP2
+import Foundation
 import Glibc
-import XCTest
 
 /// A blocking HTTP/2 client for the tests, on libnghttp2's client session over a `TestClient`
 /// socket: submit requests, then `run` until every stream is answered. It records what the
 /// server sent per stream (status, fields, body, RST_STREAM code) and every GOAWAY.
-final class HTTP2TestClient {
-    struct Response {
-        var status = 0
-        var headers: [String: String] = [:]
-        var body: [UInt8] = []
-        var text: String { String(decoding: body, as: UTF8.self) }
+public final class HTTP2TestClient {
+    public struct Response {
+        public var status = 0
+        public var headers: [String: String] = [:]
+        public var body: [UInt8] = []
+        public var text: String { String(decoding: body, as: UTF8.self) }
         /// The RST_STREAM or GOAWAY code the stream closed with (0 = NO_ERROR).
-        var closeCode: UInt32?
+        public var closeCode: UInt32?
     }
 
-    struct Failure: Error, CustomStringConvertible { let description: String }
+    public struct Failure: Error, CustomStringConvertible { public let description: String }
 
-    let socket: TestClient
-    private(set) var session: OpaquePointer?
-    private(set) var responses: [Int32: Response] = [:]
+    public let socket: TestClient
+    public private(set) var session: OpaquePointer?
+    public private(set) var responses: [Int32: Response] = [:]
     /// Stream id → body still to upload.
-    fileprivate var uploads: [Int32: (bytes: [UInt8], offset: Int, stall: Bool)] = [:]
-    private(set) var goAways: [(lastStreamID: Int32, code: UInt32)] = []
-    private(set) var peerClosed = false
+    fileprivate var uploads: [Int32: (bytes: [UInt8], offset: Int, stall: Bool, open: Bool)] = [:]
+    public private(set) var goAways: [(lastStreamID: Int32, code: UInt32)] = []
+    public private(set) var peerClosed = false
 
     /// Connects and sends the preface and SETTINGS (prior knowledge); `initialWindow` sets the
     /// client's SETTINGS_INITIAL_WINDOW_SIZE (0: the server may send no response body at all).
-    init(port: Int, initialWindow: UInt32? = nil) throws {
+    public init(port: Int, initialWindow: UInt32? = nil) throws {
         socket = try TestClient(port: port, receiveTimeout: 5)
         var callbacks: OpaquePointer?
         nghttp2_session_callbacks_new(&callbacks)
@@ -78,10 +78,11 @@ final class HTTP2TestClient {
         user.map { Unmanaged<HTTP2TestClient>.fromOpaque($0).takeUnretainedValue() }
     }
 
-    /// Queues a request; `stallBody` sends the headers and then never a body byte.
+    /// Queues a request; `stallBody` sends the headers and then never a body byte; `openBody` sends `body` and
+    /// keeps the request open for `sendMore`.
     @discardableResult
-    func submit(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
-                stallBody: Bool = false) -> Int32 {
+    public func submit(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
+                       stallBody: Bool = false, openBody: Bool = false) -> Int32 {
         guard let session else { return -1 }
         let fields = [(":method", method), (":path", path), (":scheme", "http"), (":authority", "test")] + headers
         // nghttp2 copies the fields when the request is submitted: they live until then.
@@ -97,23 +98,24 @@ final class HTTP2TestClient {
             nghttp2_nv(name: name.0, value: value.0, namelen: name.1, valuelen: value.1, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
         }
         let id: Int32
-        if body != nil || stallBody {
+        if body != nil || stallBody || openBody {
             var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil)) { session, id, buffer, length, flags, _, user in
                 guard let buffer, let flags, let client = HTTP2TestClient.from(user), var upload = client.uploads[id] else {
                     return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
                 }
                 if upload.stall { return Int(NGHTTP2_ERR_DEFERRED.rawValue) }
                 let count = min(length, upload.bytes.count - upload.offset)
+                if count == 0, upload.open { return Int(NGHTTP2_ERR_DEFERRED.rawValue) }
                 upload.bytes.withUnsafeBytes { all in
                     UnsafeMutableRawPointer(buffer).copyMemory(from: all.baseAddress! + upload.offset, byteCount: count)
                 }
                 upload.offset += count
                 client.uploads[id] = upload
-                if upload.offset == upload.bytes.count { flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue }
+                if upload.offset == upload.bytes.count, !upload.open { flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue }
                 return count
             }
             id = nghttp2_submit_request(session, nil, &pairs, pairs.count, &provider, nil)
-            uploads[id] = (body ?? [], 0, stallBody)
+            uploads[id] = (body ?? [], 0, stallBody, openBody)
         } else {
             id = nghttp2_submit_request(session, nil, &pairs, pairs.count, nil, nil)
         }
@@ -121,7 +123,7 @@ final class HTTP2TestClient {
     }
 
     /// Sends and receives until `done` holds, the connection ends, or `timeout` seconds pass.
-    func run(timeout: Double = 5, until done: () -> Bool) throws {
+    public func run(timeout: Double = 5, until done: () -> Bool) throws {
         let end = Date().addingTimeInterval(timeout)
         while true {
             try flush()
@@ -135,14 +137,14 @@ final class HTTP2TestClient {
     }
 
     /// Runs until every submitted stream is closed.
-    func runUntilAllClosed(timeout: Double = 5) throws {
+    public func runUntilAllClosed(timeout: Double = 5) throws {
         try run(timeout: timeout) { responses.count >= uploadsAndRequests && responses.values.allSatisfy { $0.closeCode != nil } }
     }
 
     private var uploadsAndRequests: Int { Int(max(0, (nghttp2_session_get_next_stream_id(session) - 1) / 2)) }
 
     /// Reads until the server closes the connection (or `timeout`); true if it did.
-    func runUntilClosed(timeout: Double = 5) -> Bool {
+    public func runUntilClosed(timeout: Double = 5) -> Bool {
         let end = Date().addingTimeInterval(timeout)
         while !peerClosed, Date() < end {
             try? flush()
@@ -173,15 +175,26 @@ final class HTTP2TestClient {
     }
 
     /// Cancels a stream the way a client that gives up does (RST_STREAM(CANCEL)); sent on the next run.
-    func resetStream(_ id: Int32) {
+    public func resetStream(_ id: Int32) {
         nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, NGHTTP2_CANCEL.rawValue)
     }
 
+    /// More body for a request submitted with `openBody`; `end` sends END_STREAM after it. Sent on the next run,
+    /// as far as the server's flow-control window allows.
+    public func sendMore(_ id: Int32, _ bytes: [UInt8], end: Bool = false) {
+        uploads[id]?.bytes += bytes
+        if end { uploads[id]?.open = false }
+        nghttp2_session_resume_data(session, id)
+    }
+
+    /// Body bytes of `id` the client has handed to the socket so far.
+    public func uploaded(_ id: Int32) -> Int { uploads[id]?.offset ?? 0 }
+
     /// Lets a stalled upload continue.
-    func resumeUpload(_ id: Int32) {
+    public func resumeUpload(_ id: Int32) {
         uploads[id]?.stall = false
         nghttp2_session_resume_data(session, id)
     }
 
-    func response(_ id: Int32) -> Response { responses[id] ?? Response() }
+    public func response(_ id: Int32) -> Response { responses[id] ?? Response() }
 }
