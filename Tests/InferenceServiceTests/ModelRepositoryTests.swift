@@ -291,6 +291,36 @@ final class ModelRepositoryTests: XCTestCase {
         XCTAssertTrue(text.contains("signbert_model_clips_total{model=\"demo\",version=\"2\"} 0"), "demo version 2 ran none")
     }
 
+    /// Triton's statistics and configuration per model version: each version counts only its own clips, a model's
+    /// statistics list all its versions, and each version's configuration is its own.
+    func testStatisticsAndConfigurationArePerModelVersion() throws {
+        let directory = try makeRepository()
+        let (_, client) = try start(directory)
+        let v1 = try Self.fidelityCase("v1-run"), small = try Self.smallCase()
+        XCTAssertEqual(try client.post("/predictions/v1", json: Self.json(["inputs": v1.clips])).status, 200)
+        XCTAssertEqual(try client.post("/predictions/demo/1", json: Self.json(["inputs": small.clips])).status, 200)
+        func stats(_ path: String) throws -> [String: Int] {
+            let response = try client.get(path)
+            XCTAssertEqual(response.status, 200, response.text)
+            let entries = try XCTUnwrap(response.json?["model_stats"] as? [[String: Any]], response.text)
+            var counts: [String: Int] = [:]
+            for entry in entries {
+                let key = "\(entry["name"] as? String ?? "?")/\(entry["version"] as? String ?? "?")"
+                counts[key] = try XCTUnwrap(entry["inference_count"] as? Int, response.text)
+            }
+            return counts
+        }
+        XCTAssertEqual(try stats("/v2/models/stats"), ["v1/1": v1.clips.count, "v2/1": 0, "demo/1": small.clips.count, "demo/2": 0])
+        XCTAssertEqual(try stats("/v2/models/demo/stats"), ["demo/1": small.clips.count, "demo/2": 0])
+        XCTAssertEqual(try stats("/v2/models/demo/versions/1/stats"), ["demo/1": small.clips.count])
+        XCTAssertEqual(try client.get("/v2/models/nothing/stats").status, 404)
+        let v2Classes = try Self.fidelityCase("v2-run-d16").classes
+        let config = try client.get("/v2/models/v2/config")
+        XCTAssertEqual(config.json?["name"] as? String, "v2", config.text)
+        let output = try XCTUnwrap((config.json?["output"] as? [[String: Any]])?.first, config.text)
+        XCTAssertEqual(output["dims"] as? [Int], [v2Classes], config.text)
+    }
+
     /// An unload answers once the requests already queued on the model are answered, and they are answered by it.
     func testUnloadDrainsQueuedRequests() throws {
         let directory = try makeRepository()
