@@ -22,10 +22,15 @@ extension ServerContext {
                     }
                     served = model
                 }
+                // A server-wide route answers from the shared context, not from the model whose routes it is given:
+                // it holds no lease, or an unload of the default model would wait for the unload request itself.
                 let counted = binding != .server
+                if !counted { served.release() }
                 handler(served.routes, request, parameters) { response in
-                    served.release()
-                    if counted { served.metrics.recordResponse(status: response.status, duration: request.receivedAt.duration(to: .now)) }
+                    if counted {
+                        served.release()
+                        served.metrics.recordResponse(status: response.status, duration: request.receivedAt.duration(to: .now))
+                    }
                     respond(response)
                 }
             }
