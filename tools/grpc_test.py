@@ -21,6 +21,9 @@ Needs tritonclient[grpc,http], grpcio-tools and numpy. Starts `signbert serve` o
   * Triton's model configuration and statistics extensions with tritonclient over gRPC and HTTP: the same
     configuration both ways (max_batch_size, keypoints dims without the batch), and inference_count growing by
     exactly the clips sent (success count by the requests) whichever protocol sent them;
+  * Triton's model repository extension against `serve --model-repository`, with tritonclient over gRPC and HTTP:
+    the index, unload and load of a model, a new version folder loaded and served as the highest, statistics per
+    version, the API key required;
   * a second client generated at test time from Protos/grpc_predict_v2.proto with grpcio-tools (not committed):
     metadata and ModelInfer with fp32_contents and FP64 raw contents;
   * /metrics counts the calls with protocol="grpc", the access log has them with grpc_status and request_id;
@@ -169,8 +172,8 @@ def tritonclient_checks(server, grpc_port, array, expected, tolerance):
     check("client_timeout 1 us -> DEADLINE_EXCEEDED",
           code_of(lambda: client.infer(MODEL, triton_inputs(array, "FP32"), headers=AUTH,
                                        client_timeout=1e-6)) == "DEADLINE_EXCEEDED")
-    check("an unimplemented method (get_model_repository_index) -> UNIMPLEMENTED",
-          code_of(lambda: client.get_model_repository_index()) == "UNIMPLEMENTED")
+    check("an unimplemented method (get_system_shared_memory_status) -> UNIMPLEMENTED",
+          code_of(lambda: client.get_system_shared_memory_status()) == "UNIMPLEMENTED")
     oversize_checks(client)
     return rest32
 
@@ -421,6 +424,67 @@ def generated_client_main(port):
     checks.finish()
 
 
+def repository_checks(binary, workdir, array, expected, tolerance):
+    """Triton's model-control calls through tritonclient (gRPC and HTTP) against `serve --model-repository`: the
+    index, unload and load of a model, a new version folder picked up by a load call, the API key required."""
+    import shutil
+    import tritonclient.grpc as triton
+    import tritonclient.http as triton_http
+    repository = Path(workdir) / "repository"
+    shutil.copytree(V1_SMALL_CHECKPOINT.parent, repository / "small" / "1")
+    shutil.copytree(ROOT / "models" / "demo-gestures", repository / "demo" / "1")
+    server = ServeProcess(binary, ["--model-repository", repository, "--max-queue-delay-ms", "2", "--api-key", KEY],
+                          log_path=Path(workdir) / "serve-repository.log")
+    try:
+        server.start()
+        client = triton.InferenceServerClient(f"127.0.0.1:{server.port}")
+        http_client = triton_http.InferenceServerClient(f"127.0.0.1:{server.port}")
+
+        def grpc_index(ready=False):
+            index = client.get_model_repository_index(headers=AUTH).models
+            return sorted(f"{m.name}/{m.version}/{m.state}" for m in index if not ready or m.state == "READY")
+
+        def http_index():
+            return sorted(f"{m['name']}/{m['version']}/{m['state']}" for m in http_client.get_model_repository_index(headers=dict(AUTH)))
+
+        def small_logits():
+            result = client.infer("small", triton_inputs(array, "FP32"), headers=AUTH)
+            return result.get_response().model_version, result.as_numpy("logits")
+
+        ready = ["demo/1/READY", "small/1/READY"]
+        check("repository: tritonclient.grpc and tritonclient.http list the same index", grpc_index() == http_index() == ready,
+              f"{grpc_index()} {http_index()}")
+        check("repository: the index without the API key -> UNAUTHENTICATED",
+              code_of(lambda: client.get_model_repository_index()) == "UNAUTHENTICATED")
+        version, logits = small_logits()
+        difference = np.abs(logits - expected.reshape(logits.shape)).max()
+        check("repository: the training run's model answers PyTorch's logits", difference <= tolerance, f"{difference}")
+        client.unload_model("small", headers=AUTH)
+        check("repository: gRPC unload_model takes it out (ModelReady and infer NOT_FOUND, index UNAVAILABLE)",
+              code_of(lambda: client.is_model_ready("small")) == "NOT_FOUND" and code_of(small_logits) == "NOT_FOUND"
+              and http_index() == ["demo/1/READY", "small/1/UNAVAILABLE"], f"{http_index()}")
+        http_client.load_model("small", headers=dict(AUTH))
+        version, again = small_logits()
+        check("repository: HTTP load_model brings it back with the same logits", http_client.is_model_ready("small")
+              and np.array_equal(again, logits), f"{version}")
+        shutil.copytree(repository / "small" / "1", repository / "small" / "2")
+        client.load_model("small", headers=AUTH)
+        version, newer = small_logits()
+        check("repository: a new version folder is loaded by load_model and serves as the highest",
+              version == "2" and np.array_equal(newer, logits) and client.get_model_metadata("small").versions == ["1", "2"]
+              and grpc_index(ready=True) == ["demo/1/READY", "small/1/READY", "small/2/READY"], f"{version} {grpc_index()}")
+        check("repository: load_model of a name with no folder -> NOT_FOUND",
+              code_of(lambda: client.load_model("nothing", headers=AUTH)) == "NOT_FOUND")
+        stats = client.get_inference_statistics("small", headers=AUTH).model_stats
+        check("repository: statistics per version, counted from its load (version 1, reloaded: 1 request; version 2: 1)",
+              sorted((s.version, s.inference_stats.success.count) for s in stats) == [("1", 1), ("2", 1)],
+              f"{[(s.version, s.inference_stats.success.count) for s in stats]}")
+    finally:
+        server.kill()
+        if checks.failed:
+            print(server.log_text()[-3000:])
+
+
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--generated-client":
         return generated_client_main(int(sys.argv[2]))
@@ -448,6 +512,7 @@ def main():
                 print(generated.stderr[-2000:])
             observability_checks(server)
             drain_check(server, array, rest32)
+            repository_checks(binary, workdir, array, expected, tolerance)
         except Exception as error:  # a crash of the script is a failure, with its cause
             import traceback
             traceback.print_exc()

@@ -433,6 +433,28 @@ final class ModelRepositoryTests: XCTestCase {
         XCTAssertEqual(try infer("demo", version: "9").status, 5, "NOT_FOUND")
         let metadata = try call("ModelMetadata", Inference_ModelMetadataRequest.with { $0.name = "demo" })
         XCTAssertEqual(try metadata.messages.first.map { try Inference_ModelMetadataResponse(serializedBytes: $0) }?.versions, ["1", "2"])
+
+        // Triton's repository calls: the index, an unload (the model's versions then NOT_FOUND), a load back.
+        func index(ready: Bool = false) throws -> [String] {
+            let answer = try call("RepositoryIndex", Inference_RepositoryIndexRequest.with { $0.ready = ready })
+            XCTAssertEqual(answer.status, 0)
+            let response = try Inference_RepositoryIndexResponse(serializedBytes: try XCTUnwrap(answer.messages.first))
+            return response.models.map { "\($0.name)/\($0.version)/\($0.state)" }
+        }
+        XCTAssertEqual(try index(), ["demo/1/READY", "demo/2/READY", "v1/1/READY", "v2/1/READY"])
+        XCTAssertEqual(try call("RepositoryModelUnload", Inference_RepositoryModelUnloadRequest.with { $0.modelName = "demo" }).status, 0)
+        XCTAssertEqual(try infer("demo", version: "1").status, 5, "unloaded: NOT_FOUND")
+        XCTAssertEqual(try index(ready: true), ["v1/1/READY", "v2/1/READY"])
+        XCTAssertEqual(try call("RepositoryModelUnload", Inference_RepositoryModelUnloadRequest.with { $0.modelName = "demo" }).status, 5,
+                       "not loaded: NOT_FOUND")
+        XCTAssertEqual(try call("RepositoryModelLoad", Inference_RepositoryModelLoadRequest.with { $0.modelName = "nothing" }).status, 5)
+        XCTAssertEqual(try call("RepositoryModelLoad", Inference_RepositoryModelLoadRequest.with {
+            $0.modelName = "demo"
+            $0.parameters = ["config": .with { $0.stringParam = "{}" }]
+        }).status, 3, "load parameters: INVALID_ARGUMENT")
+        XCTAssertEqual(try call("RepositoryModelLoad", Inference_RepositoryModelLoadRequest.with { $0.modelName = "demo" }).status, 0)
+        XCTAssertEqual(try infer("demo", version: "1").response?.modelVersion, "1", "loaded back")
+        XCTAssertEqual(try index(ready: true), ["demo/1/READY", "demo/2/READY", "v1/1/READY", "v2/1/READY"])
     }
 }
 

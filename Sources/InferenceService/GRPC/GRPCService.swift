@@ -18,10 +18,19 @@ final class GRPCService: Sendable {
         case modelStreamInfer = "ModelStreamInfer"
         case modelConfig = "ModelConfig"
         case modelStatistics = "ModelStatistics"
+        case repositoryIndex = "RepositoryIndex"
+        case repositoryModelLoad = "RepositoryModelLoad"
+        case repositoryModelUnload = "RepositoryModelUnload"
 
         /// The calls that run the model need the API key, as the REST POST routes do; health and metadata stay
         /// open like REST's GET routes.
-        var needsKey: Bool { self == .modelInfer || self == .modelStreamInfer }
+        /// The repository calls too, as REST's `/v2/repository/...` POST routes.
+        var needsKey: Bool {
+            switch self {
+            case .modelInfer, .modelStreamInfer, .repositoryIndex, .repositoryModelLoad, .repositoryModelUnload: true
+            default: false
+            }
+        }
     }
 
     /// The served models (the calls name one) and the server's lifecycle and settings.
@@ -121,6 +130,14 @@ final class GRPCService: Sendable {
             case .modelStatistics:
                 let call = try Inference_ModelStatisticsRequest(serializedBytes: message)
                 answer(modelStatistics(call))
+            case .repositoryIndex:
+                answer(repositoryIndex(try Inference_RepositoryIndexRequest(serializedBytes: message)))
+            case .repositoryModelLoad:
+                let call = try Inference_RepositoryModelLoadRequest(serializedBytes: message)
+                repositoryChange(call.modelName, parameters: Array(call.parameters.keys), load: true, answer)
+            case .repositoryModelUnload:
+                let call = try Inference_RepositoryModelUnloadRequest(serializedBytes: message)
+                repositoryChange(call.modelName, parameters: Array(call.parameters.keys), load: false, answer)
             case .modelStreamInfer:
                 break  // handled above
             }
