@@ -8,36 +8,7 @@ import XCTest
 /// the PyTorch fixture model: messages, statuses in trailers, the same logits as V2 REST. Real HTTP/2 clients
 /// (tritonclient, a grpcio-tools stub) run against a live server in tools/grpc_test.sh.
 final class GRPCServiceTests: LiveInferenceTestCase {
-    struct Answer {
-        var response: HTTPResponse
-        var status: Int? { response.trailers?["grpc-status"].flatMap(Int.init) }
-        var message: String { response.trailers?["grpc-message"] ?? "" }
-        func messages() throws -> [[UInt8]] {
-            try GRPCMessageFraming.messages(in: response.body, encoding: nil, maxMessageBytes: .max)
-        }
-    }
-
-    private func call(_ server: InferenceServer, _ method: String, body: [UInt8], headers: [(String, String)] = [],
-                      version: HTTPVersion = .http2, cancellation: RequestCancellation = RequestCancellation()) -> Answer {
-        let request = HTTPRequest(method: "POST", target: "/inference.GRPCInferenceService/" + method, version: version,
-                                  headers: HTTPHeaders([("Content-Type", "application/grpc")] + headers), body: body,
-                                  cancellation: cancellation)
-        let done = expectation(description: method)
-        nonisolated(unsafe) var answer: HTTPResponse?
-        server.responder.respond(to: request) { response in
-            answer = response
-            done.fulfill()
-        }
-        wait(for: [done], timeout: 10)
-        return Answer(response: answer ?? HTTPResponse(status: 0))
-    }
-
-    private func call(_ server: InferenceServer, _ method: String, _ messages: [any SwiftProtobuf.Message],
-                      headers: [(String, String)] = []) throws -> Answer {
-        var body: [UInt8] = []
-        for message in messages { GRPCMessageFraming.frame(try message.serializedBytes(), into: &body) }
-        return call(server, method, body: body, headers: headers)
-    }
+    typealias Answer = GRPCTestAnswer
 
     private func fp32Request(_ clips: [[[Double]]], raw: Bool, type: String = "FP32") -> Inference_ModelInferRequest {
         let values = clips.flatMap { $0.flatMap { $0 } }
@@ -75,23 +46,23 @@ final class GRPCServiceTests: LiveInferenceTestCase {
 
     func testHealthAndMetadata() throws {
         let (server, _) = try start()
-        let live = try call(server, "ServerLive", [Inference_ServerLiveRequest()])
+        let live = try grpcCall(server, "ServerLive", [Inference_ServerLiveRequest()])
         XCTAssertEqual(live.status, 0)
         XCTAssertEqual(live.response.headers["Content-Type"], "application/grpc")
         XCTAssertNotNil(live.response.headers["X-Request-Id"])
         XCTAssertTrue(try Inference_ServerLiveResponse(serializedBytes: XCTUnwrap(live.messages().first)).live)
-        let ready = try call(server, "ServerReady", [Inference_ServerReadyRequest()])
+        let ready = try grpcCall(server, "ServerReady", [Inference_ServerReadyRequest()])
         XCTAssertTrue(try Inference_ServerReadyResponse(serializedBytes: XCTUnwrap(ready.messages().first)).ready)
-        let model = try call(server, "ModelReady", [Inference_ModelReadyRequest.with { $0.name = "signbert"; $0.version = "1" }])
+        let model = try grpcCall(server, "ModelReady", [Inference_ModelReadyRequest.with { $0.name = "signbert"; $0.version = "1" }])
         XCTAssertTrue(try Inference_ModelReadyResponse(serializedBytes: XCTUnwrap(model.messages().first)).ready)
-        let metadata = try call(server, "ModelMetadata", [Inference_ModelMetadataRequest.with { $0.name = "signbert" }])
+        let metadata = try grpcCall(server, "ModelMetadata", [Inference_ModelMetadataRequest.with { $0.name = "signbert" }])
         let decoded = try Inference_ModelMetadataResponse(serializedBytes: XCTUnwrap(metadata.messages().first))
         let config = Self.loaded.config
         XCTAssertEqual(decoded.inputs.map(\.name), ["keypoints"])
         XCTAssertEqual(decoded.inputs.first?.shape, [-1, -1, Int64(config.numJoints), Int64(config.numCoords)])
         XCTAssertEqual(decoded.outputs.map(\.name), ["logits", "probabilities"])
         XCTAssertEqual(decoded.outputs.first?.shape, [-1, Int64(config.numClasses)])
-        let serverMetadata = try call(server, "ServerMetadata", [Inference_ServerMetadataRequest()])
+        let serverMetadata = try grpcCall(server, "ServerMetadata", [Inference_ServerMetadataRequest()])
         XCTAssertEqual(try Inference_ServerMetadataResponse(serializedBytes: XCTUnwrap(serverMetadata.messages().first)).name, "signbert")
     }
 
@@ -109,14 +80,14 @@ final class GRPCServiceTests: LiveInferenceTestCase {
             .map(Float.init)
         XCTAssertEqual(restLogits.count, expected.count)
         for raw in [false, true] {
-            let answer = try call(server, "ModelInfer", [fp32Request(clips, raw: raw)])
+            let answer = try grpcCall(server, "ModelInfer", [fp32Request(clips, raw: raw)])
             XCTAssertEqual(answer.status, 0, answer.message)
             let logits = try logits(answer)
             XCTAssertEqual(logits, restLogits, "gRPC (raw: \(raw)) and V2 REST give the same float32 logits")
             for (got, want) in zip(logits, expected) { XCTAssertEqual(got, want, accuracy: tolerance) }
         }
         // FP16 raw contents: the clip rounded to half precision, as V2 REST's FP16 binary input is.
-        let half = try call(server, "ModelInfer", [fp32Request(clips, raw: true, type: "FP16")])
+        let half = try grpcCall(server, "ModelInfer", [fp32Request(clips, raw: true, type: "FP16")])
         XCTAssertEqual(half.status, 0, half.message)
         let halfLogits = try logits(half)
         XCTAssertEqual(halfLogits.count, expected.count)
@@ -128,22 +99,22 @@ final class GRPCServiceTests: LiveInferenceTestCase {
         let (clips, _, _) = try Self.pytorchCase()
         var wrongShape = fp32Request(clips, raw: true)
         wrongShape.inputs[0].shape = [1, 2, 3]
-        let shape = try call(server, "ModelInfer", [wrongShape])
+        let shape = try grpcCall(server, "ModelInfer", [wrongShape])
         XCTAssertEqual(shape.status, GRPCStatus.Code.invalidArgument.rawValue)
         XCTAssertTrue(shape.message.contains("shape"), shape.message)
         var unknown = fp32Request(clips, raw: true)
         unknown.modelName = "resnet"
-        XCTAssertEqual(try call(server, "ModelInfer", [unknown]).status, GRPCStatus.Code.notFound.rawValue)
-        XCTAssertEqual(try call(server, "ModelMetadata", [Inference_ModelMetadataRequest.with { $0.name = "resnet" }]).status,
+        XCTAssertEqual(try grpcCall(server, "ModelInfer", [unknown]).status, GRPCStatus.Code.notFound.rawValue)
+        XCTAssertEqual(try grpcCall(server, "ModelMetadata", [Inference_ModelMetadataRequest.with { $0.name = "resnet" }]).status,
                        GRPCStatus.Code.notFound.rawValue)
-        XCTAssertEqual(try call(server, "RepositoryIndex", [Inference_ServerLiveRequest()]).status, GRPCStatus.Code.unimplemented.rawValue)
+        XCTAssertEqual(try grpcCall(server, "SystemSharedMemoryStatus", [Inference_ServerLiveRequest()]).status, GRPCStatus.Code.unimplemented.rawValue)
         // A deadline that has passed when the clips reach the batcher.
-        let late = try call(server, "ModelInfer", [fp32Request(clips, raw: true)], headers: [("grpc-timeout", "1n")])
+        let late = try grpcCall(server, "ModelInfer", [fp32Request(clips, raw: true)], headers: [("grpc-timeout", "1n")])
         XCTAssertEqual(late.status, GRPCStatus.Code.deadlineExceeded.rawValue, late.message)
-        XCTAssertEqual(call(server, "ModelInfer", body: [0, 0, 0, 0, 9, 1]).status, GRPCStatus.Code.internal.rawValue)
-        XCTAssertEqual(call(server, "ModelInfer", body: [0, 0, 0, 0, 2, 0xFF, 0xFF]).status, GRPCStatus.Code.invalidArgument.rawValue)
+        XCTAssertEqual(grpcCall(server, "ModelInfer", body: [0, 0, 0, 0, 9, 1]).status, GRPCStatus.Code.internal.rawValue)
+        XCTAssertEqual(grpcCall(server, "ModelInfer", body: [0, 0, 0, 0, 2, 0xFF, 0xFF]).status, GRPCStatus.Code.invalidArgument.rawValue)
         // gRPC needs HTTP/2: over HTTP/1.1 the request is REST's, which has no such route.
-        XCTAssertEqual(call(server, "ServerLive", body: [0, 0, 0, 0, 0], version: .http1_1).response.status, 404)
+        XCTAssertEqual(grpcCall(server, "ServerLive", body: [0, 0, 0, 0, 0], version: .http1_1).response.status, 404)
     }
 
     /// The HTTP/2 layer cancels a request whose stream the client reset (RST_STREAM): its clips are not computed
@@ -155,7 +126,7 @@ final class GRPCServiceTests: LiveInferenceTestCase {
         GRPCMessageFraming.frame(try fp32Request(clips, raw: true).serializedBytes(), into: &body)
         let cancellation = RequestCancellation()
         cancellation.cancel()
-        let answer = call(server, "ModelInfer", body: body, cancellation: cancellation)
+        let answer = grpcCall(server, "ModelInfer", body: body, cancellation: cancellation)
         XCTAssertEqual(answer.status, GRPCStatus.Code.cancelled.rawValue, answer.message)
         XCTAssertTrue(answer.response.body.isEmpty)
         let metrics = String(decoding: server.metrics.exposition(), as: UTF8.self)
@@ -166,16 +137,16 @@ final class GRPCServiceTests: LiveInferenceTestCase {
         let (server, _) = try start { service, _ in service.apiKeys = ["k1"] }
         let (clips, _, _) = try Self.pytorchCase()
         let request = fp32Request(clips, raw: true)
-        XCTAssertEqual(try call(server, "ModelInfer", [request]).status, GRPCStatus.Code.unauthenticated.rawValue)
-        XCTAssertEqual(try call(server, "ModelInfer", [request], headers: [("authorization", "Bearer k2")]).status,
+        XCTAssertEqual(try grpcCall(server, "ModelInfer", [request]).status, GRPCStatus.Code.unauthenticated.rawValue)
+        XCTAssertEqual(try grpcCall(server, "ModelInfer", [request], headers: [("authorization", "Bearer k2")]).status,
                        GRPCStatus.Code.unauthenticated.rawValue)
-        XCTAssertEqual(try call(server, "ModelInfer", [request], headers: [("authorization", "Bearer k1")]).status, 0)
+        XCTAssertEqual(try grpcCall(server, "ModelInfer", [request], headers: [("authorization", "Bearer k1")]).status, 0)
         // From the head alone too, before any body is read.
         let head = HTTPRequest(method: "POST", target: "/inference.GRPCInferenceService/ModelStreamInfer", version: .http2,
                                headers: ["Content-Type": "application/grpc"])
         XCTAssertEqual(server.responder.admit(head)?.trailers?["grpc-status"], "16")
         // Health stays open, as REST's GET routes do.
-        XCTAssertEqual(try call(server, "ServerLive", [Inference_ServerLiveRequest()]).status, 0)
+        XCTAssertEqual(try grpcCall(server, "ServerLive", [Inference_ServerLiveRequest()]).status, 0)
     }
 
     func testStreamAnswersEachRequestInOrderAndKeepsGoingAfterAnError() throws {
@@ -186,7 +157,7 @@ final class GRPCServiceTests: LiveInferenceTestCase {
         bad.id = "bad"
         var second = fp32Request(clips, raw: false)
         second.id = "r2"
-        let answer = try call(server, "ModelStreamInfer", [fp32Request(clips, raw: true), bad, second])
+        let answer = try grpcCall(server, "ModelStreamInfer", [fp32Request(clips, raw: true), bad, second])
         XCTAssertEqual(answer.status, 0)
         let responses = try answer.messages().map { try Inference_ModelStreamInferResponse(serializedBytes: $0) }
         XCTAssertEqual(responses.map(\.inferResponse.id), ["r1", "bad", "r2"])

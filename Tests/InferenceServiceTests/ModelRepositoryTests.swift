@@ -389,20 +389,8 @@ final class ModelRepositoryTests: XCTestCase {
         let (server, _) = try start(directory)
         let small = try Self.smallCase()
         func call(_ method: String, _ message: any SwiftProtobuf.Message) throws -> (status: Int?, messages: [[UInt8]]) {
-            var body: [UInt8] = []
-            GRPCMessageFraming.frame(try message.serializedBytes(), into: &body)
-            let request = HTTPRequest(method: "POST", target: "/inference.GRPCInferenceService/" + method, version: .http2,
-                                      headers: HTTPHeaders([("Content-Type", "application/grpc")]), body: body)
-            let done = expectation(description: method)
-            nonisolated(unsafe) var answer: HTTPResponse?
-            server.responder.respond(to: request) { response in
-                answer = response
-                done.fulfill()
-            }
-            wait(for: [done], timeout: 30)
-            let response = try XCTUnwrap(answer)
-            return (response.trailers?["grpc-status"].flatMap(Int.init),
-                    try GRPCMessageFraming.messages(in: response.body, encoding: nil, maxMessageBytes: .max))
+            let answer = try grpcCall(server, method, [message], timeout: 30)
+            return (answer.status, try answer.messages())
         }
         func infer(_ model: String, version: String) throws -> (status: Int?, response: Inference_ModelInferResponse?) {
             let clip = small.clips[0]

@@ -11,20 +11,8 @@ final class TritonExtensionsTests: LiveInferenceTestCase {
     private var coords: Int { Self.loaded.config.numCoords }
 
     private func grpc(_ server: InferenceServer, _ method: String, _ message: any SwiftProtobuf.Message) throws -> (status: Int?, message: [UInt8]?) {
-        var body: [UInt8] = []
-        GRPCMessageFraming.frame(try message.serializedBytes(), into: &body)
-        let request = HTTPRequest(method: "POST", target: "/inference.GRPCInferenceService/" + method, version: .http2,
-                                  headers: HTTPHeaders([("Content-Type", "application/grpc")]), body: body)
-        let done = expectation(description: method)
-        nonisolated(unsafe) var answer: HTTPResponse?
-        server.responder.respond(to: request) { response in
-            answer = response
-            done.fulfill()
-        }
-        wait(for: [done], timeout: 10)
-        let response = try XCTUnwrap(answer)
-        let messages = try GRPCMessageFraming.messages(in: response.body, encoding: nil, maxMessageBytes: .max)
-        return (response.trailers?["grpc-status"].flatMap(Int.init), messages.first)
+        let answer = try grpcCall(server, method, [message])
+        return (answer.status, try answer.messages().first)
     }
 
     func testTheModelConfigurationOverRESTAndGRPC() throws {
