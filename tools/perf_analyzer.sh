@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Triton's perf_analyzer against a running `signbert serve`, over HTTP (V2 REST) and gRPC, at concurrency 1 and 32.
 #
-#   tools/perf_analyzer.sh BINARY [--model DIR] [--duration-ms 5000] [--concurrency "1 32"] [--protocol-bench]
+#   tools/perf_analyzer.sh BINARY [--model DIR | --model-repository DIR --model-name NAME] [--duration-ms 5000]
+#                         [--concurrency "1 32"] [--protocol-bench]
 #
 # BINARY is a signbert binary (a release build for figures worth quoting). The server is started on loopback with
-# --model DIR (default models/demo-gestures) and stopped at the end; --protocol-bench then runs
+# --model DIR (default models/demo-gestures), or with --model-repository DIR and perf_analyzer pointed at its model
+# NAME (the highest version, as Triton's clients address it), and stopped at the end; --protocol-bench then runs
 # tools/protocol_bench.py (the server's own load benchmark) on the same binary and model, for figures from one run.
 # Every request carries one real clip (examples/wave.json, given to perf_analyzer as --input-data JSON with its
 # shape): perf_analyzer's `--input-data random` fills FP32 tensors with random bytes, NaNs among them, which the
@@ -22,12 +24,16 @@ cd "$(dirname "$0")/.."
 binary="${1:?usage: tools/perf_analyzer.sh BINARY [--model DIR] [--duration-ms MS] [--concurrency \"1 32\"] [--protocol-bench]}"
 shift
 model=models/demo-gestures
+repository=""
+model_name=""
 interval=5000
 concurrencies="1 32"
 protocol_bench=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --model) model="$2"; shift 2 ;;
+        --model-repository) repository="$2"; shift 2 ;;
+        --model-name) model_name="$2"; shift 2 ;;
         --duration-ms) interval="$2"; shift 2 ;;
         --concurrency) concurrencies="$2"; shift 2 ;;
         --protocol-bench) protocol_bench=1; shift ;;
@@ -35,6 +41,7 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 [[ -x "$binary" ]] || { echo "perf_analyzer.sh: $binary is not an executable" >&2; exit 1; }
+[[ -z "$repository" || -n "$model_name" ]] || { echo "perf_analyzer.sh: --model-repository needs --model-name" >&2; exit 2; }
 binary="$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")"
 
 cache="${SIGNBERT_PERF_ANALYZER_DIR:-$HOME/.cache/signbert/perf-analyzer}"
@@ -100,7 +107,8 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-"$binary" serve --host 127.0.0.1 --port 0 --model "$model" > "$work/serve.log" 2>&1 &
+if [[ -n "$repository" ]]; then source_args=(--model-repository "$repository"); else source_args=(--model "$model"); fi
+"$binary" serve --host 127.0.0.1 --port 0 "${source_args[@]}" > "$work/serve.log" 2>&1 &
 server_pid=$!
 port=""
 for _ in $(seq 1 600); do
@@ -113,10 +121,10 @@ done
 
 # The model's name and input from Triton's model configuration (which is what perf_analyzer reads too), and the
 # input data: one clip, [T, V, C] (the batch dimension left out, as perf_analyzer adds it).
-read -r name input shape < <(python3 - "$port" examples/wave.json "$work/input.json" <<'EOF'
+read -r name input shape < <(python3 - "$port" examples/wave.json "$work/input.json" "$model_name" <<'EOF'
 import json, sys, urllib.request
-port, example, out = sys.argv[1:]
-name = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/"))["name"]
+port, example, out, name = sys.argv[1:]
+name = name or json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/"))["name"]
 config = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/models/{name}/config"))
 tensor = config["input"][0]
 clip = json.load(open(example))["inputs"][0]
@@ -126,7 +134,7 @@ json.dump({"data": [{tensor["name"]: {"content": flat, "shape": shape}}]}, open(
 print(name, tensor["name"], ",".join(map(str, shape)))
 EOF
 )
-echo "server: $binary, model $model ($name, input $input:$shape), port $port; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "server: $binary, ${repository:+repository $repository, }model ${repository:+$name}${repository:-$model} ($name, input $input:$shape), port $port; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # 4. perf_analyzer, HTTP then gRPC at each concurrency. Stability is loosened (the machine is shared and noisy):
 #    3 windows of --duration-ms within 50 % of each other, at most 10 tries; the CSV gives p50/p99.
