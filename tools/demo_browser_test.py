@@ -41,12 +41,24 @@ from signbert_tools.checks import check
 
 ROOT = Path(__file__).resolve().parent.parent
 TRUTH = ROOT / "Sources/InferenceService/Resources/demo/recording.json"
+def error_status(page):
+    """The status text while the page shows an error, else None. status() sets the text and then the class in one
+    task, but each read here is its own round trip: the text is read before and after the class, and a text that
+    changed in between belongs to a newer status (e.g. "Connecting…" read after the previous error's class)."""
+    before = page.text_content("#status")
+    error = page.get_attribute("#status", "class") == "error"
+    after = page.text_content("#status")
+    return after if error and before == after else None
+
+
 def wait_until(predicate, timeout, what):
-    """Polls from Python: the page's CSP forbids eval, which Playwright's wait_for_function relies on."""
+    """Polls `predicate` until it returns a true value, and returns that value. From Python: the page's CSP forbids
+    eval, which Playwright's wait_for_function relies on."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
-            return
+        value = predicate()
+        if value:
+            return value
         time.sleep(0.1)
     raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
 
@@ -159,8 +171,7 @@ def main():
             page.select_option("#source", "file")
             page.set_input_files("#file", str(bad))
             page.click("#play")
-            wait_until(lambda: page.get_attribute("#status", "class") == "error", 10, "the refusal")
-            refusal = page.text_content("#status")
+            refusal = wait_until(lambda: error_status(page), 10, "the refusal")
             check("a refused file shows the server's error", refusal.startswith("The server refused the recording")
                   and "pose" in refusal, refusal)
 
@@ -173,9 +184,10 @@ def main():
             page.select_option("#source", "bundled")
             page.click("#play")
             # (The refusal's message is still up when the click returns: wait for a new one.)
-            wait_until(lambda: page.get_attribute("#status", "class") == "error"
-                       and page.text_content("#status") != refusal, 10, "the overload message")
-            overloaded = page.text_content("#status")
+            def newer_error():
+                text = error_status(page)
+                return text if text != refusal else None
+            overloaded = wait_until(newer_error, 10, "the overload message")
             check("an overloaded server shows the overload message", handshake.startswith(b"HTTP/1.1 101")
                   and "overloaded" in overloaded, overloaded)
             blocker.close()
@@ -186,8 +198,7 @@ def main():
             wait_until(lambda: page.text_content("#status").startswith("Streaming"), 10, "the replay to start")
             time.sleep(1.0)
             server.process.send_signal(signal.SIGTERM)
-            wait_until(lambda: page.get_attribute("#status", "class") == "error", 30, "the drain message")
-            drained = page.text_content("#status")
+            drained = wait_until(lambda: error_status(page), 30, "the drain message")
             check("a draining server shows the shutting-down message", "shutting down" in drained, drained)
             browser.close()
 
