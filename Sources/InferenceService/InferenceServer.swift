@@ -267,17 +267,19 @@ struct AccessLog: Sendable {
     /// The metric label of a request: the pattern of the route its target matched, as the router matched it (the
     /// same parsed target), never the raw path (a label per client-chosen path would grow the registry without
     /// bound); "other" when none did.
-    func routeLabel(_ exchange: HTTPExchange) -> String {
-        let pattern = if let head = exchange.request { router.pattern(for: head.requestTarget) }
-                      else { exchange.path.flatMap(router.pattern(forPath:)) }
-        return pattern ?? "other"
+    func routeLabel(_ exchange: HTTPExchange) -> String { routePattern(exchange) ?? "other" }
+
+    private func routePattern(_ exchange: HTTPExchange) -> String? {
+        if let head = exchange.request { router.pattern(for: head.requestTarget) } else { exchange.path.flatMap(router.pattern(forPath:)) }
     }
 
     func record(_ exchange: HTTPExchange) {
         let path = exchange.path ?? "-"
         // A gRPC call: labelled protocol "grpc", its method as the route and its grpc-status as the status.
         let grpc = GRPCAccessLog(exchange)
-        metrics.recordResponse(route: grpc?.route ?? routeLabel(exchange), status: grpc?.status ?? exchange.status,
+        // The route is matched once, for both the metric label and the model the log line names.
+        let pattern = grpc == nil ? routePattern(exchange) : nil
+        metrics.recordResponse(route: grpc?.route ?? pattern ?? "other", status: grpc?.status ?? exchange.status,
                                protocol: grpc == nil ? exchange.protocolVersion.description : "grpc", duration: exchange.duration)
         var metadata: Logger.Metadata = [
             "method": "\(exchange.method ?? "-")",
@@ -289,7 +291,7 @@ struct AccessLog: Sendable {
             "protocol": "\(grpc == nil ? exchange.protocolVersion.description : "grpc")",
         ]
         if let grpc { metadata["grpc_status"] = .stringConvertible(grpc.status) }
-        if grpc == nil, let model = context.modelLabel(path: path, router: router) { metadata["model"] = "\(model)" }
+        if let pattern, let model = context.modelLabel(pattern: pattern, path: path) { metadata["model"] = "\(model)" }
         if let id = exchange.responseHeaders["X-Request-Id"] { metadata["request_id"] = "\(id)" }
         if let size = exchange.responseHeaders["X-Batch-Size"].flatMap(Int.init) {
             metadata["batch_size"] = .stringConvertible(size)

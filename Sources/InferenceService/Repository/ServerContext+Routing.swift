@@ -37,11 +37,11 @@ extension ServerContext {
         }
     }
 
-    /// The model a request path names, for the access log: the `{name}` of a model route, the default model for
-    /// the plain prediction routes, nil for the server's own routes.
-    func modelLabel(path: String, router: HTTPRouter) -> String? {
-        guard let pattern = router.pattern(forPath: path),
-              let route = table.first(where: { $0.pattern == pattern }) else { return nil }
+    /// The model a request names, for the access log, from the route `pattern` its target matched and its path:
+    /// the `{name}` of a model route, the default model for the plain prediction routes, nil for the server's own
+    /// routes.
+    func modelLabel(pattern: String, path: String) -> String? {
+        guard let route = table.first(where: { $0.pattern == pattern }) else { return nil }
         switch route.binding {
         case .server: return nil
         case .defaultModel: return repository.names.first
