@@ -3,5 +3,8 @@
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #define SB_FN(name) sb_##name##_avx2
 #include "kernels_body.h"
+// 6 rows x 16 columns: 12 of the 16 ymm registers accumulate, two hold the panel's row, one the broadcast.
+#define SB_GEMM_MR 6
+#include "gemm_body.h"
 #pragma clang attribute pop
 #endif

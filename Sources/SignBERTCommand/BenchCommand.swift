@@ -36,6 +36,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Element-wise kernel path: baseline, avx2 or avx512 (default: the best this CPU supports).")
     var kernels: String?
 
+    @Option(name: .long, help: "The Linear layers' GEMM: automatic, packed (the weights packed once at load) or openblas; several, comma-separated, are measured run by run in turn, so they share the machine's state.")
+    var gemm: String?
+
     @Option(name: .long, help: "Seconds of timed runs per batch size (after warm-up).")
     var seconds: Double = 2
 
@@ -79,6 +82,14 @@ struct BenchCommand: ParsableCommand {
                 guard let path = KernelPath(name: kernels) else { throw ValidationError("--kernels is baseline, avx2 or avx512") }
                 guard KernelPath.use(path) else { throw ValidationError("this CPU cannot run the \(kernels) kernels") }
             }
+            let gemms: [LinearGEMM] = try gemm.map { list in
+                let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                let choices = names.compactMap(LinearGEMM.init(rawValue:))
+                guard !choices.isEmpty, choices.count == names.count else {
+                    throw ValidationError("--gemm takes automatic, packed or openblas, comma-separated")
+                }
+                return choices
+            } ?? [LinearGEMM.current]
             // sgemm yardstick per thread count: the block's four Linear GEMMs back to back at a large batch's
             // rows; with 2+ threads the better of one multi-threaded sequence and one 1-thread sequence per
             // thread on its share of the rows, side by side (what the engine does with a batch).
@@ -95,13 +106,14 @@ struct BenchCommand: ParsableCommand {
                 }
             }
             var results: [(threads: Int, batch: Int, medianMs: Double, clipsPerSecond: Double, gflops: Double, runs: Int,
-                           strategy: String, cores: Double, cpuMs: Double)] = []
+                           strategy: String, cores: Double, cpuMs: Double, gemm: LinearGEMM)] = []
             for threadCount in threadCounts {
                 for batch in sizes {
-                    let timing = measure(model, batch: batch, threads: threadCount, strategy: strategy)
-                    let clipsPerSecond = Double(batch) / (timing.median / 1000)
-                    results.append((threadCount, batch, timing.median, clipsPerSecond, clipsPerSecond * config.flopsPerClip / 1e9,
-                                    timing.runs, timing.strategy, timing.cores, timing.cpuMs))
+                    for timing in measure(model, batch: batch, threads: threadCount, strategy: strategy, gemms: gemms) {
+                        let clipsPerSecond = Double(batch) / (timing.median / 1000)
+                        results.append((threadCount, batch, timing.median, clipsPerSecond, clipsPerSecond * config.flopsPerClip / 1e9,
+                                        timing.runs, timing.strategy, timing.cores, timing.cpuMs, timing.gemm))
+                    }
                 }
             }
             let engineName = strategy == .automatic ? "signbert-swift" : "signbert-swift-\(strategy.rawValue)"
@@ -138,6 +150,8 @@ struct BenchCommand: ParsableCommand {
                     out.number(r.cores)
                     out.raw(",\"cpu_ms\":")
                     out.number(r.cpuMs)
+                    out.raw(",\"gemm\":")
+                    out.string(r.gemm.rawValue)
                     if let peak = sgemmGFLOPs[r.threads] {
                         out.raw(",\"sgemm_share\":")
                         out.number(r.gflops / peak)
@@ -154,42 +168,58 @@ struct BenchCommand: ParsableCommand {
                     print(String(format: "sgemm, the block's 4 Linears at %d rows, %d threads: %.1f GFLOP/s = %.1f clips/s",
                                  sgemmRows, t, g, g / (config.flopsPerClip / 1e9)))
                 }
-                print("threads batch   median ms    clips/s    GFLOP/s   runs  strategy  CPU cores  CPU ms/run" + (sgemm ? "  % of sgemm" : ""))
+                print("threads batch   median ms    clips/s    GFLOP/s   runs  strategy  CPU cores  CPU ms/run  gemm      "
+                      + (sgemm ? "  % of sgemm" : ""))
                 for r in results {
                     let share = sgemmGFLOPs[r.threads].map { String(format: " %10.1f", 100 * r.gflops / $0) } ?? ""
                     print(String(format: "%7d %5d %11.3f %10.1f %10.1f %6d  ", r.threads, r.batch, r.medianMs, r.clipsPerSecond,
                                  r.gflops, r.runs) + r.strategy.padding(toLength: 8, withPad: " ", startingAt: 0)
-                          + String(format: " %10.2f %11.2f", r.cores, r.cpuMs) + share)
+                          + String(format: " %10.2f %11.2f  ", r.cores, r.cpuMs)
+                          + r.gemm.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) + share)
                 }
             }
         }
     }
 
-    /// Warm-up, then timed forwards for about `seconds` (at least 5); the median in milliseconds.
-    private func measure(_ model: SignBERTModel, batch: Int, threads: Int,
-                         strategy: ForwardEngine.Strategy) -> (median: Double, runs: Int, strategy: String, cores: Double, cpuMs: Double) {
+    /// Warm-up, then timed forwards for about `seconds` (at least 5 per GEMM); the median in milliseconds, per
+    /// GEMM in `gemms`, which take turns run by run.
+    private func measure(_ model: SignBERTModel, batch: Int, threads: Int, strategy: ForwardEngine.Strategy,
+                         gemms: [LinearGEMM]) -> [(median: Double, runs: Int, strategy: String, cores: Double, cpuMs: Double,
+                                                   gemm: LinearGEMM)] {
         let config = model.config
         let engine = ForwardEngine(model: model, capacity: batch, threads: threads, strategy: strategy)
         var generator = SystemRandomNumberGenerator()
         let input = (0..<(batch * config.numFrames * config.inputFeatures)).map { _ in Float.random(in: -1...1, using: &generator) }
         var logits = [Float](repeating: 0, count: batch * config.numClasses)
-        func once() -> Double {
-            let start = ContinuousClock.now
+        func once() -> (wall: Double, cpu: Double) {
+            let cpuBefore = processCPUSeconds(), start = ContinuousClock.now
             input.withUnsafeBufferPointer { x in
                 logits.withUnsafeMutableBufferPointer { engine.forward(x, batch: batch, logits: $0) }
             }
             let elapsed = ContinuousClock.now - start
-            return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            return (Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15,
+                    (processCPUSeconds() - cpuBefore) * 1000)
         }
-        for _ in 0..<2 { _ = once() }
-        var times: [Double] = []
-        let cpuBefore = processCPUSeconds()
+        for gemm in gemms {
+            LinearGEMM.use(gemm)
+            for _ in 0..<2 { _ = once() }
+        }
+        var times = [[Double]](repeating: [], count: gemms.count), cpu = [Double](repeating: 0, count: gemms.count)
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while times.count < 5 || ContinuousClock.now < deadline { times.append(once()) }
-        let cpuPerRun = (processCPUSeconds() - cpuBefore) * 1000 / Double(times.count)
-        let wallPerRun = times.reduce(0, +) / Double(times.count)
-        times.sort()
-        return (times[times.count / 2], times.count, engine.strategy(for: batch).rawValue, cpuPerRun / wallPerRun, cpuPerRun)
+        while times[0].count < 5 || ContinuousClock.now < deadline {
+            for (i, gemm) in gemms.enumerated() {
+                LinearGEMM.use(gemm)
+                let run = once()
+                times[i].append(run.wall)
+                cpu[i] += run.cpu
+            }
+        }
+        return gemms.indices.map { i in
+            let runs = times[i].count, cpuPerRun = cpu[i] / Double(runs)
+            let wallPerRun = times[i].reduce(0, +) / Double(runs)
+            let sorted = times[i].sorted()
+            return (sorted[runs / 2], runs, engine.strategy(for: batch).rawValue, cpuPerRun / wallPerRun, cpuPerRun, gemms[i])
+        }
     }
 
     /// User + system CPU time of the whole process (every thread: the team's, OpenBLAS's), in seconds.

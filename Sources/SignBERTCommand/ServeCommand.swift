@@ -209,6 +209,7 @@ struct ServeCommand: ParsableCommand {
             "blas_threads": .stringConvertible(settings.service.computeThreads),
             "blas_core": "\(BLASThreads.coreName)",
             "kernels": "\(KernelPath.current)",
+            "gemm": "\(LinearGEMM.current.rawValue)",
             "max_batch_size": .stringConvertible(settings.service.maxBatchSize),
             "api_key": "\(settings.service.apiKeys.isEmpty ? "off" : settings.service.protectMetrics ? "required (predictions, metrics)" : "required (predictions)")",
             "max_queue": .stringConvertible(settings.service.maxQueuedClips),
@@ -228,6 +229,10 @@ struct ServeCommand: ParsableCommand {
             logger.warning("element-wise kernels fell back", metadata: [
                 "kernels": "\(KernelPath.current)", "supported": "\(KernelPath.supported.map(\.description))",
                 "SIGNBERT_KERNELS": "\(ProcessInfo.processInfo.environment["SIGNBERT_KERNELS"] ?? "unset")"])
+        }
+        if let wanted = ProcessInfo.processInfo.environment["SIGNBERT_GEMM"], LinearGEMM(rawValue: wanted) == nil {
+            logger.warning("SIGNBERT_GEMM is not automatic, packed or openblas: ignored", metadata: [
+                "SIGNBERT_GEMM": "\(wanted)", "gemm": "\(LinearGEMM.current.rawValue)"])
         }
         // SIGTERM (orchestrators) and SIGINT (Ctrl-C) start a graceful drain; a second one ends at once.
         let signalQueue = DispatchQueue(label: "signbert.signals")

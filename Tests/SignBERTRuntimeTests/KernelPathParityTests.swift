@@ -3,7 +3,8 @@ import SignBERTRuntime
 import XCTest
 
 /// The PyTorch parity fixtures hold on every kernel path this CPU supports (baseline, AVX2+FMA, AVX-512),
-/// through the single-threaded forward pass and through each of the engine's threading strategies.
+/// through the single-threaded forward pass and through each of the engine's threading strategies, with the
+/// Linear layers on the packed GEMM and on OpenBLAS.
 final class KernelPathParityTests: XCTestCase {
     private static let cases = ["v1-small", "v1-features", "v2-flags-1111", "v2-flags-0000", "v2-joints-10", "v2-long"]
 
@@ -21,21 +22,26 @@ final class KernelPathParityTests: XCTestCase {
             let engines = ForwardEngine.Strategy.allCases.map {
                 ForwardEngine(model: loaded.model, capacity: fixture.batch, threads: 2, strategy: $0)
             }
-            try forEachPath { path in
-                BLASThreads.set(1)
-                let alone = loaded.model.logits(for: fixture.inputs, batch: fixture.batch)
-                XCTAssertLessThanOrEqual(maxAbsDifference(alone, expected), fixture.tolerance, "\(name), \(path), alone")
-                for engine in engines {
-                    var logits = [Float](repeating: .nan, count: expected.count)
-                    fixture.inputs.withUnsafeBufferPointer { x in
-                        logits.withUnsafeMutableBufferPointer { engine.forward(x, batch: fixture.batch, logits: $0) }
+            for gemm in [LinearGEMM.packed, .openBLAS] {
+                LinearGEMM.use(gemm)
+                defer { LinearGEMM.use(.automatic) }
+                try forEachPath { path in
+                    let path = "\(path), \(gemm.rawValue) GEMM"
+                    BLASThreads.set(1)
+                    let alone = loaded.model.logits(for: fixture.inputs, batch: fixture.batch)
+                    XCTAssertLessThanOrEqual(maxAbsDifference(alone, expected), fixture.tolerance, "\(name), \(path), alone")
+                    for engine in engines {
+                        var logits = [Float](repeating: .nan, count: expected.count)
+                        fixture.inputs.withUnsafeBufferPointer { x in
+                            logits.withUnsafeMutableBufferPointer { engine.forward(x, batch: fixture.batch, logits: $0) }
+                        }
+                        XCTAssertLessThanOrEqual(maxAbsDifference(logits, expected), fixture.tolerance,
+                                                 "\(name), \(path), \(engine.strategy) (\(engine.strategy(for: fixture.batch)))")
                     }
-                    XCTAssertLessThanOrEqual(maxAbsDifference(logits, expected), fixture.tolerance,
-                                             "\(name), \(path), \(engine.strategy) (\(engine.strategy(for: fixture.batch)))")
-                }
-                if let short = try V2ParityTests.shortInputs(name) {
-                    let logits = loaded.model.logits(for: short.values, batch: short.shape[0], frames: short.shape[1])
-                    XCTAssertLessThanOrEqual(maxAbsDifference(logits, short.expected), fixture.tolerance, "\(name), \(path), short")
+                    if let short = try V2ParityTests.shortInputs(name) {
+                        let logits = loaded.model.logits(for: short.values, batch: short.shape[0], frames: short.shape[1])
+                        XCTAssertLessThanOrEqual(maxAbsDifference(logits, short.expected), fixture.tolerance, "\(name), \(path), short")
+                    }
                 }
             }
         }

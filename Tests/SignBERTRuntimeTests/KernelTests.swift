@@ -147,16 +147,81 @@ final class KernelTests: XCTestCase {
     }
 
     func testLinearMatchesNaiveProductWithPyTorchLayout() {
-        // PyTorch weight [out=3, in=2]; the kernel takes it transposed to [in, out].
-        let weight: [Float] = [1, 2, 3, 4, 5, 6]
+        // PyTorch weight [out=3, in=2], packed as the model packs it.
+        let weight = WeightBuffer(packingLinear: [1, 2, 3, 4, 5, 6], inner: 2, outer: 3)
         let x: [Float] = [1, -1, 2, 0.5]  // 2 rows of 2
         let bias: [Float] = [0.5, -0.5, 1]
-        let w = transposed(weight, rows: 3, cols: 2)
         var out = [Float](repeating: 7, count: 6)
-        linear(&out, x, weight: w, bias: bias, rows: 2, inDim: 2, outDim: 3)
+        linear(&out, x, weight: weight.pointer, bias: bias, rows: 2, inDim: 2, outDim: 3)
         XCTAssertEqual(out, [-0.5, -1.5, 0, 3.5, 7.5, 14] as [Float])  // x·Wᵀ + b by hand
-        linear(&out, x, weight: w, bias: bias, rows: 2, inDim: 2, outDim: 3, accumulate: true)
+        linear(&out, x, weight: weight.pointer, bias: bias, rows: 2, inDim: 2, outDim: 3, accumulate: true)
         XCTAssertEqual(out, [-1, -3, 0, 7, 15, 28] as [Float])  // the same added again
+    }
+
+    /// The packed GEMM against a double-precision naive product, on every path, at shapes that cross each of its
+    /// edges: row counts that leave a partial micro-kernel and a partial 96-row block, inner sizes past the
+    /// 256-deep blocks, widths that end inside a 16-column panel, and column tiles of a wider output (as a lane
+    /// of the split forward pass writes them), both stored and accumulated. Columns outside the tile stay untouched.
+    func testPackedGEMMMatchesNaiveProductAtEveryEdge() {
+        var generator = SplitMix64(seed: 11)
+        func random(_ n: Int) -> [Float] { (0..<n).map { _ in Float(generator.next() % 2_001) / 1_000 - 1 } }
+        let shapes = [(rows: 1, inner: 3, outer: 5), (7, 16, 16), (13, 257, 40), (64, 256, 768), (97, 600, 33),
+                      (200, 1024, 48)]
+        for (rows, inner, outer) in shapes {
+            let x = random(rows * inner), w = random(outer * inner), start = random(rows * outer)
+            let packed = WeightBuffer(packingLinear: w, inner: inner, outer: outer)
+            let tiles = outer > 16 ? [0..<16, 16..<outer, 0..<outer] : [0..<outer]
+            for columns in tiles {
+                for accumulate in [false, true] {
+                    forEachPath { path in
+                        var out = start
+                        out.withUnsafeMutableBufferPointer { o in
+                            guard let base = o.baseAddress else { return }
+                            matmul(base, x, weight: packed.pointer, rows: rows, inDim: inner, outDim: outer,
+                                   columns: columns, accumulate: accumulate)
+                        }
+                        var worst = 0.0  // the error over the float sum's own rounding bound (1e-5 of Σ|terms|)
+                        for r in 0..<rows {
+                            for c in 0..<outer {
+                                let i = r * outer + c
+                                guard columns.contains(c) else {
+                                    XCTAssertEqual(out[i], start[i], "\(path) \(rows)x\(inner)x\(outer) touched column \(c)")
+                                    continue
+                                }
+                                var sum = accumulate ? Double(start[i]) : 0, magnitude = abs(sum)
+                                for k in 0..<inner {
+                                    let term = Double(x[r * inner + k]) * Double(w[c * inner + k])
+                                    sum += term
+                                    magnitude += abs(term)
+                                }
+                                worst = max(worst, abs(Double(out[i]) - sum) / (1e-5 * magnitude + 1e-7))
+                            }
+                        }
+                        XCTAssertLessThan(worst, 1, "\(path) \(rows)x\(inner)x\(outer) columns \(columns) accumulate \(accumulate)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The packed GEMM's copy of the weights is kept only where a clip's products can use it (v1's 64 tokens),
+    /// and every Linear of such a model has it; v2's 1,729-token clips always go to OpenBLAS.
+    func testPackedWeightsAreKeptWhereAClipFitsTheRowLimit() throws {
+        let v1 = SignBERTConfig.defaults
+        let v1Weights = try SignBERTWeights(stateDict: .random(config: v1), config: v1)
+        let v1Layers = [v1Weights.inputProj, v1Weights.headFC1, v1Weights.headFC2]
+            + v1Weights.blocks.flatMap { [$0.qkv, $0.proj, $0.fc1, $0.fc2] }
+        XCTAssertTrue(v1Layers.allSatisfy { $0.packed != nil })
+        for layer in v1Layers {
+            XCTAssertEqual(layer.packed?.count, (layer.outDim + 15) / 16 * 16 * layer.inDim)
+        }
+        // The memory a served model reports counts both copies: every parameter once, plus the packed forms.
+        let packedFloats = v1Layers.reduce(0) { $0 + ($1.packed?.count ?? 0) }
+        XCTAssertEqual(v1Weights.bytes, 4 * (v1.parameterCount + packedFloats))
+        let v2 = SignBERTConfig.v2Defaults
+        XCTAssertGreaterThan(v2.maxTokens, LinearGEMM.packedRowLimit)
+        let v2Weights = try SignBERTWeights(stateDict: .random(config: v2), config: v2)
+        XCTAssertTrue(v2Weights.blocks.allSatisfy { $0.qkv.packed == nil && $0.fc2.packed == nil })
     }
 
     func testAttentionMatchesNaiveComputation() {

@@ -52,6 +52,17 @@ float sb_exp_shifted_sum(float *x, long n, float shift);
 /// x[i] *= s.
 void sb_scale(float *x, long n, float s);
 
+// ---- the Linear layers' GEMM over weights packed once ----
+/// Floats of the packed form of a PyTorch Linear weight [outer, inner]: panels of 16 output columns.
+long sb_gemm_packed_floats(long inner, long outer);
+/// Packs weight [outer, inner] (PyTorch's layout) into `packed` (sb_gemm_packed_floats floats, best 64-byte
+/// aligned): panel p holds columns 16p..16p+15 as [inner][16], zero past `outer`.
+void sb_gemm_pack(float *packed, const float *weight, long inner, long outer);
+/// c[rows, cols] = a[rows, inner] · Wᵀ restricted to output columns first_column..first_column+cols (`+=` when
+/// accumulate); first_column a multiple of 16; a and c row-major with strides lda and ldc.
+void sb_gemm_packed(float *c, long ldc, const float *a, long lda, const float *packed, long inner, long first_column,
+                    long cols, long rows, int accumulate);
+
 // ---- thread team ----
 /// A persistent team of `lanes` threads: the caller of sb_team_run is lane 0, the others are threads
 /// the team owns. Idle threads spin briefly, then sleep in the kernel (futex): an idle process uses no CPU.

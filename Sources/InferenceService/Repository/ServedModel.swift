@@ -20,7 +20,7 @@ final class ServedModel: Sendable {
         self.version = version
         self.routes = routes
         self.metrics = metrics
-        memoryBytes = routes.loaded.config.parameterCount * MemoryLayout<Float>.size + routes.scheduler.bufferBytes
+        memoryBytes = routes.loaded.model.weightBytes + routes.scheduler.bufferBytes
         metrics.memory.record(memoryBytes)
     }
 

@@ -1,11 +1,19 @@
-import COpenBLAS
 import CKernels
+import COpenBLAS
 
-/// out[rows, outDim] = x[rows, inDim] · w[inDim, outDim] + bias, or `+=` when `accumulate`
-/// (the residual connection folded into the GEMM's beta).
-///
-/// `w` is the PyTorch weight transposed once at load ([in, out] row-major): X·W runs faster in
-/// OpenBLAS than X·Wᵀ at this model's shapes (perf-notes: 90 vs 64 GFLOP/s for fc2 at batch 1).
+/// The same product through OpenBLAS, over the weight transposed to [inDim, outDim] row-major (X·W runs faster
+/// in OpenBLAS than X·Wᵀ at this model's shapes: perf-notes, 90 vs 64 GFLOP/s for fc2 at one clip).
+func blasMatmul(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+                rows: Int, inDim: Int, outDim: Int, columns: Range<Int>, accumulate: Bool) {
+    guard rows > 0, !columns.isEmpty else { return }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                Int32(rows), Int32(columns.count), Int32(inDim),
+                1.0, x, Int32(inDim), w + columns.lowerBound, Int32(outDim),
+                accumulate ? 1.0 : 0.0, out + columns.lowerBound, Int32(outDim))
+}
+
+/// out[rows, outDim] = x[rows, inDim] · Wᵀ + bias, or `+=` when `accumulate` (the residual connection folded
+/// into the GEMM). `weight` is PyTorch's [outDim, inDim] weight packed by `WeightBuffer(packingLinear:...)`.
 func linear(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
             weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>,
             rows: Int, inDim: Int, outDim: Int, accumulate: Bool = false) {
@@ -13,15 +21,14 @@ func linear(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
     addRowBias(out, bias, rows: rows, cols: outDim, ld: outDim)
 }
 
-/// The `columns` of out[rows, outDim] = x · w (or `+=`), without bias: one lane's part of a Linear split by
-/// output columns (its columns of the weight are a submatrix with the weight's row stride, so nothing is copied).
+/// The `columns` of out[rows, outDim] = x · Wᵀ (or `+=`), without bias: one lane's part of a Linear split by
+/// output columns. `columns` starts on a multiple of 16 (a packed panel).
 func matmul(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
             rows: Int, inDim: Int, outDim: Int, columns: Range<Int>, accumulate: Bool) {
     guard rows > 0, !columns.isEmpty else { return }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                Int32(rows), Int32(columns.count), Int32(inDim),
-                1.0, x, Int32(inDim), w + columns.lowerBound, Int32(outDim),
-                accumulate ? 1.0 : 0.0, out + columns.lowerBound, Int32(outDim))
+    precondition(columns.lowerBound % 16 == 0, "a column tile starts inside a packed panel")
+    sb_gemm_packed(out + columns.lowerBound, outDim, x, inDim, w, inDim, columns.lowerBound, columns.count, rows,
+                   accumulate ? 1 : 0)
 }
 
 /// out[r, c] += bias[c] for the `cols` columns of each row of stride `ld`.

@@ -1,6 +1,8 @@
-/// A Linear layer with its weight transposed once at load to [in, out] row-major (see `linear`).
+/// A Linear layer's weight in the forms its GEMMs read (`LinearGEMM`), made once at load.
 struct LinearWeights: Sendable {
-    let weight: WeightBuffer  // [inDim, outDim]; PyTorch stores [outDim, inDim]
+    let weight: WeightBuffer   // [inDim, outDim] row-major (PyTorch's transposed), for OpenBLAS
+    let packed: WeightBuffer?  // PyTorch's [outDim, inDim] in panels of 16 output columns, for the packed GEMM;
+                               // only for models whose clip fits under `LinearGEMM.packedRowLimit`
     let bias: WeightBuffer    // [outDim]
     let inDim: Int
     let outDim: Int
@@ -40,6 +42,18 @@ public struct SignBERTWeights: Sendable {
     let headFC2: LinearWeights     // head.5 [D/2, K]
     /// Keys of the file that the model does not use (listed, not fatal, as load_state_dict(strict=False) would).
     public let unexpectedKeys: [String]
+
+    /// Bytes of every weight buffer, both forms of each Linear weight included (what the model holds in memory).
+    public var bytes: Int {
+        func linear(_ l: LinearWeights) -> Int { l.weight.count + (l.packed?.count ?? 0) + l.bias.count }
+        func norm(_ n: NormWeights) -> Int { n.weight.count + n.bias.count }
+        let embeddings = posEmbed.count + (v2.map { $0.temporal.count + $0.joint.count + $0.handType.count + ($0.cls?.count ?? 0) } ?? 0)
+        let blockFloats = blocks.reduce(0) { sum, b in
+            sum + norm(b.norm1) + linear(b.qkv) + linear(b.proj) + norm(b.norm2) + linear(b.fc1) + linear(b.fc2)
+        }
+        let floats = embeddings + linear(inputProj) + blockFloats + norm(self.norm) + norm(headNorm) + linear(headFC1) + linear(headFC2)
+        return floats * MemoryLayout<Float>.size
+    }
 
     /// Every key the architecture needs, with its PyTorch shape, in the order the training code saves them.
     public static func expectedShapes(for config: SignBERTConfig) -> [(key: String, shape: [Int])] {
@@ -96,9 +110,14 @@ public struct SignBERTWeights: Sendable {
 
         // Every key was checked above, so these look-ups cannot fail.
         func values(_ key: String) -> [Float] { stateDict.tensors[key]?.values ?? [] }
+        // A clip's products are the packed GEMM's only when a clip's rows are few (v1's 64 tokens, not v2's
+        // 1,729): other models would never use the second copy of their weights.
+        let packs = config.maxTokens <= LinearGEMM.packedRowLimit
         func linear(_ prefix: String) -> LinearWeights {
             let shape = stateDict.tensors[prefix + ".weight"]?.shape ?? [0, 0]
-            return LinearWeights(weight: WeightBuffer(transposed(values(prefix + ".weight"), rows: shape[0], cols: shape[1])),
+            let weight = values(prefix + ".weight")
+            return LinearWeights(weight: WeightBuffer(transposed(weight, rows: shape[0], cols: shape[1])),
+                                 packed: packs ? WeightBuffer(packingLinear: weight, inner: shape[1], outer: shape[0]) : nil,
                                  bias: WeightBuffer(values(prefix + ".bias")), inDim: shape[1], outDim: shape[0])
         }
         func layerNorm(_ prefix: String) -> NormWeights {
