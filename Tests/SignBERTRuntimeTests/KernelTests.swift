@@ -177,8 +177,8 @@ final class KernelTests: XCTestCase {
                         var out = start
                         out.withUnsafeMutableBufferPointer { o in
                             guard let base = o.baseAddress else { return }
-                            matmul(base, x, weight: packed.pointer, rows: rows, inDim: inner, outDim: outer,
-                                   columns: columns, accumulate: accumulate)
+                            packedMatmul(base, x, weight: packed.pointer, rows: rows, inDim: inner, outDim: outer,
+                                         columns: columns, accumulate: accumulate)
                         }
                         var worst = 0.0  // the error over the float sum's own rounding bound (1e-5 of Σ|terms|)
                         for r in 0..<rows {

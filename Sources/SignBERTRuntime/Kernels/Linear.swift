@@ -1,6 +1,19 @@
 import CKernels
 import COpenBLAS
 
+/// The `columns` of out[rows, outDim] = x · layerᵀ (or `+=`), without bias, on the GEMM `LinearGEMM` picks for
+/// `rows`: one lane's part of a Linear split by output columns, or the whole of it.
+func matmul(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, layer: LinearWeights, rows: Int,
+            columns: Range<Int>, accumulate: Bool) {
+    if let packed = layer.packed, LinearGEMM.packs(rows: rows) {
+        packedMatmul(out, x, weight: packed.pointer, rows: rows, inDim: layer.inDim, outDim: layer.outDim,
+                     columns: columns, accumulate: accumulate)
+    } else {
+        blasMatmul(out, x, weight: layer.weight.pointer, rows: rows, inDim: layer.inDim, outDim: layer.outDim,
+                   columns: columns, accumulate: accumulate)
+    }
+}
+
 /// The same product through OpenBLAS, over the weight transposed to [inDim, outDim] row-major (X·W runs faster
 /// in OpenBLAS than X·Wᵀ at this model's shapes: perf-notes, 90 vs 64 GFLOP/s for fc2 at one clip).
 func blasMatmul(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
@@ -17,14 +30,14 @@ func blasMatmul(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, w
 func linear(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
             weight w: UnsafePointer<Float>, bias: UnsafePointer<Float>,
             rows: Int, inDim: Int, outDim: Int, accumulate: Bool = false) {
-    matmul(out, x, weight: w, rows: rows, inDim: inDim, outDim: outDim, columns: 0..<outDim, accumulate: accumulate)
+    packedMatmul(out, x, weight: w, rows: rows, inDim: inDim, outDim: outDim, columns: 0..<outDim, accumulate: accumulate)
     addRowBias(out, bias, rows: rows, cols: outDim, ld: outDim)
 }
 
-/// The `columns` of out[rows, outDim] = x · Wᵀ (or `+=`), without bias: one lane's part of a Linear split by
-/// output columns. `columns` starts on a multiple of 16 (a packed panel).
-func matmul(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
-            rows: Int, inDim: Int, outDim: Int, columns: Range<Int>, accumulate: Bool) {
+/// The same product on CKernels' GEMM, over the weight packed by `WeightBuffer(packingLinear:...)`. `columns`
+/// starts on a multiple of 16 (a packed panel).
+func packedMatmul(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+                  rows: Int, inDim: Int, outDim: Int, columns: Range<Int>, accumulate: Bool) {
     guard rows > 0, !columns.isEmpty else { return }
     precondition(columns.lowerBound % 16 == 0, "a column tile starts inside a packed panel")
     sb_gemm_packed(out + columns.lowerBound, outDim, x, inDim, w, inDim, columns.lowerBound, columns.count, rows,

@@ -133,13 +133,7 @@ public final class SignBERTModel: Sendable {
         if seeded {
             for r in 0..<tile.rows.count { (o + r * layer.outDim + c0).update(from: bias, count: tile.cols.count) }
         }
-        if let packed = layer.packed, LinearGEMM.packs(rows: tile.rows.count) {
-            matmul(o, input, weight: packed.pointer, rows: tile.rows.count, inDim: layer.inDim, outDim: layer.outDim,
-                   columns: tile.cols, accumulate: accumulate || seeded)
-        } else {
-            blasMatmul(o, input, weight: layer.weight.pointer, rows: tile.rows.count, inDim: layer.inDim,
-                       outDim: layer.outDim, columns: tile.cols, accumulate: accumulate || seeded)
-        }
+        matmul(o, input, layer: layer, rows: tile.rows.count, columns: tile.cols, accumulate: accumulate || seeded)
         switch step {
         case .add where !seeded: addRowBias(o + c0, bias, rows: tile.rows.count, cols: tile.cols.count, ld: layer.outDim)
         case .withGELU: biasGELU(o + c0, bias: bias, rows: tile.rows.count, cols: tile.cols.count, ld: layer.outDim)
