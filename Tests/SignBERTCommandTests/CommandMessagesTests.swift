@@ -30,6 +30,11 @@ final class CommandMessagesTests: XCTestCase {
                            mentioning: ["examples/wave.json is JSON, not a .pose file", "--input examples/wave.json"])
     }
 
+    func testAnUnknownGEMMIsRefusedByBench() throws {
+        assertOneErrorLine(try run(["bench", "--gemm", "packed,bogus", "--batches", "1", "--seconds", "0"]),
+                           mentioning: ["--gemm takes automatic, packed or openblas"])
+    }
+
     func testBadLogLevelIsAUsageError() throws {
         assertUsageError(try run(["serve", "--log-level", "foo", "--port", "0"]), mentioning: ["--log-level foo", "warning"])
     }

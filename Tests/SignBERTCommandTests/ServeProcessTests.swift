@@ -75,6 +75,27 @@ final class ServeProcessTests: XCTestCase {
         XCTAssertEqual(accessLines.compactMap { $0["status"] as? Int }.sorted(), [200, 400], "one access-log line per /predict")
     }
 
+    /// SIGNBERT_GEMM: a value that is not a GEMM is named in a warning and ignored (the server still serves the
+    /// PyTorch logits); a valid one is what the "started" line reports.
+    func testTheGEMMChoiceFromTheEnvironment() throws {
+        let fixture = try CommandFixtures.v1SmallCase()
+        for (wanted, used) in [("bogus", "automatic"), ("openblas", "openblas"), ("packed", "packed")] {
+            var environment = ProcessInfo.processInfo.environment
+            environment["SIGNBERT_GEMM"] = wanted
+            let (server, port) = try startServer(environment: environment)
+            let started = server.logLines.first { $0["message"] as? String == "started" }
+            XCTAssertEqual(started?["gemm"] as? String, used, server.log)
+            let warning = server.logLines.first { $0["message"] as? String == "SIGNBERT_GEMM is not automatic, packed or openblas: ignored" }
+            XCTAssertEqual(warning?["SIGNBERT_GEMM"] as? String, wanted == "bogus" ? "bogus" : nil, server.log)
+            let response = try RawHTTPClient(port: port).postJSON("/predict", fixture.requestBody())
+            XCTAssertEqual(response.status, 200, response.text)
+            let logits = try CommandFixtures.logits(fromPredictionJSON: response.body)
+            XCTAssertLessThanOrEqual(maxAbsDifference(logits, try XCTUnwrap(fixture.expected["f32"])), fixture.tolerance, wanted)
+            server.signal(SIGTERM)
+            assertGracefulExit(server)
+        }
+    }
+
     func testSettingsFromTheEnvironment() throws {
         var environment = ProcessInfo.processInfo.environment
         environment["SIGNBERT_CHECKPOINT"] = CommandFixtures.trainingRun.path
