@@ -13,19 +13,21 @@ typedef float SB_FN(v16) __attribute__((vector_size(64), aligned(4)));
 #include "gemm_blocking.h"
 
 // rows (<= SB_GEMM_MR) x 16 columns of C, += or = A[rows, kc] · panel[kc, 16]; only `cols` (<= 16) are stored.
-// A's element (r, k) is a[k·ka + r·ra]: a block packed as [k][rows] (ka = rows, ra = 1), or A in place.
+// A's block is packed as [k][R] (element (r, k) at a[k·R + r]), so the strides are constants and the broadcasts
+// read one stream. Always inlined: called through a run-time `rows`, clang otherwise keeps one out-of-line
+// copy with strides in registers, measured 5-10 % slower from 192 rows up.
 // `ahead` is read one 64-byte line per k into L2 (the next panel, while the first row block passes over this
 // one: a panel comes from memory once, and the prefetch keeps its first pass from waiting on it).
 #define SB_GEMM_MICRO(R)                                                                                       \
-    static inline void SB_FN(gemm_micro_##R)(float *c, long ldc, const float *a, long ka, long ra,            \
-                                             const float *panel, const float *ahead, long kc, long cols,       \
-                                             int accumulate) {                                                 \
+    static inline __attribute__((always_inline)) void SB_FN(gemm_micro_##R)(                                  \
+        float *c, long ldc, const float *a, const float *panel, const float *ahead, long kc, long cols,       \
+        int accumulate) {                                                                                      \
         SB_FN(v16) acc[R];                                                                                     \
         for (int r = 0; r < R; r++) acc[r] = (SB_FN(v16)){0};                                                  \
         for (long k = 0; k < kc; k++) {                                                                        \
             __builtin_prefetch(ahead + k * 16, 0, 2);                                                          \
             SB_FN(v16) b = *(const SB_FN(v16) *)(panel + k * 16);                                              \
-            for (int r = 0; r < R; r++) acc[r] += b * a[k * ka + r * ra];                                          \
+            for (int r = 0; r < R; r++) acc[r] += b * a[k * R + r];                                            \
         }                                                                                                      \
         for (int r = 0; r < R; r++) {                                                                          \
             float *row = c + r * ldc;                                                                          \
@@ -47,27 +49,49 @@ SB_GEMM_MICRO(5)
 SB_GEMM_MICRO(6)
 #endif
 
-static inline void SB_FN(gemm_micro)(long rows, float *c, long ldc, const float *a, long ka, long ra,
-                                     const float *panel, const float *ahead, long kc, long cols, int accumulate) {
+static inline __attribute__((always_inline)) void SB_FN(gemm_micro)(long rows, float *c, long ldc, const float *a,
+                                                                    const float *panel, const float *ahead, long kc,
+                                                                    long cols, int accumulate) {
     switch (rows) {
-    case 1: SB_FN(gemm_micro_1)(c, ldc, a, ka, ra, panel, ahead, kc, cols, accumulate); break;
-    case 2: SB_FN(gemm_micro_2)(c, ldc, a, ka, ra, panel, ahead, kc, cols, accumulate); break;
+    case 1: SB_FN(gemm_micro_1)(c, ldc, a, panel, ahead, kc, cols, accumulate); break;
+    case 2: SB_FN(gemm_micro_2)(c, ldc, a, panel, ahead, kc, cols, accumulate); break;
 #if SB_GEMM_MR > 2
-    case 3: SB_FN(gemm_micro_3)(c, ldc, a, ka, ra, panel, ahead, kc, cols, accumulate); break;
-    case 4: SB_FN(gemm_micro_4)(c, ldc, a, ka, ra, panel, ahead, kc, cols, accumulate); break;
-    case 5: SB_FN(gemm_micro_5)(c, ldc, a, ka, ra, panel, ahead, kc, cols, accumulate); break;
-    case 6: SB_FN(gemm_micro_6)(c, ldc, a, ka, ra, panel, ahead, kc, cols, accumulate); break;
+    case 3: SB_FN(gemm_micro_3)(c, ldc, a, panel, ahead, kc, cols, accumulate); break;
+    case 4: SB_FN(gemm_micro_4)(c, ldc, a, panel, ahead, kc, cols, accumulate); break;
+    case 5: SB_FN(gemm_micro_5)(c, ldc, a, panel, ahead, kc, cols, accumulate); break;
+    case 6: SB_FN(gemm_micro_6)(c, ldc, a, panel, ahead, kc, cols, accumulate); break;
 #endif
     default: break;
     }
 }
 
+// Copies rows m..m+mr of A's columns k0..k0+kc as one micro-panel [k][mr], row by row, and asks for the row
+// `ahead` rows on (when there is one: `rows` in all) on the way: A is often megabytes written a pass ago, and
+// the copy stalled on it (7 % of the GEMM at 1,024 rows).
+static inline void SB_FN(gemm_pack_rows)(float *block, const float *a, long lda, long m, long mr, long k0, long kc,
+                                         long rows, long ahead) {
+    for (long r = 0; r < mr; r++) {
+        const float *row = a + (m + r) * lda + k0;
+        if (m + r + ahead < rows)
+            for (long k = 0; k < kc; k += 16) __builtin_prefetch(row + ahead * lda + k, 0, 3);
+        for (long k = 0; k < kc; k++) block[k * mr + r] = row[k];
+    }
+}
+
+// Asks for the rows x 16 floats of C that the next micro-kernel reads and writes. C is often far bigger than
+// L2 and was written a pass ago (a bias seed, the residual), its rows a page apart: without this, every
+// micro-kernel stalled on its C tile, 13 % of the time at 1024 rows.
+static inline void SB_FN(gemm_prefetch_tile)(const float *c, long ldc, long rows) {
+    for (long r = 0; r < rows; r++) __builtin_prefetch(c + r * ldc, 1, 3);
+}
+
 void SB_FN(gemm_packed)(float *c, long ldc, const float *a, long lda, const float *packed, long inner,
                         long first_column, long cols, long rows, int accumulate) {
     const long first_panel = first_column / 16, panels = (cols + 15) / 16;
-    // Each block of A is copied as [k][row] micro-panels, so the micro-kernel's broadcasts read one stream
-    // instead of SB_GEMM_MR rows far apart; without the scratch (allocation failed), A is read in place.
+    // Each block of A is copied once into this thread's scratch, as micro-panels, and every panel reuses it.
+    // Without the scratch (its allocation failed), each micro-panel is copied to the stack where it is used.
     float *const scratch = sb_gemm_scratch();
+    float local[SB_GEMM_MR * SB_GEMM_KC] __attribute__((aligned(64)));
     for (long k0 = 0; k0 < inner; k0 += SB_GEMM_KC) {
         const long kc = inner - k0 < SB_GEMM_KC ? inner - k0 : SB_GEMM_KC;
         const int add = accumulate || k0 > 0;
@@ -76,9 +100,7 @@ void SB_FN(gemm_packed)(float *c, long ldc, const float *a, long lda, const floa
             if (scratch) {
                 for (long m = m0; m < m1; m += SB_GEMM_MR) {
                     const long mr = m1 - m < SB_GEMM_MR ? m1 - m : SB_GEMM_MR;
-                    float *block = scratch + (m - m0) * kc;
-                    for (long k = 0; k < kc; k++)
-                        for (long r = 0; r < mr; r++) block[k * mr + r] = a[(m + r) * lda + k0 + k];
+                    SB_FN(gemm_pack_rows)(scratch + (m - m0) * kc, a, lda, m, mr, k0, kc, m1, 4);
                 }
             }
             for (long p = 0; p < panels; p++) {
@@ -87,13 +109,16 @@ void SB_FN(gemm_packed)(float *c, long ldc, const float *a, long lda, const floa
                 const long width = cols - p * 16 < 16 ? cols - p * 16 : 16;
                 for (long m = m0; m < m1; m += SB_GEMM_MR) {
                     const long mr = m1 - m < SB_GEMM_MR ? m1 - m : SB_GEMM_MR;
-                    float *out = c + m * ldc + p * 16;
                     const float *ahead = m == m0 ? next : panel;  // later passes touch this panel's lines, in L1
-                    if (scratch) {
-                        SB_FN(gemm_micro)(mr, out, ldc, scratch + (m - m0) * kc, mr, 1, panel, ahead, kc, width, add);
-                    } else {
-                        SB_FN(gemm_micro)(mr, out, ldc, a + m * lda + k0, 1, lda, panel, ahead, kc, width, add);
+                    const float *block = scratch ? scratch + (m - m0) * kc : local;
+                    if (!scratch) SB_FN(gemm_pack_rows)(local, a, lda, m, mr, k0, kc, 0, 0);
+                    // The tile after this one: the next rows of this panel, else the first rows of the next.
+                    if (m + SB_GEMM_MR < m1) {
+                        SB_FN(gemm_prefetch_tile)(c + (m + SB_GEMM_MR) * ldc + p * 16, ldc, m1 - m - SB_GEMM_MR < SB_GEMM_MR ? m1 - m - SB_GEMM_MR : SB_GEMM_MR);
+                    } else if (p + 1 < panels) {
+                        SB_FN(gemm_prefetch_tile)(c + m0 * ldc + (p + 1) * 16, ldc, m1 - m0 < SB_GEMM_MR ? m1 - m0 : SB_GEMM_MR);
                     }
+                    SB_FN(gemm_micro)(mr, c + m * ldc + p * 16, ldc, block, panel, ahead, kc, width, add);
                 }
             }
         }

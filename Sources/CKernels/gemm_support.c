@@ -22,7 +22,11 @@ static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 static int scratch_ready = 0;
 static void make_scratch_key(void) { scratch_ready = pthread_key_create(&scratch_key, free) == 0; }
 
+static int scratch_allowed = 1;
+void sb_gemm_allow_scratch(int allowed) { scratch_allowed = allowed; }
+
 float *sb_gemm_scratch(void) {
+    if (!scratch_allowed) return NULL;
     pthread_once(&scratch_once, make_scratch_key);
     if (!scratch_ready) return NULL;
     float *scratch = pthread_getspecific(scratch_key);

@@ -62,6 +62,9 @@ void sb_gemm_pack(float *packed, const float *weight, long inner, long outer);
 /// accumulate); first_column a multiple of 16; a and c row-major with strides lda and ldc.
 void sb_gemm_packed(float *c, long ldc, const float *a, long lda, const float *packed, long inner, long first_column,
                     long cols, long rows, int accumulate);
+/// Whether sb_gemm_packed may use its per-thread scratch (default 1). Tests turn it off to run the path taken
+/// when the scratch cannot be allocated; not while a GEMM runs.
+void sb_gemm_allow_scratch(int allowed);
 
 // ---- thread team ----
 /// A persistent team of `lanes` threads: the caller of sb_team_run is lane 0, the others are threads
