@@ -36,7 +36,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Element-wise kernel path: baseline, avx2 or avx512 (default: the best this CPU supports).")
     var kernels: String?
 
-    @Option(name: .long, help: "The Linear layers' GEMM: automatic, packed (the weights packed once at load) or openblas; several, comma-separated, are measured run by run in turn, so they share the machine's state.")
+    @Option(name: .long, help: "The Linear layers' GEMM: automatic, packed (the weights packed once at load) or openblas; several, comma-separated, load one model each (each GEMM reads its own layout of the weights) and are measured run by run in turn, so they share the machine's state.")
     var gemm: String?
 
     @Option(name: .long, help: "Seconds of timed runs per batch size (after warm-up).")
@@ -51,17 +51,32 @@ struct BenchCommand: ParsableCommand {
             guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 && $0 <= 4096 }) else {
                 throw ValidationError("--batches takes positive batch sizes, e.g. 1,8,32")
             }
-            let model: SignBERTModel
-            if checkpoint != nil || self.model != nil {
-                let source = ModelSource(checkpoint: checkpoint.map { URL(fileURLWithPath: $0) },
-                                         modelDirectory: self.model.map { URL(fileURLWithPath: $0) })
-                model = try ModelLoader.load(source).model
-            } else {
-                guard let config = ["v1": SignBERTConfig.defaults, "v2": SignBERTConfig.v2Defaults][variant] else {
-                    throw ValidationError("--variant is v1 or v2")
+            let gemms: [LinearGEMM] = try gemm.map { list in
+                let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                let choices = names.compactMap(LinearGEMM.init(rawValue:))
+                guard !choices.isEmpty, choices.count == names.count else {
+                    throw ValidationError("--gemm takes automatic, packed or openblas, comma-separated")
                 }
-                model = SignBERTModel(config: config, weights: try SignBERTWeights(stateDict: .random(config: config), config: config))
+                return choices
+            } ?? [LinearGEMM.current]
+            // Each GEMM reads its own layout of the weights, made at load: one model per GEMM.
+            func load() throws -> SignBERTModel {
+                if checkpoint != nil || self.model != nil {
+                    let source = ModelSource(checkpoint: checkpoint.map { URL(fileURLWithPath: $0) },
+                                             modelDirectory: self.model.map { URL(fileURLWithPath: $0) })
+                    return try ModelLoader.load(source).model
+                } else {
+                    guard let config = ["v1": SignBERTConfig.defaults, "v2": SignBERTConfig.v2Defaults][variant] else {
+                        throw ValidationError("--variant is v1 or v2")
+                    }
+                    return SignBERTModel(config: config, weights: try SignBERTWeights(stateDict: .random(config: config), config: config))
+                }
             }
+            let models = try gemms.map { gemm -> SignBERTModel in
+                LinearGEMM.use(gemm)
+                return try load()
+            }
+            let model = models[0]
             let threadCounts = try threads.map { list in
                 let counts = list.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
                 guard !counts.isEmpty, counts.allSatisfy({ $0 > 0 && $0 <= 256 }) else {
@@ -82,14 +97,6 @@ struct BenchCommand: ParsableCommand {
                 guard let path = KernelPath(name: kernels) else { throw ValidationError("--kernels is baseline, avx2 or avx512") }
                 guard KernelPath.use(path) else { throw ValidationError("this CPU cannot run the \(kernels) kernels") }
             }
-            let gemms: [LinearGEMM] = try gemm.map { list in
-                let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                let choices = names.compactMap(LinearGEMM.init(rawValue:))
-                guard !choices.isEmpty, choices.count == names.count else {
-                    throw ValidationError("--gemm takes automatic, packed or openblas, comma-separated")
-                }
-                return choices
-            } ?? [LinearGEMM.current]
             // sgemm yardstick per thread count: the block's four Linear GEMMs back to back at a large batch's
             // rows; with 2+ threads the better of one multi-threaded sequence and one 1-thread sequence per
             // thread on its share of the rows, side by side (what the engine does with a batch).
@@ -109,7 +116,7 @@ struct BenchCommand: ParsableCommand {
                            strategy: String, cores: Double, cpuMs: Double, gemm: LinearGEMM)] = []
             for threadCount in threadCounts {
                 for batch in sizes {
-                    for timing in measure(model, batch: batch, threads: threadCount, strategy: strategy, gemms: gemms) {
+                    for timing in measure(Array(zip(gemms, models)), batch: batch, threads: threadCount, strategy: strategy) {
                         let clipsPerSecond = Double(batch) / (timing.median / 1000)
                         results.append((threadCount, batch, timing.median, clipsPerSecond, clipsPerSecond * config.flopsPerClip / 1e9,
                                         timing.runs, timing.strategy, timing.cores, timing.cpuMs, timing.gemm))
@@ -181,17 +188,17 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    /// Warm-up, then timed forwards for about `seconds` (at least 5 per GEMM); the median in milliseconds, per
-    /// GEMM in `gemms`, which take turns run by run.
-    private func measure(_ model: SignBERTModel, batch: Int, threads: Int, strategy: ForwardEngine.Strategy,
-                         gemms: [LinearGEMM]) -> [(median: Double, runs: Int, strategy: String, cores: Double, cpuMs: Double,
-                                                   gemm: LinearGEMM)] {
-        let config = model.config
-        let engine = ForwardEngine(model: model, capacity: batch, threads: threads, strategy: strategy)
+    /// Warm-up, then timed forwards for about `seconds` (at least 5 per model); the median in milliseconds, per
+    /// model, each loaded for its GEMM; they take turns run by run.
+    private func measure(_ models: [(gemm: LinearGEMM, model: SignBERTModel)], batch: Int, threads: Int,
+                         strategy: ForwardEngine.Strategy) -> [(median: Double, runs: Int, strategy: String, cores: Double,
+                                                                cpuMs: Double, gemm: LinearGEMM)] {
+        let config = models[0].model.config
+        let engines = models.map { ForwardEngine(model: $0.model, capacity: batch, threads: threads, strategy: strategy) }
         var generator = SystemRandomNumberGenerator()
         let input = (0..<(batch * config.numFrames * config.inputFeatures)).map { _ in Float.random(in: -1...1, using: &generator) }
         var logits = [Float](repeating: 0, count: batch * config.numClasses)
-        func once() -> (wall: Double, cpu: Double) {
+        func once(_ engine: ForwardEngine) -> (wall: Double, cpu: Double) {
             let cpuBefore = processCPUSeconds(), start = ContinuousClock.now
             input.withUnsafeBufferPointer { x in
                 logits.withUnsafeMutableBufferPointer { engine.forward(x, batch: batch, logits: $0) }
@@ -200,25 +207,24 @@ struct BenchCommand: ParsableCommand {
             return (Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15,
                     (processCPUSeconds() - cpuBefore) * 1000)
         }
-        for gemm in gemms {
-            LinearGEMM.use(gemm)
-            for _ in 0..<2 { _ = once() }
+        for engine in engines {
+            for _ in 0..<2 { _ = once(engine) }
         }
-        var times = [[Double]](repeating: [], count: gemms.count), cpu = [Double](repeating: 0, count: gemms.count)
+        var times = [[Double]](repeating: [], count: engines.count), cpu = [Double](repeating: 0, count: engines.count)
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while times[0].count < 5 || ContinuousClock.now < deadline {
-            for (i, gemm) in gemms.enumerated() {
-                LinearGEMM.use(gemm)
-                let run = once()
+            for (i, engine) in engines.enumerated() {
+                let run = once(engine)
                 times[i].append(run.wall)
                 cpu[i] += run.cpu
             }
         }
-        return gemms.indices.map { i in
+        return engines.indices.map { i in
             let runs = times[i].count, cpuPerRun = cpu[i] / Double(runs)
             let wallPerRun = times[i].reduce(0, +) / Double(runs)
             let sorted = times[i].sorted()
-            return (sorted[runs / 2], runs, engine.strategy(for: batch).rawValue, cpuPerRun / wallPerRun, cpuPerRun, gemms[i])
+            return (sorted[runs / 2], runs, engines[i].strategy(for: batch).rawValue, cpuPerRun / wallPerRun, cpuPerRun,
+                    models[i].gemm)
         }
     }
 

@@ -16,15 +16,16 @@ final class KernelPathParityTests: XCTestCase {
             let flags = fixture.architecture.variant.v2Flags
             let overrides = ArchitectureOverrides(normalizeSkeleton: flags?.normalizeSkeleton, useVelocity: flags?.useVelocity,
                                                   useBone: flags?.useBone)
-            let loaded = try ModelLoader.load(ModelSource(checkpoint: try fixture.url("safetensors_f32"),
-                                                          config: try fixture.url("config_yaml"), overrides: overrides))
             let expected = try XCTUnwrap(fixture.expected["f32"])
-            let engines = ForwardEngine.Strategy.allCases.map {
-                ForwardEngine(model: loaded.model, capacity: fixture.batch, threads: 2, strategy: $0)
-            }
             for gemm in [LinearGEMM.packed, .openBLAS] {
+                // The GEMM is chosen at load: its weights are laid out for it.
                 LinearGEMM.use(gemm)
                 defer { LinearGEMM.use(.automatic) }
+                let loaded = try ModelLoader.load(ModelSource(checkpoint: try fixture.url("safetensors_f32"),
+                                                              config: try fixture.url("config_yaml"), overrides: overrides))
+                let engines = ForwardEngine.Strategy.allCases.map {
+                    ForwardEngine(model: loaded.model, capacity: fixture.batch, threads: 2, strategy: $0)
+                }
                 try forEachPath { path in
                     let path = "\(path), \(gemm.rawValue) GEMM"
                     BLASThreads.set(1)

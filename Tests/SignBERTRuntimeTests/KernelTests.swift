@@ -165,9 +165,14 @@ final class KernelTests: XCTestCase {
     func testPackedGEMMMatchesNaiveProductAtEveryEdge() {
         var generator = SplitMix64(seed: 11)
         func random(_ n: Int) -> [Float] { (0..<n).map { _ in Float(generator.next() % 2_001) / 1_000 - 1 } }
-        let shapes = [(rows: 1, inner: 3, outer: 5), (7, 16, 16), (13, 257, 40), (64, 256, 768), (97, 600, 33),
-                      (200, 1024, 48)]
-        for (rows, inner, outer) in shapes {
+        // Row blocks are 192 rows and k blocks 256: partial micro-panels, several row blocks with a short last one,
+        // inner sizes past one k block; each once more without the per-thread scratch (its allocation failed).
+        let shapes = [(rows: 1, inner: 3, outer: 5, scratch: true), (7, 16, 16, true), (13, 257, 40, true),
+                      (64, 256, 768, true), (97, 600, 33, true), (200, 1024, 48, true), (391, 260, 17, true),
+                      (13, 257, 40, false), (200, 300, 33, false)]
+        for (rows, inner, outer, scratch) in shapes {
+            sb_gemm_allow_scratch(scratch ? 1 : 0)
+            defer { sb_gemm_allow_scratch(1) }
             let x = random(rows * inner), w = random(outer * inner), start = random(rows * outer)
             let packed = WeightBuffer(packingLinear: w, inner: inner, outer: outer)
             let tiles = outer > 16 ? [0..<16, 16..<outer, 0..<outer] : [0..<outer]
@@ -197,31 +202,45 @@ final class KernelTests: XCTestCase {
                                 worst = max(worst, abs(Double(out[i]) - sum) / (1e-5 * magnitude + 1e-7))
                             }
                         }
-                        XCTAssertLessThan(worst, 1, "\(path) \(rows)x\(inner)x\(outer) columns \(columns) accumulate \(accumulate)")
+                        XCTAssertLessThan(worst, 1, "\(path) \(rows)x\(inner)x\(outer) columns \(columns) accumulate \(accumulate) scratch \(scratch)")
                     }
                 }
             }
         }
     }
 
-    /// The packed GEMM's copy of the weights is kept only where a clip's products can use it (v1's 64 tokens),
-    /// and every Linear of such a model has it; v2's 1,729-token clips always go to OpenBLAS.
-    func testPackedWeightsAreKeptWhereAClipFitsTheRowLimit() throws {
-        let v1 = SignBERTConfig.defaults
-        let v1Weights = try SignBERTWeights(stateDict: .random(config: v1), config: v1)
-        let v1Layers = [v1Weights.inputProj, v1Weights.headFC1, v1Weights.headFC2]
-            + v1Weights.blocks.flatMap { [$0.qkv, $0.proj, $0.fc1, $0.fc2] }
-        XCTAssertTrue(v1Layers.allSatisfy { $0.packed != nil })
-        for layer in v1Layers {
-            XCTAssertEqual(layer.packed?.count, (layer.outDim + 15) / 16 * 16 * layer.inDim)
+    /// A model keeps one layout of its Linear weights, the one its GEMM reads: under `automatic`, packed for
+    /// v1's 64-token clips and transposed for OpenBLAS for v2's 1,729; `packed` and `openblas` force either; a
+    /// model loaded earlier keeps its own. `bytes` (a served model's `memory_bytes`) counts that one layout.
+    func testAModelKeepsTheWeightLayoutOfTheGEMMChosenAtLoad() throws {
+        defer { LinearGEMM.use(.automatic) }
+        func layers(_ w: SignBERTWeights) -> [LinearWeights] {
+            [w.inputProj, w.headFC1, w.headFC2] + w.blocks.flatMap { [$0.qkv, $0.proj, $0.fc1, $0.fc2] }
         }
-        // The memory a served model reports counts both copies: every parameter once, plus the packed forms.
-        let packedFloats = v1Layers.reduce(0) { $0 + ($1.packed?.count ?? 0) }
-        XCTAssertEqual(v1Weights.bytes, 4 * (v1.parameterCount + packedFloats))
-        let v2 = SignBERTConfig.v2Defaults
-        XCTAssertGreaterThan(v2.maxTokens, LinearGEMM.packedRowLimit)
-        let v2Weights = try SignBERTWeights(stateDict: .random(config: v2), config: v2)
-        XCTAssertTrue(v2Weights.blocks.allSatisfy { $0.qkv.packed == nil && $0.fc2.packed == nil })
+        let v1 = SignBERTConfig.defaults, v2 = SignBERTConfig.v2Defaults
+        XCTAssertLessThanOrEqual(v1.maxTokens, LinearGEMM.packedTokenLimit)
+        XCTAssertGreaterThan(v2.maxTokens, LinearGEMM.packedTokenLimit)
+        for (gemm, config, packs) in [(LinearGEMM.automatic, v1, true), (.automatic, v2, false), (.packed, v2, true),
+                                      (.openBLAS, v1, false)] {
+            LinearGEMM.use(gemm)
+            let weights = try SignBERTWeights(stateDict: .random(config: config), config: config)
+            let linears = layers(weights)
+            XCTAssertTrue(linears.allSatisfy { $0.packed == packs }, "\(gemm) \(config.variant)")
+            for layer in linears {
+                let floats = packs ? (layer.outDim + 15) / 16 * 16 * layer.inDim : layer.outDim * layer.inDim
+                XCTAssertEqual(layer.weight.count, floats, "\(gemm) \(config.variant) \(layer.outDim)x\(layer.inDim)")
+            }
+            let padding = linears.reduce(0) { $0 + $1.weight.count - $1.outDim * $1.inDim }
+            XCTAssertEqual(padding > 0, packs, "a head of 100 classes pads its last panel when packed")
+            // Every parameter once (v2 sums its two cls parameters into one at load), plus the panels' padding.
+            let folded = config.variant.v2Flags?.useClsToken == true ? config.embedDim : 0
+            XCTAssertEqual(weights.bytes, 4 * (config.parameterCount - folded + padding), "\(gemm) \(config.variant)")
+        }
+        // A model loaded before a change keeps its layout, so it keeps computing the same logits.
+        LinearGEMM.use(.openBLAS)
+        let before = try SignBERTWeights(stateDict: .random(config: v1), config: v1)
+        LinearGEMM.use(.packed)
+        XCTAssertTrue(layers(before).allSatisfy { !$0.packed })
     }
 
     func testAttentionMatchesNaiveComputation() {

@@ -1,12 +1,12 @@
 import CKernels
 import COpenBLAS
 
-/// The `columns` of out[rows, outDim] = x · layerᵀ (or `+=`), without bias, on the GEMM `LinearGEMM` picks for
-/// `rows`: one lane's part of a Linear split by output columns, or the whole of it.
+/// The `columns` of out[rows, outDim] = x · layerᵀ (or `+=`), without bias, on the GEMM the layer's weights were
+/// laid out for at load (`LinearGEMM`): one lane's part of a Linear split by output columns, or the whole of it.
 func matmul(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, layer: LinearWeights, rows: Int,
             columns: Range<Int>, accumulate: Bool) {
-    if let packed = layer.packed, LinearGEMM.packs(rows: rows) {
-        packedMatmul(out, x, weight: packed.pointer, rows: rows, inDim: layer.inDim, outDim: layer.outDim,
+    if layer.packed {
+        packedMatmul(out, x, weight: layer.weight.pointer, rows: rows, inDim: layer.inDim, outDim: layer.outDim,
                      columns: columns, accumulate: accumulate)
     } else {
         blasMatmul(out, x, weight: layer.weight.pointer, rows: rows, inDim: layer.inDim, outDim: layer.outDim,

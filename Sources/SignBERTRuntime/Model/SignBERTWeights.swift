@@ -1,8 +1,8 @@
-/// A Linear layer's weight in the forms its GEMMs read (`LinearGEMM`), made once at load.
+/// A Linear layer's weight in the layout of the GEMM chosen at load (`LinearGEMM`).
 struct LinearWeights: Sendable {
-    let weight: WeightBuffer   // [inDim, outDim] row-major (PyTorch's transposed), for OpenBLAS
-    let packed: WeightBuffer?  // PyTorch's [outDim, inDim] in panels of 16 output columns, for the packed GEMM;
-                               // only for models whose clip fits under `LinearGEMM.packedRowLimit`
+    let weight: WeightBuffer  // packed: PyTorch's [outDim, inDim] in panels of 16 output columns (packed GEMM);
+                              // else [inDim, outDim] row-major, PyTorch's transposed (OpenBLAS)
+    let packed: Bool
     let bias: WeightBuffer    // [outDim]
     let inDim: Int
     let outDim: Int
@@ -43,9 +43,9 @@ public struct SignBERTWeights: Sendable {
     /// Keys of the file that the model does not use (listed, not fatal, as load_state_dict(strict=False) would).
     public let unexpectedKeys: [String]
 
-    /// Bytes of every weight buffer, both forms of each Linear weight included (what the model holds in memory).
+    /// Bytes of every weight buffer, packed panels' padding included (what the model holds in memory).
     public var bytes: Int {
-        func linear(_ l: LinearWeights) -> Int { l.weight.count + (l.packed?.count ?? 0) + l.bias.count }
+        func linear(_ l: LinearWeights) -> Int { l.weight.count + l.bias.count }
         func norm(_ n: NormWeights) -> Int { n.weight.count + n.bias.count }
         let embeddings = posEmbed.count + (v2.map { $0.temporal.count + $0.joint.count + $0.handType.count + ($0.cls?.count ?? 0) } ?? 0)
         let blockFloats = blocks.reduce(0) { sum, b in
@@ -110,15 +110,13 @@ public struct SignBERTWeights: Sendable {
 
         // Every key was checked above, so these look-ups cannot fail.
         func values(_ key: String) -> [Float] { stateDict.tensors[key]?.values ?? [] }
-        // A clip's products are the packed GEMM's only when a clip's rows are few (v1's 64 tokens, not v2's
-        // 1,729): other models would never use the second copy of their weights.
-        let packs = config.maxTokens <= LinearGEMM.packedRowLimit
+        let packs = LinearGEMM.packs(tokens: config.maxTokens)
         func linear(_ prefix: String) -> LinearWeights {
             let shape = stateDict.tensors[prefix + ".weight"]?.shape ?? [0, 0]
             let weight = values(prefix + ".weight")
-            return LinearWeights(weight: WeightBuffer(transposed(weight, rows: shape[0], cols: shape[1])),
-                                 packed: packs ? WeightBuffer(packingLinear: weight, inner: shape[1], outer: shape[0]) : nil,
-                                 bias: WeightBuffer(values(prefix + ".bias")), inDim: shape[1], outDim: shape[0])
+            return LinearWeights(weight: packs ? WeightBuffer(packingLinear: weight, inner: shape[1], outer: shape[0])
+                                               : WeightBuffer(transposed(weight, rows: shape[0], cols: shape[1])),
+                                 packed: packs, bias: WeightBuffer(values(prefix + ".bias")), inDim: shape[1], outDim: shape[0])
         }
         func layerNorm(_ prefix: String) -> NormWeights {
             NormWeights(weight: WeightBuffer(values(prefix + ".weight")), bias: WeightBuffer(values(prefix + ".bias")))
