@@ -152,7 +152,9 @@ extension InferenceRoutes {
         // Triton's model repository extension: the index, and loading and unloading at run time.
         let repositoryResponses: [(status: String, response: JSONValue)] = [
             ("200", OpenAPI.json("Done", .object([("type", .string("object"))]))),
-            ("400", OpenAPI.ref("responses/Error400")), ("404", OpenAPI.ref("responses/Error404")),
+            ("400", OpenAPI.ref("responses/Error400")),
+            ("403", OpenAPI.json("On a server without API keys, a caller that is not on loopback (--model-control)", schema: "Error")),
+            ("404", OpenAPI.ref("responses/Error404")),
         ]
         table += [
             ServiceRoute("POST", "/v2/repository/index", access: .key, OpenAPIOperation(
@@ -162,11 +164,11 @@ extension InferenceRoutes {
                     ("properties", .object(["name", "version", "state", "reason"].map { ($0, .object([("type", .string("string"))])) })),
                 ]))]))), ("400", OpenAPI.ref("responses/Error400"))]),
                 binding: .server) { routes, request, _, respond in routes.repositoryIndex(request, respond) },
-            ServiceRoute("POST", "/v2/repository/models/{name}/load", access: .key, OpenAPIOperation(
+            ServiceRoute("POST", "/v2/repository/models/{name}/load", access: .modelControl, OpenAPIOperation(
                 id: "v2RepositoryLoad", summary: "Load a model's new versions from the repository (served once warm; removed versions are unloaded)",
                 responses: repositoryResponses),
                 binding: .server) { routes, _, parameters, respond in routes.repositoryLoad(parameters, respond) },
-            ServiceRoute("POST", "/v2/repository/models/{name}/unload", access: .key, OpenAPIOperation(
+            ServiceRoute("POST", "/v2/repository/models/{name}/unload", access: .modelControl, OpenAPIOperation(
                 id: "v2RepositoryUnload", summary: "Unload a model: its queued requests are answered first",
                 responses: repositoryResponses),
                 binding: .server) { routes, _, parameters, respond in routes.repositoryUnload(parameters, respond) },

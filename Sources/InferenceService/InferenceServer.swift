@@ -98,13 +98,15 @@ public final class InferenceServer: Sendable {
             responder = APIKeyResponder(inner: responder, keys: configuration.apiKeys.map { Array($0.utf8) },
                                         protectMetrics: configuration.protectMetrics,
                                         rule: RouteAccessRule(table, router: router))
+        } else if configuration.modelControl == .loopback {
+            responder = ModelControlResponder(inner: responder, rule: RouteAccessRule(table, router: router))
         }
         if !configuration.corsOrigins.isEmpty {
             responder = CORSResponder(inner: responder, origins: Set(configuration.corsOrigins))
         }
         // gRPC calls (HTTP/2, application/grpc) go to the gRPC service, which checks keys and encodings itself.
         let grpc = GRPCService(context: context, apiKeys: configuration.apiKeys.map { Array($0.utf8) },
-                               maxMessageBytes: httpConfiguration.maxBodyBytes)
+                               modelControl: configuration.modelControl, maxMessageBytes: httpConfiguration.maxBodyBytes)
         let outermost = RequestIDResponder(inner: GRPCResponder(service: grpc, rest: responder))
         self.responder = outermost
         http = HTTPServer(configuration: httpConfiguration, responder: outermost, logger: logger,

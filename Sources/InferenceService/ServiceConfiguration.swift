@@ -33,6 +33,8 @@ public struct ServiceConfiguration: Sendable {
     public var apiKeys: [String] = []
     /// Whether `GET /metrics` needs an API key too (when keys are set).
     public var protectMetrics: Bool = false
+    /// Who may load and unload models when no API key is set: loopback callers only, or anyone.
+    public var modelControl: ModelControlAccess = .loopback
     /// Origins whose web pages may call the API (CORS): exact `scheme://host[:port]` values or `*`; empty: none.
     public var corsOrigins: [String] = []
     /// Serve the browser demo page at `/demo` (its files: `Resources/demo`).

@@ -9,11 +9,14 @@ enum RouteAccess: Sendable, Equatable {
     case key
     /// Needs the key only with `--protect-metrics`.
     case keyWhenMetricsProtected
+    /// Loads and unloads models: needs the key when keys are set; without keys, callers on loopback only, unless
+    /// `--model-control any` (`ModelControlResponder`).
+    case modelControl
 
     func needsKey(protectMetrics: Bool) -> Bool {
         switch self {
         case .open: false
-        case .key: true
+        case .key, .modelControl: true
         case .keyWhenMetricsProtected: protectMetrics
         }
     }
@@ -84,9 +87,13 @@ struct RouteAccessRule: Sendable {
     }
 
     func needsKey(_ request: HTTPRequest, protectMetrics: Bool) -> Bool {
-        guard let match = router.match(request), let access = access[match.method + " " + match.pattern] else {
-            return request.method == "POST"
-        }
+        guard let access = access(of: request) else { return request.method == "POST" }
         return access.needsKey(protectMetrics: protectMetrics)
+    }
+
+    /// The rule of the route `request` resolves to; nil when no route takes it.
+    func access(of request: HTTPRequest) -> RouteAccess? {
+        guard let match = router.match(request) else { return nil }
+        return access[match.method + " " + match.pattern]
     }
 }

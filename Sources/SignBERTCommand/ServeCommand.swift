@@ -94,6 +94,9 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .long, help: "With API keys, GET /metrics needs a key too.")
     var protectMetrics = false
 
+    @Option(name: .long, help: "Without API keys, who may load and unload models (the repository's load and unload calls, REST and gRPC): loopback (callers on this host) or any (default: loopback). With API keys, the key decides.")
+    var modelControl: String?
+
     @Option(name: .customLong("cors-origin"), help: ArgumentHelp(
         "An origin whose web pages may call the API (CORS), e.g. https://app.example.com, or * for any; repeatable (default: none).",
         valueName: "origin"))
@@ -212,6 +215,7 @@ struct ServeCommand: ParsableCommand {
             "gemm": "\(LinearGEMM.current.rawValue)",
             "max_batch_size": .stringConvertible(settings.service.maxBatchSize),
             "api_key": "\(settings.service.apiKeys.isEmpty ? "off" : settings.service.protectMetrics ? "required (predictions, metrics)" : "required (predictions)")",
+            "model_control": "\(settings.service.apiKeys.isEmpty ? settings.service.modelControl.rawValue : "api key")",
             "max_queue": .stringConvertible(settings.service.maxQueuedClips),
             "max_connections": .stringConvertible(settings.http.maxConnections),
             "max_body_bytes": .stringConvertible(settings.http.maxBodyBytes),
@@ -365,6 +369,12 @@ struct ServeSettings {
         service.protectMetrics = c.protectMetrics || ["1", "true", "yes"].contains(env["SIGNBERT_PROTECT_METRICS"]?.lowercased() ?? "")
         if service.protectMetrics && service.apiKeys.isEmpty {
             throw ValidationError("--protect-metrics needs an API key (--api-key, --api-key-file, SIGNBERT_API_KEY)")
+        }
+        if let control = c.modelControl ?? env["SIGNBERT_MODEL_CONTROL"] {
+            guard let access = ModelControlAccess(rawValue: control) else {
+                throw ValidationError("\(c.modelControl == nil ? "SIGNBERT_MODEL_CONTROL" : "--model-control") is loopback or any, not \"\(control)\"")
+            }
+            service.modelControl = access
         }
         let origins = c.corsOrigins.isEmpty ? env["SIGNBERT_CORS_ORIGINS"].map { [$0] } ?? [] : c.corsOrigins
         do { service.corsOrigins = try CORSOrigins.parse(origins) } catch {

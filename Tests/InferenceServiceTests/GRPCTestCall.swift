@@ -17,13 +17,13 @@ struct GRPCTestAnswer {
 
 extension XCTestCase {
     /// One call of `inference.GRPCInferenceService` through the server's responder chain (the one its listeners
-    /// call), as an HTTP/2 request with `body` (length-prefixed messages).
+    /// call), as an HTTP/2 request with `body` (length-prefixed messages), from a loopback client unless told.
     func grpcCall(_ server: InferenceServer, _ method: String, body: [UInt8], headers: [(String, String)] = [],
                   version: HTTPVersion = .http2, cancellation: RequestCancellation = RequestCancellation(),
-                  timeout: TimeInterval = 10) -> GRPCTestAnswer {
+                  remoteAddress: String = "127.0.0.1:50000", timeout: TimeInterval = 10) -> GRPCTestAnswer {
         let request = HTTPRequest(method: "POST", target: "/inference.GRPCInferenceService/" + method, version: version,
                                   headers: HTTPHeaders([("Content-Type", "application/grpc")] + headers), body: body,
-                                  cancellation: cancellation)
+                                  remoteAddress: remoteAddress, cancellation: cancellation)
         let done = expectation(description: method)
         nonisolated(unsafe) var answer: HTTPResponse?
         server.responder.respond(to: request) { response in
@@ -36,9 +36,10 @@ extension XCTestCase {
 
     /// `grpcCall` with `messages` framed as the body.
     func grpcCall(_ server: InferenceServer, _ method: String, _ messages: [any SwiftProtobuf.Message],
-                  headers: [(String, String)] = [], timeout: TimeInterval = 10) throws -> GRPCTestAnswer {
+                  headers: [(String, String)] = [], remoteAddress: String = "127.0.0.1:50000",
+                  timeout: TimeInterval = 10) throws -> GRPCTestAnswer {
         var body: [UInt8] = []
         for message in messages { GRPCMessageFraming.frame(try message.serializedBytes(), into: &body) }
-        return grpcCall(server, method, body: body, headers: headers, timeout: timeout)
+        return grpcCall(server, method, body: body, headers: headers, remoteAddress: remoteAddress, timeout: timeout)
     }
 }

@@ -102,12 +102,14 @@ final class ServeProcessTests: XCTestCase {
         environment["SIGNBERT_HOST"] = "127.0.0.1"
         environment["PORT"] = "0"
         environment["SIGNBERT_MODEL_NAME"] = "from-env"
+        environment["SIGNBERT_MODEL_CONTROL"] = "any"
         let server = try ServerProcess([], environment: environment)
         servers.append(server)
         let port = try server.waitForPort()
         try server.waitUntilReady(port: port)
         let description = try RawHTTPClient(port: port).request("GET", "/")
         XCTAssertEqual(description.json?["name"] as? String, "from-env", description.text)
+        XCTAssertTrue(server.logLines.contains { $0["model_control"] as? String == "any" }, server.log)
         server.signal(SIGTERM)
         assertGracefulExit(server)
     }
@@ -270,12 +272,14 @@ final class ServeProcessTests: XCTestCase {
         server.signal(SIGTERM)
         assertGracefulExit(server)
         XCTAssertTrue(server.logLines.contains { $0["api_key"] as? String == "required (predictions)" })
+        XCTAssertTrue(server.logLines.contains { $0["model_control"] as? String == "api key" }, "with keys, the key decides")
         XCTAssertFalse(server.logLines.contains { "\($0)".contains("old-key") || "\($0)".contains("new-key") },
                        "keys are never logged")
 
         for (arguments, words) in [(["--protect-metrics"], ["--protect-metrics needs an API key"]),
                                    (["--api-key-file", scratch.file("absent").path], ["API key file"]),
-                                   (["--model-name", "a/b"], ["model name"])] {
+                                   (["--model-name", "a/b"], ["model name"]),
+                                   (["--model-control", "everyone"], ["--model-control is loopback or any", "everyone"])] {
             let result = try SignBERTProcess.run(["serve", "--checkpoint", CommandFixtures.trainingRun.path, "--port", "0"] + arguments,
                                                  timeout: 30)
             assertOneErrorLine(result, mentioning: words, arguments.joined(separator: " "))

@@ -31,17 +31,24 @@ final class GRPCService: Sendable {
             default: false
             }
         }
+
+        /// Loading and unloading: on a server without keys, open to loopback callers only by default
+        /// (`ModelControlAccess`), as REST's load and unload routes.
+        var controlsModels: Bool { self == .repositoryModelLoad || self == .repositoryModelUnload }
     }
 
     /// The served models (the calls name one) and the server's lifecycle and settings.
     let context: ServerContext
     let apiKeys: [[UInt8]]
+    /// Who may load and unload models when there are no keys.
+    let modelControl: ModelControlAccess
     /// The largest request message, compressed or not (RESOURCE_EXHAUSTED past it).
     let maxMessageBytes: Int
 
-    init(context: ServerContext, apiKeys: [[UInt8]], maxMessageBytes: Int) {
+    init(context: ServerContext, apiKeys: [[UInt8]], modelControl: ModelControlAccess = .loopback, maxMessageBytes: Int) {
         self.context = context
         self.apiKeys = apiKeys
+        self.modelControl = modelControl
         self.maxMessageBytes = maxMessageBytes
     }
 
@@ -66,6 +73,9 @@ final class GRPCService: Sendable {
         switch Self.method(head) {
         case .failure(let status): return status
         case .success(let method):
+            if method.controlsModels, apiKeys.isEmpty, !modelControl.allows(head.remoteAddress) {
+                return GRPCStatus(.permissionDenied, ModelControlAccess.refusalMessage)
+            }
             guard method.needsKey, !apiKeys.isEmpty else { return nil }
             guard let presented = APIKeyResponder.bearerToken(head.headers["Authorization"]) else {
                 return GRPCStatus(.unauthenticated, "this call needs authorization: Bearer <API key> metadata")

@@ -8,6 +8,7 @@ struct GRPCStatus: Error, Sendable, Equatable {
         case invalidArgument = 3
         case deadlineExceeded = 4
         case notFound = 5
+        case permissionDenied = 7
         case resourceExhausted = 8
         case unimplemented = 12
         case `internal` = 13
