@@ -1,29 +1,38 @@
 import Foundation
 import HTTPServer
 
+/// A responder that refuses some requests from their head alone and passes the rest on: checked again in
+/// `admit`, before the server reads a body (or answers 100 Continue), so a refused client cannot make the
+/// server take in, or hold budget for, a body it will never run.
+protocol GatingResponder: HTTPResponder {
+    var inner: any HTTPResponder { get }
+    /// The answer for a request that may not go on; nil when it may.
+    func refusal(_ request: HTTPRequest) -> HTTPResponse?
+}
+
+extension GatingResponder {
+    func respond(to request: HTTPRequest, completion: @escaping @Sendable (HTTPResponse) -> Void) {
+        if let refusal = refusal(request) { return completion(refusal) }
+        inner.respond(to: request, completion: completion)
+    }
+
+    func admit(_ head: HTTPRequest) -> HTTPResponse? {
+        refusal(head) ?? inner.admit(head)
+    }
+}
+
 /// Optional bearer-token authentication: with keys configured, the routes whose table entry says so (every route
 /// that runs the model and, with `protectMetrics`, `GET /metrics`) need `Authorization: Bearer <key>`; the others
 /// stay open so that orchestrators' probes keep working. A missing or wrong key is a 401 with `WWW-Authenticate`.
-struct APIKeyResponder: HTTPResponder {
+struct APIKeyResponder: GatingResponder {
     let inner: any HTTPResponder
     let keys: [[UInt8]]
     let protectMetrics: Bool
     /// Which requests need a key: the route table's rule.
     let rule: RouteAccessRule
 
-    func respond(to request: HTTPRequest, completion: @escaping @Sendable (HTTPResponse) -> Void) {
-        if let refusal = authenticationRefusal(request) { return completion(refusal) }
-        inner.respond(to: request, completion: completion)
-    }
-
-    /// From the head, before the server reads the body (or answers 100 Continue): a client without a valid
-    /// key cannot make the server take in, or hold budget for, a body it will never run.
-    func admit(_ head: HTTPRequest) -> HTTPResponse? {
-        authenticationRefusal(head) ?? inner.admit(head)
-    }
-
     /// The 401 for a request that needs a key and has no valid one; nil when it may go on.
-    func authenticationRefusal(_ request: HTTPRequest) -> HTTPResponse? {
+    func refusal(_ request: HTTPRequest) -> HTTPResponse? {
         guard requiresKey(request) else { return nil }
         // A browser cannot set Authorization on a WebSocket: it offers the key as a subprotocol instead.
         guard let presented = Self.bearerToken(request.headers["Authorization"]) ?? Self.subprotocolKey(request) else {

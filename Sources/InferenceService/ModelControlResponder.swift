@@ -35,20 +35,11 @@ public enum ModelControlAccess: String, Sendable, CaseIterable {
 
 /// Refuses model control (`RouteAccess.modelControl`) from callers that are not on loopback with a 403, from
 /// the head alone. Installed only on a server without API keys whose model control is `loopback`.
-struct ModelControlResponder: HTTPResponder {
+struct ModelControlResponder: GatingResponder {
     let inner: any HTTPResponder
     let rule: RouteAccessRule
 
-    func respond(to request: HTTPRequest, completion: @escaping @Sendable (HTTPResponse) -> Void) {
-        if let refusal = refusal(request) { return completion(refusal) }
-        inner.respond(to: request, completion: completion)
-    }
-
-    func admit(_ head: HTTPRequest) -> HTTPResponse? {
-        refusal(head) ?? inner.admit(head)
-    }
-
-    private func refusal(_ request: HTTPRequest) -> HTTPResponse? {
+    func refusal(_ request: HTTPRequest) -> HTTPResponse? {
         guard rule.access(of: request) == .modelControl, !ModelControlAccess.loopback.allows(request.remoteAddress) else {
             return nil
         }
