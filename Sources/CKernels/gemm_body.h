@@ -78,6 +78,9 @@ static inline void SB_FN(gemm_pack_rows)(float *block, const float *a, long lda,
     }
 }
 
+// The rows of the micro-panel that starts at row m of a block ending at m1: SB_GEMM_MR, fewer at the end.
+static inline long SB_FN(gemm_panel_rows)(long m, long m1) { return m1 - m < SB_GEMM_MR ? m1 - m : SB_GEMM_MR; }
+
 // Asks for the rows x 16 floats of C that the next micro-kernel reads and writes. C is often far bigger than
 // L2 and was written a pass ago (a bias seed, the residual), its rows a page apart: without this, every
 // micro-kernel stalled on its C tile, 13 % of the time at 1024 rows.
@@ -99,7 +102,7 @@ void SB_FN(gemm_packed)(float *c, long ldc, const float *a, long lda, const floa
             const long m1 = rows - m0 < SB_GEMM_MC ? rows : m0 + SB_GEMM_MC;
             if (scratch) {
                 for (long m = m0; m < m1; m += SB_GEMM_MR) {
-                    const long mr = m1 - m < SB_GEMM_MR ? m1 - m : SB_GEMM_MR;
+                    const long mr = SB_FN(gemm_panel_rows)(m, m1);
                     SB_FN(gemm_pack_rows)(scratch + (m - m0) * kc, a, lda, m, mr, k0, kc, m1, 4);
                 }
             }
@@ -108,15 +111,16 @@ void SB_FN(gemm_packed)(float *c, long ldc, const float *a, long lda, const floa
                 const float *next = p + 1 < panels ? panel + inner * 16 : panel;
                 const long width = cols - p * 16 < 16 ? cols - p * 16 : 16;
                 for (long m = m0; m < m1; m += SB_GEMM_MR) {
-                    const long mr = m1 - m < SB_GEMM_MR ? m1 - m : SB_GEMM_MR;
+                    const long mr = SB_FN(gemm_panel_rows)(m, m1);
                     const float *ahead = m == m0 ? next : panel;  // later passes touch this panel's lines, in L1
                     const float *block = scratch ? scratch + (m - m0) * kc : local;
                     if (!scratch) SB_FN(gemm_pack_rows)(local, a, lda, m, mr, k0, kc, 0, 0);
                     // The tile after this one: the next rows of this panel, else the first rows of the next.
-                    if (m + SB_GEMM_MR < m1) {
-                        SB_FN(gemm_prefetch_tile)(c + (m + SB_GEMM_MR) * ldc + p * 16, ldc, m1 - m - SB_GEMM_MR < SB_GEMM_MR ? m1 - m - SB_GEMM_MR : SB_GEMM_MR);
+                    const long below = m + SB_GEMM_MR;
+                    if (below < m1) {
+                        SB_FN(gemm_prefetch_tile)(c + below * ldc + p * 16, ldc, SB_FN(gemm_panel_rows)(below, m1));
                     } else if (p + 1 < panels) {
-                        SB_FN(gemm_prefetch_tile)(c + m0 * ldc + (p + 1) * 16, ldc, m1 - m0 < SB_GEMM_MR ? m1 - m0 : SB_GEMM_MR);
+                        SB_FN(gemm_prefetch_tile)(c + m0 * ldc + (p + 1) * 16, ldc, SB_FN(gemm_panel_rows)(m0, m1));
                     }
                     SB_FN(gemm_micro)(mr, c + m * ldc + p * 16, ldc, block, panel, ahead, kc, width, add);
                 }

@@ -40,7 +40,7 @@ struct ModelControlResponder: GatingResponder {
     let rule: RouteAccessRule
 
     func refusal(_ request: HTTPRequest) -> HTTPResponse? {
-        guard rule.access(of: request) == .modelControl, !ModelControlAccess.loopback.allows(request.remoteAddress) else {
+        guard rule.access(of: request) == .modelControl, !ModelControlAccess.isLoopback(request.remoteAddress) else {
             return nil
         }
         return HTTPResponse.error(status: 403, message: ModelControlAccess.refusalMessage)
