@@ -1,5 +1,6 @@
 // Chooses the kernel path once, from the CPU's features, and forwards every kernel call to it.
 #include "CKernels.h"
+#include "attention_tiles.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,11 +12,11 @@
     void sb_layer_norm_##path(float *, const float *, const float *, const float *, long, long, float);       \
     void sb_add_bias_layer_norm_##path(float *, float *, const float *, const float *, const float *, long,   \
                                        long, float);                                                          \
-    void sb_softmax_rows_##path(float *, long, long);                                                         \
     float sb_max_##path(const float *, long);                                                                 \
     float sb_exp_shifted_sum_##path(float *, long, float);                                                    \
-    void sb_scale_##path(float *, long, float);                                                               \
-    void sb_gemm_packed_##path(float *, long, const float *, long, const float *, long, long, long, long, int);
+    void sb_gemm_packed_##path(float *, long, const float *, long, const float *, long, long, long, long, int);  \
+    void sb_attention_head_##path(float *, long, const float *, const float *, const float *, long, long, long,  \
+                                  float, float *, long, long);
 
 typedef struct {
     void (*erf)(float *, const float *, long);
@@ -24,17 +25,17 @@ typedef struct {
     void (*add_bias)(float *, const float *, long, long, long);
     void (*layer_norm)(float *, const float *, const float *, const float *, long, long, float);
     void (*add_bias_layer_norm)(float *, float *, const float *, const float *, const float *, long, long, float);
-    void (*softmax_rows)(float *, long, long);
     float (*max)(const float *, long);
     float (*exp_shifted_sum)(float *, long, float);
-    void (*scale)(float *, long, float);
     void (*gemm_packed)(float *, long, const float *, long, const float *, long, long, long, long, int);
+    void (*attention_head)(float *, long, const float *, const float *, const float *, long, long, long, float,
+                           float *, long, long);
 } sb_table;
 
 #define SB_TABLE(path)                                                                                         \
     {sb_erf_##path, sb_exp_##path, sb_bias_gelu_##path, sb_add_bias_##path, sb_layer_norm_##path,             \
-     sb_add_bias_layer_norm_##path, sb_softmax_rows_##path, sb_max_##path, sb_exp_shifted_sum_##path,          \
-     sb_scale_##path, sb_gemm_packed_##path}
+     sb_add_bias_layer_norm_##path, sb_max_##path, sb_exp_shifted_sum_##path, sb_gemm_packed_##path,         \
+     sb_attention_head_##path}
 
 SB_DECLARE(baseline)
 #if defined(__x86_64__)
@@ -116,12 +117,19 @@ void sb_add_bias_layer_norm(float *out, float *x, const float *add_bias, const f
                             long rows, long dim, float eps) {
     active->add_bias_layer_norm(out, x, add_bias, weight, bias, rows, dim, eps);
 }
-void sb_softmax_rows(float *x, long rows, long cols) { active->softmax_rows(x, rows, cols); }
 float sb_max(const float *x, long n) { return active->max(x, n); }
 float sb_exp_shifted_sum(float *x, long n, float shift) { return active->exp_shifted_sum(x, n, shift); }
-void sb_scale(float *x, long n, float s) { active->scale(x, n, s); }
 
 void sb_gemm_packed(float *c, long ldc, const float *a, long lda, const float *packed, long inner, long first_column,
                     long cols, long rows, int accumulate) {
     active->gemm_packed(c, ldc, a, lda, packed, inner, first_column, cols, rows, accumulate);
+}
+
+long sb_attention_scratch_floats(long tokens, long head_dim, long query_tile, long key_tile) {
+    return sb_attention_scratch_count(tokens, head_dim, query_tile, key_tile);
+}
+
+void sb_attention_head(float *out, long ldo, const float *q, const float *k, const float *v, long ld, long tokens,
+                       long head_dim, float scale, float *scratch, long query_tile, long key_tile) {
+    active->attention_head(out, ldo, q, k, v, ld, tokens, head_dim, scale, scratch, query_tile, key_tile);
 }

@@ -6,5 +6,6 @@
 // 6 rows x 16 columns: 12 of the 16 ymm registers accumulate, two hold the panel's row, one the broadcast.
 #define SB_GEMM_MR 6
 #include "gemm_body.h"
+#include "attention_body.h"
 #pragma clang attribute pop
 #endif

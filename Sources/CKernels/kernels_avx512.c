@@ -8,5 +8,6 @@
 // registers, but no machine here has AVX-512 to measure or test it on, so the tested shape is kept.
 #define SB_GEMM_MR 6
 #include "gemm_body.h"
+#include "attention_body.h"
 #pragma clang attribute pop
 #endif

@@ -4,3 +4,4 @@
 // 2 rows x 16 columns: 8 of the 16 xmm registers accumulate.
 #define SB_GEMM_MR 2
 #include "gemm_body.h"
+#include "attention_body.h"

@@ -175,11 +175,3 @@ float SB_FN(exp_shifted_sum)(float *restrict x, long n, float shift) {
 void SB_FN(scale)(float *restrict x, long n, float s) {
     for (long i = 0; i < n; i++) x[i] *= s;
 }
-
-void SB_FN(softmax_rows)(float *restrict x, long rows, long cols) {
-    for (long r = 0; r < rows; r++) {
-        float *restrict row = x + r * cols;
-        float total = SB_FN(exp_shifted_sum)(row, cols, SB_FN(max)(row, cols));
-        SB_FN(scale)(row, cols, 1.0f / total);
-    }
-}

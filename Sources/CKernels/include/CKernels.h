@@ -1,6 +1,8 @@
-// Element-wise kernels of the forward pass and the thread team that runs one clip on several cores.
+// The forward pass's C kernels (element-wise, the Linear layers' packed GEMM, attention) and the thread team that
+// runs one clip on several cores.
 //
-// Every kernel exists in three builds of the same source (kernels_body.h): baseline x86-64 (SSE2),
+// Every kernel exists in three builds of the same source (kernels_body.h, gemm_body.h, attention_body.h): baseline
+// x86-64 (SSE2),
 // AVX2+FMA and AVX-512. One is chosen at start-up from the CPU's features (or SIGNBERT_KERNELS, or
 // sb_kernels_use), so the binary starts on any x86-64. Buffers are flat float arrays, output first,
 // sizes last; `ld` is a row's stride in floats where a kernel works on a column slice of a wider matrix.
@@ -43,14 +45,10 @@ void sb_layer_norm(float *out, const float *x, const float *weight, const float 
 /// norm in one pass over each row.
 void sb_add_bias_layer_norm(float *out, float *x, const float *add_bias, const float *weight,
                             const float *bias, long rows, long dim, float eps);
-/// Row-wise softmax in place (max subtracted first).
-void sb_softmax_rows(float *x, long rows, long cols);
-/// max of x[0..<n] (n > 0).
+/// max of x[0..<n] (n > 0): the attention kernel's step, public for tests.
 float sb_max(const float *x, long n);
-/// x[i] = e^(x[i] - shift); returns the sum of the new values.
+/// x[i] = e^(x[i] - shift); returns the sum of the new values: the attention kernel's step, public for tests.
 float sb_exp_shifted_sum(float *x, long n, float shift);
-/// x[i] *= s.
-void sb_scale(float *x, long n, float s);
 
 // ---- the Linear layers' GEMM over weights packed once ----
 /// Floats of the packed form of a PyTorch Linear weight [outer, inner]: panels of 16 output columns.
@@ -65,6 +63,16 @@ void sb_gemm_packed(float *c, long ldc, const float *a, long lda, const float *p
 /// Whether sb_gemm_packed may use its per-thread scratch (default 1). Tests turn it off to run the path taken
 /// when the scratch cannot be allocated; not while a GEMM runs.
 void sb_gemm_allow_scratch(int allowed);
+
+// ---- attention ----
+/// Floats of scratch sb_attention_head needs: K and V of one head in 16-wide panels, one tile of scores, and
+/// two floats per tile row.
+long sb_attention_scratch_floats(long tokens, long head_dim, long query_tile, long key_tile);
+/// One head of one clip: out[t, 0..<head_dim] = softmax(q kᵀ · scale) v, where row t of q, k and v starts at
+/// q + t·ld (k, v alike) and of out at out + t·ldo; tiles of query_tile queries meet tiles of key_tile keys
+/// (rounded up to a multiple of 16) with an online softmax. `scratch`: sb_attention_scratch_floats floats.
+void sb_attention_head(float *out, long ldo, const float *q, const float *k, const float *v, long ld, long tokens,
+                       long head_dim, float scale, float *scratch, long query_tile, long key_tile);
 
 // ---- thread team ----
 /// A persistent team of `lanes` threads: the caller of sb_team_run is lane 0, the others are threads

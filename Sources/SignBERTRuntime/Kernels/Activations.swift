@@ -8,8 +8,3 @@ import CKernels
 func biasGELU(_ x: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int, cols: Int, ld: Int) {
     sb_bias_gelu(x, bias, rows, cols, ld)
 }
-
-/// Row-wise softmax in place: subtract the row's max, exponentiate, normalise.
-func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
-    sb_softmax_rows(x, rows, cols)
-}

@@ -1,29 +1,33 @@
-import COpenBLAS
+import CKernels
 
-/// Multi-head self-attention core for one clip, without masks: for each head h,
+/// Query rows and key rows per tile of the attention kernel. A 64 x 512 score tile is 128 KB, inside a core's
+/// 512 KB L2 beside the head's K and V panels (221 KB each at v2's 1,729 tokens). A sequence of at most 512
+/// tokens is one key tile: the plain softmax's arithmetic.
+let attentionQueryTile = 64
+let attentionKeyTile = 512
+
+/// Floats of scratch `attention` needs per lane: one head's K and V in panels, one score tile, two floats per
+/// tile row. Linear in the tokens, not quadratic.
+func attentionScratchCount(tokens: Int, headDim: Int, queryTile: Int = attentionQueryTile,
+                           keyTile: Int = attentionKeyTile) -> Int {
+    sb_attention_scratch_floats(tokens, headDim, queryTile, keyTile)
+}
+
+/// Multi-head self-attention for one clip, without masks: for each head h,
 /// out[:, h·hd ..< (h+1)·hd] = softmax(Q_h K_hᵀ · hd^-0.5) V_h.
 ///
 /// `qkv` is the fused projection [tokens, 3D] (columns 0..<D are q, D..<2D k, 2D..<3D v; head h takes
-/// columns h·hd..<(h+1)·hd of each), read in place through leading dimensions, so no per-head copies.
-/// `scores` holds tokens² floats. `headRange` (default all) lets several lanes share one clip's heads, each
-/// with its own scores.
-func attention(_ out: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
-               scores: UnsafeMutablePointer<Float>,
-               tokens: Int, dim: Int, heads: Int, headRange: Range<Int>? = nil) {
+/// columns h·hd..<(h+1)·hd of each), read in place through the row stride. Each head is one call of the C
+/// kernel (`sb_attention_head`: K and V packed once, register-tiled products, online softmax over key tiles).
+/// `headRange` (default all) lets several lanes share one clip's heads, each with its own scratch.
+func attention(_ out: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+               tokens: Int, dim: Int, heads: Int, headRange: Range<Int>? = nil,
+               queryTile: Int = attentionQueryTile, keyTile: Int = attentionKeyTile) {
     let headDim = dim / heads
     let scale = 1 / Float(headDim).squareRoot()
-    let qkvStride = Int32(3 * dim)
-    let n = Int32(tokens)
     for h in headRange ?? 0..<heads {
-        let q = qkv + h * headDim
-        let k = qkv + dim + h * headDim
-        let v = qkv + 2 * dim + h * headDim
-        // scores = scale · Q Kᵀ  [tokens, tokens]
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, Int32(headDim),
-                    scale, q, qkvStride, k, qkvStride, 0, scores, n)
-        softmaxRows(scores, rows: tokens, cols: tokens)
-        // out_h = P V  [tokens, headDim], written into the head's columns of out [tokens, D]
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, Int32(headDim), n,
-                    1, scores, n, v, qkvStride, 0, out + h * headDim, Int32(dim))
+        let column = h * headDim
+        sb_attention_head(out + column, dim, qkv + column, qkv + dim + column, qkv + 2 * dim + column, 3 * dim,
+                          tokens, headDim, scale, scratch, queryTile, keyTile)
     }
 }

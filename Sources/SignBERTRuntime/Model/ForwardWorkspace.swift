@@ -7,10 +7,10 @@ public final class ForwardWorkspace {
     let qkv: Buffer                    // fused projection         [B·N, 3D]
     let attended: Buffer               // heads concatenated       [B·N, D]
     let mlp: Buffer                    // fc1 output               [B·N, D·r]
-    let scores: Buffer                 // per lane: v1 one head's scores [T, T]; v2 the tiled kernel's scratch
+    let attentionScratch: Buffer       // per lane: the attention kernel's scratch (one head's K, V, a score tile)
     /// Lanes of a thread team that may run one forward pass on this workspace together (see init).
     public let lanes: Int
-    /// Floats of `scores` per lane.
+    /// Floats of `attentionScratch` per lane.
     let scratchPerLane: Int
     let pooled: Buffer                 // mean over tokens or cls  [B, D]
     let headHidden: Buffer             // head's inner layer       [B, D/2]
@@ -33,22 +33,21 @@ public final class ForwardWorkspace {
         pooled = Buffer(capacity * d)
         headHidden = Buffer(capacity * config.headHiddenDim)
         if config.variant.v2Flags != nil {
-            scratchPerLane = tiledAttentionScratchCount(tokens: config.maxTokens)
             features = Buffer(capacity * config.numFrames * config.numJoints * config.tokenFeatures)
             normalised = Buffer(config.numFrames * config.inputFeatures)
             distances = Buffer(config.numFrames)
         } else {
-            scratchPerLane = config.numFrames * config.numFrames
             features = Buffer(0)
             normalised = Buffer(0)
             distances = Buffer(0)
         }
-        scores = Buffer(self.lanes * scratchPerLane)
+        scratchPerLane = attentionScratchCount(tokens: config.maxTokens, headDim: d / config.numHeads)
+        attentionScratch = Buffer(self.lanes * scratchPerLane)
     }
 
     /// Bytes held by the activation buffers.
     public var byteCount: Int {
-        [hidden, normed, qkv, attended, mlp, scores, pooled, headHidden, features, normalised, distances]
+        [hidden, normed, qkv, attended, mlp, attentionScratch, pooled, headHidden, features, normalised, distances]
             .reduce(0) { $0 + $1.count * 4 }
     }
 }

@@ -93,15 +93,11 @@ public final class SignBERTModel: Sendable {
     /// Every clip's attention, (clip, head) pairs shared out over the lanes, each lane with its own scratch.
     private func attend(batch: Int, tokens n: Int, workspace ws: ForwardWorkspace, lane: Lane) {
         let d = config.embedDim, heads = config.numHeads
-        let scratch = ws.scores.pointer + lane.index * ws.scratchPerLane
+        let scratch = ws.attentionScratch.pointer + lane.index * ws.scratchPerLane
         for item in lane.share(batch * heads) {
             let b = item / heads, head = item % heads
             let out = ws.attended.pointer + b * n * d, qkv = UnsafePointer(ws.qkv.pointer + b * n * 3 * d)
-            if config.variant == .v1 {
-                attention(out, qkv: qkv, scores: scratch, tokens: n, dim: d, heads: heads, headRange: head..<head + 1)
-            } else {
-                tiledAttention(out, qkv: qkv, scratch: scratch, tokens: n, dim: d, heads: heads, headRange: head..<head + 1)
-            }
+            attention(out, qkv: qkv, scratch: scratch, tokens: n, dim: d, heads: heads, headRange: head..<head + 1)
         }
     }
 
