@@ -1,11 +1,10 @@
 // The forward pass's C kernels (element-wise, the Linear layers' packed GEMM, attention) and the thread team that
 // runs one clip on several cores.
 //
-// Every kernel exists in three builds of the same source (kernels_body.h, gemm_body.h, attention_body.h): baseline
-// x86-64 (SSE2),
-// AVX2+FMA and AVX-512. One is chosen at start-up from the CPU's features (or SIGNBERT_KERNELS, or
-// sb_kernels_use), so the binary starts on any x86-64. Buffers are flat float arrays, output first,
-// sizes last; `ld` is a row's stride in floats where a kernel works on a column slice of a wider matrix.
+// Every kernel exists in three builds of the same source (kernels_body.h, gemm_body.h, attention_body.h):
+// baseline x86-64 (SSE2), AVX2+FMA and AVX-512. One is chosen at start-up from the CPU's features (or
+// SIGNBERT_KERNELS, or sb_kernels_use), so the binary starts on any x86-64. Buffers are flat float arrays, output
+// first, sizes last; `ld` is a row's stride in floats where a kernel works on a column slice of a wider matrix.
 #ifndef SIGNBERT_CKERNELS_H
 #define SIGNBERT_CKERNELS_H
 
