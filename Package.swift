@@ -124,12 +124,14 @@ let package = Package(
         ),
         .testTarget(
             name: "SignBERTRuntimeTests",
-            dependencies: ["SignBERTRuntime", "WireFormats", "CKernels", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["SignBERTRuntime", "WireFormats", "CKernels", "TestSupport",
+                           .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             // Fixtures are read from the source tree (#filePath), not bundled.
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
-        // What the test targets share: one HTTP/1.1 client core (the loopback socket) under the clients they use.
+        // What the test targets share: one HTTP/1.1 client core (the loopback socket) under the clients they use, and
+        // the NaN-aware comparison of float outputs.
         .target(
             name: "TestSupport",
             dependencies: ["HTTPServer", "CNGHTTP2"],

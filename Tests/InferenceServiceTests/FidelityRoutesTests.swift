@@ -44,7 +44,7 @@ final class FidelityRoutesTests: LiveInferenceTestCase {
 
     private func assertClose(_ actual: [Float], _ expected: [Float], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(actual.count, expected.count, what, file: file, line: line)
-        XCTAssertLessThanOrEqual(zip(actual, expected).map { abs($0 - $1) }.max() ?? .infinity, 1e-4, what, file: file, line: line)
+        XCTAssertLessThanOrEqual(maxAbsDifference(actual, expected), 1e-4, what, file: file, line: line)
     }
 
     func testEveryRouteAndClipFormAnswersAsTheTrainingPipeline() throws {

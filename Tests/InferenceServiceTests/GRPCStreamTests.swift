@@ -74,7 +74,7 @@ final class GRPCStreamTests: LiveInferenceTestCase {
             XCTAssertEqual(answer.inferResponse.id, "r\(round)", "each answer carries its request's id")
             let got = logits(answer), want = Array(expected[(clip * classes)..<((clip + 1) * classes)])
             XCTAssertEqual(got.count, classes)
-            XCTAssertLessThanOrEqual(zip(got, want).map { abs($0 - $1) }.max() ?? .infinity, tolerance)
+            XCTAssertLessThanOrEqual(maxAbsDifference(got, want), tolerance)
             XCTAssertNil(client.response(id).closeCode, "the stream stays open")
         }
         XCTAssertEqual(client.response(id).status, 200)

@@ -68,7 +68,7 @@ final class InferenceCoreTests: XCTestCase {
         XCTAssertEqual(result.batchSize, 3)
         let expected = Self.loaded.model.logits(for: input.values, batch: 3)
         XCTAssertEqual(result.logits.count, expected.count)
-        XCTAssertLessThanOrEqual(zip(result.logits, expected).map { abs($0 - $1) }.max() ?? 1, 1e-5)
+        XCTAssertLessThanOrEqual(maxAbsDifference(result.logits, expected), 1e-5)
     }
 
     func testARequestLargerThanABatchIsAnsweredOnceFromSeveralBatches() throws {
@@ -76,7 +76,7 @@ final class InferenceCoreTests: XCTestCase {
         guard case .success(let (result, _))? = infer(core, clips(5)) else { return XCTFail("no logits") }
         XCTAssertEqual(result.batches, 3)
         XCTAssertEqual(result.batchSize, 2)
-        XCTAssertLessThanOrEqual(zip(result.logits, Self.loaded.model.logits(for: clips(5).values, batch: 5)).map { abs($0 - $1) }.max() ?? 1, 1e-5)
+        XCTAssertLessThanOrEqual(maxAbsDifference(result.logits, Self.loaded.model.logits(for: clips(5).values, batch: 5)), 1e-5)
     }
 
     func testRefusalsBeforeDecodingAreTyped() {

@@ -51,7 +51,7 @@ final class InferenceServerTests: LiveInferenceTestCase {
         XCTAssertEqual(response.headers["content-type"], "application/json")
         XCTAssertNotNil(response.headers["x-request-id"])
         let got = try logits(response)
-        XCTAssertLessThanOrEqual(zip(got, expected).map { abs($0 - $1) }.max() ?? 1, 1e-4)
+        XCTAssertLessThanOrEqual(maxAbsDifference(got, expected), 1e-4)
         let first = try XCTUnwrap((response.json?["predictions"] as? [[String: Any]])?.first)
         XCTAssertEqual((first["top_k"] as? [Any])?.count, 3)
         XCTAssertEqual(first["label"] as? String, Self.loaded.labels[try XCTUnwrap(first["class_id"] as? Int)])
@@ -89,7 +89,7 @@ final class InferenceServerTests: LiveInferenceTestCase {
             let expected = Self.loaded.model.logits(for: clips, batch: count)
             let got = try logits(response)
             XCTAssertEqual(got.count, expected.count)
-            XCTAssertLessThanOrEqual(zip(got, expected).map { abs($0 - $1) }.max() ?? 1, 1e-5, "a response carried other logits")
+            XCTAssertLessThanOrEqual(maxAbsDifference(got, expected), 1e-5, "a response carried other logits")
             if let size = response.headers["x-batch-size"].flatMap(Int.init), size > count { batchedTogether += 1 }
         }
         XCTAssertEqual(results.items.count, clients * perClient)
@@ -239,7 +239,7 @@ final class InferenceServerTests: LiveInferenceTestCase {
         Thread.sleep(forTimeInterval: 0.1)
         let next = try client.post("/predict", json: body)
         XCTAssertEqual(next.status, 200, "the departed client's place went to this one")
-        XCTAssertLessThanOrEqual(zip(try logits(next), Self.loaded.model.logits(for: clips, batch: 2)).map { abs($0 - $1) }.max() ?? 1, 1e-5)
+        XCTAssertLessThanOrEqual(maxAbsDifference(try logits(next), Self.loaded.model.logits(for: clips, batch: 2)), 1e-5)
         XCTAssertEqual(try metric("signbert_cancelled_clips_total"), 2)
         XCTAssertEqual(try metric("signbert_clips_total"), 2, "only the second request's clips ran")
         XCTAssertEqual(try metric("signbert_requests_total{route=\"/predict\",status=\"499\",protocol=\"HTTP/1.1\"}"), 1,
@@ -278,7 +278,7 @@ final class InferenceServerTests: LiveInferenceTestCase {
         group.wait()
         let response = try XCTUnwrap(answered.items.first?.2)
         XCTAssertEqual(response.status, 200)
-        XCTAssertLessThanOrEqual(zip(try logits(response), Self.loaded.model.logits(for: clips, batch: 2)).map { abs($0 - $1) }.max() ?? 1, 1e-5)
+        XCTAssertLessThanOrEqual(maxAbsDifference(try logits(response), Self.loaded.model.logits(for: clips, batch: 2)), 1e-5)
         XCTAssertEqual(server.state, .stopped)
         XCTAssertThrowsError(try client.get("/health"), "the listener is closed after a drain")
     }

@@ -114,7 +114,7 @@ final class ModelRepositoryTests: XCTestCase {
 
     static func close(_ actual: [Float], _ expected: [Float], file: StaticString = #filePath, line: UInt = #line, _ what: String) {
         XCTAssertEqual(actual.count, expected.count, what, file: file, line: line)
-        XCTAssertLessThanOrEqual(zip(actual, expected).map { abs($0 - $1) }.max() ?? .infinity, 1e-4, what, file: file, line: line)
+        XCTAssertLessThanOrEqual(maxAbsDifference(actual, expected), 1e-4, what, file: file, line: line)
     }
 
     static func json(_ object: Any) throws -> Data { try JSONSerialization.data(withJSONObject: object) }

@@ -85,7 +85,7 @@ final class ProtocolRoutesTests: LiveInferenceTestCase {
         let v2Binary = try outputs(binaryResponse)
 
         XCTAssertEqual(predict.count, batch * classes)
-        let maxDifference = zip(predict, expected).map { abs($0 - $1) }.max() ?? .infinity
+        let maxDifference = maxAbsDifference(predict, expected)
         XCTAssertLessThanOrEqual(maxDifference, tolerance, "PyTorch parity over HTTP")
         // Identical float32 bits on every route: one decoder per protocol, one model, one batcher.
         XCTAssertEqual(invocations, predict)
@@ -117,7 +117,7 @@ final class ProtocolRoutesTests: LiveInferenceTestCase {
         let fp16Logits = try XCTUnwrap(outputs(client.send("POST", "/v2/models/signbert/infer", headers: fp16Headers, body: fp16))["logits"])
         XCTAssertEqual(fp16Logits.count, classes)
         // FP16 rounds the inputs to 11 bits, so the logits move a little, not a lot.
-        XCTAssertLessThan(zip(fp16Logits, reference).map { abs($0 - $1) }.max() ?? .infinity, 0.05)
+        XCTAssertLessThan(maxAbsDifference(fp16Logits, reference), 0.05)
 
         // [B,T,F] is the same clip; a shorter clip is sampled/padded like /predict's.
         let flatFeatures = try outputs(client.post("/v2/models/signbert/infer", json: json([

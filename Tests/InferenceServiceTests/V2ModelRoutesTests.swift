@@ -25,7 +25,7 @@ final class V2ModelRoutesTests: LiveInferenceTestCase {
         }
         func body(_ object: Any) throws -> Data { try JSONSerialization.data(withJSONObject: object) }
         let predict = try logits(client.post("/predict", json: body(["inputs": clips, "return_logits": true])))
-        XCTAssertLessThanOrEqual(zip(predict, expected).map { abs($0 - $1) }.max() ?? .infinity, 1e-4)
+        XCTAssertLessThanOrEqual(maxAbsDifference(predict, expected), 1e-4)
         XCTAssertEqual(predict.count, expected.count)
         XCTAssertEqual(try logits(client.post("/invocations", json: body(["inputs": clips, "return_logits": true]))), predict)
         XCTAssertEqual(try logits(client.post("/v1/models/signbert:predict",

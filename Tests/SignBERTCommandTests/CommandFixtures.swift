@@ -67,9 +67,3 @@ enum CommandFixtures {
         return try predictions.flatMap { try XCTUnwrap($0["logits"] as? [Double], "no logits in \($0)").map(Float.init) }
     }
 }
-
-/// The largest |a[i] - b[i]|; infinity when the counts differ (so a count mismatch fails any tolerance).
-func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
-    guard a.count == b.count else { return .infinity }
-    return zip(a, b).map { abs($0 - $1) }.max() ?? 0
-}

@@ -44,8 +44,3 @@ struct ParityCase {
 
     var batch: Int { inputShape[0] }
 }
-
-func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
-    precondition(a.count == b.count, "\(a.count) vs \(b.count) values")
-    return zip(a, b).map { abs($0 - $1) }.max() ?? 0
-}
