@@ -27,7 +27,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Thread counts to measure, comma-separated (default: the cores this process may use).")
     var threads: String?
 
-    @Option(name: .long, help: "How the engine uses the threads: automatic, shard (clips per thread), split (each clip over all threads) or openblas (whole batches on OpenBLAS's threads).")
+    @Option(name: .long, help: "How the engine uses the threads: automatic, shard (clips per thread), split (each clip over all threads), shard+split (the even part sharded, the clips left over split) or openblas (whole batches on OpenBLAS's threads).")
     var strategy: String = "automatic"
 
     @Flag(name: .long, help: "The same as --strategy openblas (kept for older commands).")
@@ -91,7 +91,7 @@ struct BenchCommand: ParsableCommand {
             } else if let chosen = ForwardEngine.Strategy(rawValue: self.strategy) {
                 strategy = chosen
             } else {
-                throw ValidationError("--strategy is automatic, shard, split or openblas")
+                throw ValidationError("--strategy is automatic, shard, split, shard+split or openblas")
             }
             if let kernels {
                 guard let path = KernelPath(name: kernels) else { throw ValidationError("--kernels is baseline, avx2 or avx512") }
@@ -175,12 +175,12 @@ struct BenchCommand: ParsableCommand {
                     print(String(format: "sgemm, the block's 4 Linears at %d rows, %d threads: %.1f GFLOP/s = %.1f clips/s",
                                  sgemmRows, t, g, g / (config.flopsPerClip / 1e9)))
                 }
-                print("threads batch   median ms    clips/s    GFLOP/s   runs  strategy  CPU cores  CPU ms/run  gemm      "
+                print("threads batch   median ms    clips/s    GFLOP/s   runs  strategy     CPU cores  CPU ms/run  gemm      "
                       + (sgemm ? "  % of sgemm" : ""))
                 for r in results {
                     let share = sgemmGFLOPs[r.threads].map { String(format: " %10.1f", 100 * r.gflops / $0) } ?? ""
                     print(String(format: "%7d %5d %11.3f %10.1f %10.1f %6d  ", r.threads, r.batch, r.medianMs, r.clipsPerSecond,
-                                 r.gflops, r.runs) + r.strategy.padding(toLength: 8, withPad: " ", startingAt: 0)
+                                 r.gflops, r.runs) + r.strategy.padding(toLength: 11, withPad: " ", startingAt: 0)
                           + String(format: " %10.2f %11.2f  ", r.cores, r.cpuMs)
                           + r.gemm.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) + share)
                 }

@@ -106,14 +106,15 @@ final class ParityTests: XCTestCase {
     }
 
     /// The automatic strategy: one clip, or a small uneven batch of short (v1) clips, is split over the
-    /// team; even and large batches are sharded; v2's long clips split only when fewer than the lanes.
+    /// team; even batches are sharded; larger uneven ones (any uneven v2 batch) shard their even part and split
+    /// the rest; v2's long clips split only when fewer than the lanes.
     func testAutomaticStrategyPerBatch() throws {
         let v1 = SignBERTConfig(numJoints: 27, numCoords: 3, numFrames: 64, embedDim: 32, depth: 1, numHeads: 2,
                                 mlpRatio: 2, numClasses: 3)
         let v2 = SignBERTConfig(numJoints: 27, numCoords: 3, numFrames: 64, embedDim: 32, depth: 1, numHeads: 2,
                                 mlpRatio: 2, numClasses: 3, variant: .v2(.trainingDefaults))
-        for (config, expected) in [(v1, "split shard split shard split shard split shard shard shard"),
-                                   (v2, "split shard shard shard shard shard shard shard shard shard")] {
+        for (config, expected) in [(v1, "split shard split shard split shard split shard shard+split shard"),
+                                   (v2, "split shard shard+split shard shard+split shard shard+split shard shard+split shard")] {
             let model = SignBERTModel(config: config, weights: try SignBERTWeights(stateDict: .random(config: config), config: config))
             let engine = ForwardEngine(model: model, capacity: 10, threads: 2)
             XCTAssertEqual((1...10).map { engine.strategy(for: $0).rawValue }.joined(separator: " "), expected)

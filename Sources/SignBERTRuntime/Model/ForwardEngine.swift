@@ -9,14 +9,18 @@
 ///   the attention by (clip, head); the element-wise work by rows; a barrier between steps.
 ///
 /// A single clip can only be split; `automatic` also splits the small batches that would not shard
-/// evenly (see `strategy(for:)`). OpenBLAS never runs its own threads on these paths, so its idle workers
-/// never spin; `openBLAS` (for comparison in `bench`) runs each batch whole on `threads` BLAS threads.
+/// evenly, and shards the even part of a larger uneven batch and splits the rest (`shardAndSplit`; see
+/// `strategy(for:)`). OpenBLAS never runs its own threads on these paths, so its idle workers never spin;
+/// `openBLAS` (for comparison in `bench`) runs each batch whole on `threads` BLAS threads.
 ///
 /// Not thread-safe: one engine per compute thread. It sets OpenBLAS's (process-wide) thread count
 /// itself before each batch, so nothing else in the process may call BLAS concurrently.
 public final class ForwardEngine {
     public enum Strategy: String, CaseIterable, Sendable {
         case automatic, shard, split, openBLAS = "openblas"
+        /// The largest multiple of the lanes sharded, the clips left over (fewer than the lanes) then split:
+        /// no lane idles for a whole clip at the end.
+        case shardAndSplit = "shard+split"
     }
 
     public let model: SignBERTModel
@@ -38,11 +42,16 @@ public final class ForwardEngine {
         team = lanes > 1 ? ThreadTeam(lanes: lanes) : nil
         // Each workspace only as large as the batches that use it: a v2 clip's activations are ~20 MB.
         let short = model.config.maxTokens <= ForwardEngine.shortClipTokens
-        let largestSplit = (1...max(1, capacity)).last {
-            ForwardEngine.plan(strategy, batch: $0, lanes: lanes, shortClips: short) != .shard
-        } ?? 0
+        let plans = (1...max(1, capacity)).map { ForwardEngine.plan(strategy, batch: $0, lanes: lanes, shortClips: short) }
+        let largestSplit = zip(1..., plans).map { batch, plan in
+            switch plan {
+            case .split, .openBLAS, .automatic: return batch
+            case .shardAndSplit: return batch % lanes
+            case .shard: return 0
+            }
+        }.max() ?? 0
         let perShard = (capacity + lanes - 1) / lanes
-        shards = lanes > 1 && largestSplit < capacity
+        shards = lanes > 1 && plans.contains(where: { $0 == .shard || $0 == .shardAndSplit })
             ? (0..<lanes).map { _ in ForwardWorkspace(config: model.config, capacity: perShard) } : []
         whole = largestSplit > 0 ? ForwardWorkspace(config: model.config, capacity: largestSplit, lanes: lanes) : nil
     }
@@ -59,15 +68,19 @@ public final class ForwardEngine {
     /// `automatic`: alone, or a batch smaller than the team, splits; so does a small batch that would
     /// leave a lane idle for a whole clip (3 clips on 2 lanes: 2 + 1), as long as the clips are short (v1's
     /// 64 tokens: the split's per-step barriers cost little against a whole clip's imbalance; a v2 clip's
-    /// activations are ~20 MB, too many to keep a second set of for batches up to 7). Larger batches shard:
-    /// their lanes need no barriers, and their uneven remainder is a small part of the batch.
+    /// activations are ~20 MB, too many to keep a second set of for batches up to 7). Even batches shard:
+    /// their lanes need no barriers. Larger uneven ones shard their even part and split the rest (19 clips
+    /// on 2 lanes: 9 + 9, then 1 over both), where sharding 10 + 9 left one lane idle for a clip.
     static func plan(_ strategy: Strategy, batch: Int, lanes: Int, shortClips: Bool) -> Strategy {
         switch strategy {
         case .openBLAS: return .openBLAS
         case _ where lanes == 1: return .split  // one lane: the whole batch on the caller, no barriers
         case .shard: return batch >= lanes ? .shard : .split
         case .split: return .split
-        case .automatic: return batch < lanes || (shortClips && batch < 8 && batch % lanes != 0) ? .split : .shard
+        case .shardAndSplit: return batch < lanes ? .split : batch % lanes == 0 ? .shard : .shardAndSplit
+        case .automatic:
+            if batch < lanes || (shortClips && batch < 8 && batch % lanes != 0) { return .split }
+            return batch % lanes == 0 ? .shard : .shardAndSplit
         }
     }
 
@@ -89,21 +102,32 @@ public final class ForwardEngine {
                 return
             }
             team.run { lane in model.forward(input, batch: batch, frames: frames, logits: logits, workspace: whole, lane: lane) }
-        case .shard:
+        case let plan where plan == .shard || plan == .shardAndSplit:
             guard let team, let inputBase = input.baseAddress, let logitsBase = logits.baseAddress else { return }
             BLASThreads.set(1)
             let config = model.config
             let clipFloats = (frames ?? config.numFrames) * config.inputFeatures, k = config.numClasses
-            let shards = self.shards, pieces = shards.count
-            // Each lane reads and writes its own rows of the caller's buffers, and uses its own workspace.
-            team.run { lane in
-                let first = batch * lane.index / pieces, last = batch * (lane.index + 1) / pieces
-                guard last > first else { return }
-                model.forward(UnsafeBufferPointer(start: inputBase + first * clipFloats, count: (last - first) * clipFloats),
-                              batch: last - first, frames: frames,
-                              logits: UnsafeMutableBufferPointer(start: logitsBase + first * k, count: (last - first) * k),
-                              workspace: shards[lane.index])
+            let shards = self.shards, pieces = shards.count, whole = self.whole
+            let sharded = plan == .shardAndSplit && whole != nil ? batch - batch % pieces : batch
+            func clips(_ range: Range<Int>) -> (UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) {
+                (UnsafeBufferPointer(start: inputBase + range.lowerBound * clipFloats, count: range.count * clipFloats),
+                 UnsafeMutableBufferPointer(start: logitsBase + range.lowerBound * k, count: range.count * k))
             }
+            // Each lane reads and writes its own rows of the caller's buffers, and uses its own workspace; then
+            // every lane computes its share of the clips left over, on the shared one (its first step's barrier
+            // waits for the lanes still on their shard).
+            team.run { lane in
+                let first = sharded * lane.index / pieces, last = sharded * (lane.index + 1) / pieces
+                if last > first {
+                    let (x, out) = clips(first..<last)
+                    model.forward(x, batch: last - first, frames: frames, logits: out, workspace: shards[lane.index])
+                }
+                if sharded < batch, let whole {
+                    let (x, out) = clips(sharded..<batch)
+                    model.forward(x, batch: batch - sharded, frames: frames, logits: out, workspace: whole, lane: lane)
+                }
+            }
+        default: return
         }
     }
 }
