@@ -56,17 +56,13 @@ extension InferenceRoutes {
     /// done. 400 with the reason when the model ends up with no version served, 404 when no folder has the name.
     func repositoryLoad(_ parameters: RouteParameters, _ respond: @escaping @Sendable (HTTPResponse) -> Void) {
         let name = parameters["name"] ?? "", repository = context.repository
-        DispatchQueue.global().async {
-            respond(Self.changeAnswer(repository.load(name)))
-        }
+        repository.change(name, load: true) { respond(Self.changeAnswer($0)) }
     }
 
     /// Takes every version of the model out of service, then answers once their queued requests are answered.
     func repositoryUnload(_ parameters: RouteParameters, _ respond: @escaping @Sendable (HTTPResponse) -> Void) {
         let name = parameters["name"] ?? "", repository = context.repository
-        DispatchQueue.global().async {
-            respond(Self.changeAnswer(repository.unload(name)))
-        }
+        repository.change(name, load: false) { respond(Self.changeAnswer($0)) }
     }
 
     private static func changeAnswer(_ result: Result<Void, ModelRepository.ChangeError>) -> HTTPResponse {

@@ -155,6 +155,13 @@ public final class InferenceServer: Sendable {
         context.repository.poll()
     }
 
+    /// `pollRepository` after the load and unload calls already waiting, on the repository's one queue of changes;
+    /// returns at once. A poll already waiting there covers this one.
+    public func schedulePollRepository() {
+        guard lifecycle.current == .ready else { return }
+        context.repository.schedulePoll()
+    }
+
     /// The OpenAPI document served at `/openapi.json` for this model and configuration.
     public static func openAPIDocument(loaded: LoadedModel, configuration: ServiceConfiguration,
                                        models: [String]? = nil, versions: [String] = ["1"]) -> [UInt8] {

@@ -263,14 +263,14 @@ struct ServeCommand: ParsableCommand {
             let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: reloads)
             hangup.setEventHandler {
                 logger.info("SIGHUP received; polling the model repository")
-                server.pollRepository()
+                server.schedulePollRepository()
             }
             hangup.resume()
             sources.append(hangup)
             if let seconds = repositoryOptions.pollSeconds {
                 let timer = DispatchSource.makeTimerSource(queue: reloads)
                 timer.schedule(deadline: .now() + seconds, repeating: seconds)
-                timer.setEventHandler { server.pollRepository() }
+                timer.setEventHandler { server.schedulePollRepository() }
                 timer.resume()
                 timers.append(timer)
             }

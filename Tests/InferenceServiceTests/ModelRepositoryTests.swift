@@ -4,6 +4,7 @@ import HTTPServer
 import Logging
 import SignBERTRuntime
 import SwiftProtobuf
+import Synchronization
 import XCTest
 
 /// A repository of three models built in a temp dir from the committed fixtures: `v1` (a v1 training run), `v2`
@@ -60,9 +61,11 @@ final class ModelRepositoryTests: XCTestCase {
         return directory
     }
 
-    /// Serves every version of `directory` as `serve --model-repository` does.
+    /// Serves every version of `directory` as `serve --model-repository` does; `load` loads what the load calls, the
+    /// poll and SIGHUP add.
     func start(_ directory: URL, defaultModel: String? = nil,
-               _ configure: (inout ServiceConfiguration) -> Void = { _ in }) throws -> (InferenceServer, TestHTTPClient) {
+               _ configure: (inout ServiceConfiguration) -> Void = { _ in },
+               load: @escaping @Sendable (ModelSource) throws -> LoadedModel = { try ModelLoader.load($0) }) throws -> (InferenceServer, TestHTTPClient) {
         var service = ServiceConfiguration()
         service.maxBatchSize = 4
         configure(&service)
@@ -79,7 +82,7 @@ final class ModelRepositoryTests: XCTestCase {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let fixed = service
-        let server = InferenceServer(models: models, repository: ModelRepositorySource(directory: directory, configure: { _ in fixed }),
+        let server = InferenceServer(models: models, repository: ModelRepositorySource(directory: directory, configure: { _ in fixed }, load: load),
                                      defaultModel: defaultModel, configuration: service, http: http, logger: logger)
         try server.start()
         servers.append(server)
@@ -364,6 +367,39 @@ final class ModelRepositoryTests: XCTestCase {
         // an unload that did not wait would answer ~450 ms before the queued request (its batch waits 600 ms).
         XCTAssertLessThanOrEqual(answeredAt, unloadedAt + .milliseconds(100), "the unload answered before its queued request")
         XCTAssertEqual(try client.post("/predictions/v1", json: body).status, 404, "unloaded")
+    }
+
+    /// Load calls waiting for a slow load wait on the repository's queue of changes, not on threads the connections
+    /// need: eight at once, while the first one's model is still loading, leave other requests answered at once.
+    /// On global Dispatch threads (which Linux grows by about one a second) they held up every request for seconds.
+    func testLoadCallsWaitingForASlowLoadHoldUpNoOtherRequest() throws {
+        let directory = try makeRepository()
+        let release = DispatchSemaphore(value: 0), entered = DispatchSemaphore(value: 0)
+        let (server, client) = try start(directory, load: { source in
+            entered.signal()
+            _ = release.wait(timeout: .now() + 60)
+            return try ModelLoader.load(source)
+        })
+        try Self.copyFiles(Self.root.appendingPathComponent("models/demo-gestures"), to: directory.appendingPathComponent("late"))
+        let statuses = Mutex<[Int]>([]), port = server.port, calls = DispatchGroup()
+        for _ in 0..<8 {
+            calls.enter()
+            Thread.detachNewThread {
+                let status = (try? TestHTTPClient(port: port).post("/v2/repository/models/late/load", json: Data()).status) ?? -1
+                statuses.withLock { $0.append(status) }
+                calls.leave()
+            }
+        }
+        XCTAssertEqual(entered.wait(timeout: .now() + 30), .success, "the first load call started loading")
+        Thread.sleep(forTimeInterval: 0.5)  // the other seven calls arrive and wait
+        let started = ContinuousClock.now
+        XCTAssertEqual(try client.get("/v2/health/ready").status, 200)
+        XCTAssertFalse(try Self.index(client).contains("late/1/READY"), "served before its load ended")
+        XCTAssertLessThan(started.duration(to: .now), .seconds(2), "requests waited behind the load calls")
+        release.signal()
+        XCTAssertEqual(calls.wait(timeout: .now() + 60), .success)
+        XCTAssertEqual(statuses.withLock { $0 }, Array(repeating: 200, count: 8))
+        XCTAssertTrue(try Self.index(client).contains("late/1/READY"))
     }
 
     /// SIGHUP and `--repository-poll` (`pollRepository`): a new model folder is loaded, a removed one unloaded, a

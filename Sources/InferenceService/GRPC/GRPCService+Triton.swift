@@ -50,8 +50,8 @@ extension GRPCService {
             return answer(.failure(GRPCStatus(.invalidArgument, "the \(load ? "load" : "unload") parameter \"\(refused)\" is not supported: a model loads from its folder in the repository")))
         }
         let repository = context.repository
-        DispatchQueue.global().async {
-            switch load ? repository.load(name) : repository.unload(name) {
+        repository.change(name, load: load) { result in
+            switch result {
             case .success:
                 answer(.success(load ? Inference_RepositoryModelLoadResponse() as any SwiftProtobuf.Message & Sendable
                                      : Inference_RepositoryModelUnloadResponse()))

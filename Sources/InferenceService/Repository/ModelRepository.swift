@@ -71,6 +71,13 @@ final class ModelRepository: Sendable {
     private let state = Mutex(State())
     /// Serialises loads and unloads (a second load call waits for the first).
     private let operations = NSLock()
+    /// Where the load and unload calls (REST, gRPC) run, one after another. Each call waiting its turn is a closure
+    /// here, not a thread blocked on `operations`: Linux's global Dispatch queues grow by about one thread a second,
+    /// so a few calls blocked there (a load warms its model for seconds, an unload drains) held up every
+    /// connection's work behind them.
+    private let changes = DispatchQueue(label: "signbert.repository.changes")
+    /// Whether a `schedulePoll` poll waits on `changes`.
+    private let pollQueued = Mutex(false)
     let source: ModelRepositorySource?
     let defaultName: String?
     private let logger: Logger
@@ -279,6 +286,25 @@ final class ModelRepository: Sendable {
 
     private static func modificationDate(_ url: URL) -> Date? {
         (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
+    }
+
+    /// `load(name)` or `unload(name)` on the queue of changes, then `done` with the result (on that queue).
+    func change(_ name: String, load: Bool, done: @escaping @Sendable (Result<Void, ChangeError>) -> Void) {
+        changes.async { done(load ? self.load(name) : self.unload(name)) }
+    }
+
+    /// `poll()` on the queue of changes, unless a poll already waits there (SIGHUP and the poll timer: polls that
+    /// come faster than they run do not pile up).
+    func schedulePoll() {
+        let alreadyQueued = pollQueued.withLock { queued in
+            defer { queued = true }
+            return queued
+        }
+        guard !alreadyQueued else { return }
+        changes.async {
+            self.pollQueued.withLock { $0 = false }
+            self.poll()
+        }
     }
 
     /// Takes every version of `name` out, then drains them (requests already on them are answered). Refused for
