@@ -55,6 +55,12 @@ final class GRPCServiceTests: LiveInferenceTestCase {
         XCTAssertTrue(try Inference_ServerReadyResponse(serializedBytes: XCTUnwrap(ready.messages().first)).ready)
         let model = try grpcCall(server, "ModelReady", [Inference_ModelReadyRequest.with { $0.name = "signbert"; $0.version = "1" }])
         XCTAssertTrue(try Inference_ModelReadyResponse(serializedBytes: XCTUnwrap(model.messages().first)).ready)
+        // A model or version not served: OK and not ready, as Triton answers (tritonclient returns False).
+        for (name, version) in [("other", ""), ("signbert", "7")] {
+            let missing = try grpcCall(server, "ModelReady", [Inference_ModelReadyRequest.with { $0.name = name; $0.version = version }])
+            XCTAssertEqual(missing.status, 0, "\(name) \(version)")
+            XCTAssertFalse(try Inference_ModelReadyResponse(serializedBytes: XCTUnwrap(missing.messages().first)).ready)
+        }
         let metadata = try grpcCall(server, "ModelMetadata", [Inference_ModelMetadataRequest.with { $0.name = "signbert" }])
         let decoded = try Inference_ModelMetadataResponse(serializedBytes: XCTUnwrap(metadata.messages().first))
         let config = Self.loaded.config

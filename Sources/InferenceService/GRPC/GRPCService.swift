@@ -118,10 +118,17 @@ final class GRPCService: Sendable {
                 answer(.success(Inference_ServerReadyResponse.with { $0.ready = isReady }))
             case .modelReady:
                 let call = try Inference_ModelReadyRequest(serializedBytes: message)
-                answer(checkModel(call.name, version: call.version).map { served in
+                switch checkModel(call.name, version: call.version) {
+                case .success(let served):
                     served.release()
-                    return Inference_ModelReadyResponse.with { $0.ready = isReady } as any SwiftProtobuf.Message & Sendable
-                })
+                    answer(.success(Inference_ModelReadyResponse.with { $0.ready = isReady }))
+                case .failure(let status) where status.code == .notFound:
+                    // As Triton: a model or version not served is not ready, not an error (tritonclient's
+                    // is_model_ready then returns False instead of raising).
+                    answer(.success(Inference_ModelReadyResponse.with { $0.ready = false }))
+                case .failure(let status):
+                    answer(.failure(status))
+                }
             case .serverMetadata:
                 _ = try Inference_ServerMetadataRequest(serializedBytes: message)
                 answer(.success(serverMetadata()))
