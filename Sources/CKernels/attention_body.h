@@ -1,6 +1,6 @@
 // One head's attention for one clip, softmax(Q Kᵀ · scale) V, written once and compiled per kernel path. The
 // including file defines SB_FN and SB_GEMM_MR and includes kernels_body.h (max, exp, scale) and gemm_body.h
-// (the v16 type) first.
+// (the v16 type, store_row) first.
 //
 // Why not cblas_sgemm: a head's two products are thin (head_dim, 32 by default, is the inner dimension of one and
 // the width of the other), and OpenBLAS spent about as long around them as in them: zeroing the scores before
@@ -29,14 +29,8 @@
             for (int r = 0; r < R; r++) acc[r] += b * a[r * lda + k];                                          \
         }                                                                                                      \
         for (int r = 0; r < R; r++) {                                                                          \
-            float *row = c + r * ldc;                                                                          \
             if (!accumulate) acc[r] *= scale;                                                                  \
-            if (cols == 16) {                                                                                  \
-                if (accumulate) acc[r] += *(const SB_FN(v16) *)row;                                            \
-                *(SB_FN(v16) *)row = acc[r];                                                                   \
-            } else {                                                                                           \
-                for (long j = 0; j < cols; j++) row[j] = accumulate ? row[j] + acc[r][j] : acc[r][j];          \
-            }                                                                                                  \
+            SB_FN(store_row)(c + r * ldc, &acc[r], cols, accumulate);                                          \
         }                                                                                                      \
     }
 

@@ -12,6 +12,17 @@ typedef float SB_FN(v16) __attribute__((vector_size(64), aligned(4)));
 
 #include "gemm_blocking.h"
 
+// One row of a micro-kernel's tile into C: `cols` (<= 16) floats, added to what is there or in its place.
+// (The tile by pointer: a 64-byte vector passed by value would change the ABI below AVX-512.)
+static inline __attribute__((always_inline)) void SB_FN(store_row)(float *row, const SB_FN(v16) *acc, long cols,
+                                                                   int accumulate) {
+    if (cols == 16) {
+        *(SB_FN(v16) *)row = accumulate ? *acc + *(const SB_FN(v16) *)row : *acc;
+    } else {
+        for (long j = 0; j < cols; j++) row[j] = accumulate ? row[j] + (*acc)[j] : (*acc)[j];
+    }
+}
+
 // rows (<= SB_GEMM_MR) x 16 columns of C, += or = A[rows, kc] · panel[kc, 16]; only `cols` (<= 16) are stored.
 // A's block is packed as [k][R] (element (r, k) at a[k·R + r]), so the strides are constants and the broadcasts
 // read one stream. Always inlined: called through a run-time `rows`, clang otherwise keeps one out-of-line
@@ -29,15 +40,7 @@ typedef float SB_FN(v16) __attribute__((vector_size(64), aligned(4)));
             SB_FN(v16) b = *(const SB_FN(v16) *)(panel + k * 16);                                              \
             for (int r = 0; r < R; r++) acc[r] += b * a[k * R + r];                                            \
         }                                                                                                      \
-        for (int r = 0; r < R; r++) {                                                                          \
-            float *row = c + r * ldc;                                                                          \
-            if (cols == 16) {                                                                                  \
-                if (accumulate) acc[r] += *(const SB_FN(v16) *)row;                                            \
-                *(SB_FN(v16) *)row = acc[r];                                                                   \
-            } else {                                                                                           \
-                for (long j = 0; j < cols; j++) row[j] = accumulate ? row[j] + acc[r][j] : acc[r][j];          \
-            }                                                                                                  \
-        }                                                                                                      \
+        for (int r = 0; r < R; r++) SB_FN(store_row)(c + r * ldc, &acc[r], cols, accumulate);                 \
     }
 
 SB_GEMM_MICRO(1)
