@@ -193,16 +193,18 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    /// A model keeps one layout of its Linear weights, the one its GEMM reads: packed under `automatic` and
-    /// `packed`, transposed for OpenBLAS under `openblas`, for v1 and v2 alike; a model loaded earlier keeps its
-    /// own. `bytes` (a served model's `memory_bytes`) counts that one layout.
+    /// A model keeps one layout of its Linear weights, the one its GEMM reads: under `automatic`, packed for
+    /// v1's 64-token clips and transposed for OpenBLAS for v2's 1,729; `packed` and `openblas` force either; a
+    /// model loaded earlier keeps its own. `bytes` (a served model's `memory_bytes`) counts that one layout.
     func testAModelKeepsTheWeightLayoutOfTheGEMMChosenAtLoad() throws {
         defer { LinearGEMM.use(.automatic) }
         func layers(_ w: SignBERTWeights) -> [LinearWeights] {
             [w.inputProj, w.headFC1, w.headFC2] + w.blocks.flatMap { [$0.qkv, $0.proj, $0.fc1, $0.fc2] }
         }
         let v1 = SignBERTConfig.defaults, v2 = SignBERTConfig.v2Defaults
-        for (gemm, config, packs) in [(LinearGEMM.automatic, v1, true), (.automatic, v2, true), (.packed, v2, true),
+        XCTAssertLessThanOrEqual(v1.maxTokens, LinearGEMM.packedTokenLimit)
+        XCTAssertGreaterThan(v2.maxTokens, LinearGEMM.packedTokenLimit)
+        for (gemm, config, packs) in [(LinearGEMM.automatic, v1, true), (.automatic, v2, false), (.packed, v2, true),
                                       (.openBLAS, v1, false), (.openBLAS, v2, false)] {
             LinearGEMM.use(gemm)
             let weights = try SignBERTWeights(stateDict: .random(config: config), config: config)

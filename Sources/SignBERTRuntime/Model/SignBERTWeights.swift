@@ -110,7 +110,7 @@ public struct SignBERTWeights: Sendable {
 
         // Every key was checked above, so these look-ups cannot fail.
         func values(_ key: String) -> [Float] { stateDict.tensors[key]?.values ?? [] }
-        let packs = LinearGEMM.packs
+        let packs = LinearGEMM.packs(tokens: config.maxTokens)
         func linear(_ prefix: String) -> LinearWeights {
             let shape = stateDict.tensors[prefix + ".weight"]?.shape ?? [0, 0]
             let weight = values(prefix + ".weight")
