@@ -79,8 +79,8 @@ public final class ForwardEngine {
         case .split: return .split
         case .shardAndSplit: return batch < lanes ? .split : batch % lanes == 0 ? .shard : .shardAndSplit
         case .automatic:
-            if batch < lanes || (shortClips && batch < 8 && batch % lanes != 0) { return .split }
-            return batch % lanes == 0 ? .shard : .shardAndSplit
+            if shortClips && batch < 8 && batch % lanes != 0 { return .split }
+            return plan(.shardAndSplit, batch: batch, lanes: lanes, shortClips: shortClips)
         }
     }
 
