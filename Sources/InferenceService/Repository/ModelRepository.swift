@@ -296,11 +296,12 @@ final class ModelRepository: Sendable {
     /// `poll()` on the queue of changes, unless a poll already waits there (SIGHUP and the poll timer: polls that
     /// come faster than they run do not pile up).
     func schedulePoll() {
-        let alreadyQueued = pollQueued.withLock { queued in
-            defer { queued = true }
-            return queued
+        let queuesOne = pollQueued.withLock { queued in
+            if queued { return false }
+            queued = true
+            return true
         }
-        guard !alreadyQueued else { return }
+        guard queuesOne else { return }
         changes.async {
             self.pollQueued.withLock { $0 = false }
             self.poll()
