@@ -419,6 +419,39 @@ final class ModelRepositoryTests: XCTestCase {
         XCTAssertEqual(try client.get("/v1/models").json?["models"] as? [String], ["demo", "v1", "extra"])
     }
 
+    /// SIGHUP and the poll timer (`schedulePollRepository`): the poll runs later on the repository's queue of
+    /// changes, after a load call already there, and returns at once (SIGHUP's handler does not wait on a load).
+    func testScheduledPollRunsAfterTheWaitingChanges() throws {
+        let directory = try makeRepository()
+        let release = DispatchSemaphore(value: 0), entered = DispatchSemaphore(value: 0)
+        let (server, client) = try start(directory, load: { source in
+            entered.signal()
+            _ = release.wait(timeout: .now() + 60)
+            return try ModelLoader.load(source)
+        })
+        try Self.copyFiles(Self.root.appendingPathComponent("models/demo-gestures"), to: directory.appendingPathComponent("late"))
+        let port = server.port, loaded = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            _ = try? TestHTTPClient(port: port).post("/v2/repository/models/late/load", json: Data())
+            loaded.signal()
+        }
+        XCTAssertEqual(entered.wait(timeout: .now() + 30), .success, "the load call started loading")
+        try Self.copyFiles(Self.fidelity.appendingPathComponent("v1-run/training_run"), to: directory.appendingPathComponent("extra"))
+        server.schedulePollRepository()
+        server.schedulePollRepository()
+        XCTAssertFalse(try Self.index(client).contains("extra/1/READY"), "the poll ran before the load waiting ahead of it")
+        release.signal()  // the load, then the one poll (its model's load signals again)
+        XCTAssertEqual(loaded.wait(timeout: .now() + 60), .success)
+        XCTAssertEqual(entered.wait(timeout: .now() + 30), .success, "the poll loaded the new folder")
+        release.signal()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !(try Self.index(client).contains("extra/1/READY")) && ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTAssertTrue(try Self.index(client).contains("extra/1/READY"))
+        XCTAssertTrue(try Self.index(client).contains("late/1/READY"))
+    }
+
     /// gRPC's ModelMetadata and ModelInfer name the model and version as the REST routes do.
     func testGRPCCallsNameTheModelAndVersion() throws {
         let directory = try makeRepository()
