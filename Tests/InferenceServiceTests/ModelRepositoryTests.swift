@@ -369,10 +369,9 @@ final class ModelRepositoryTests: XCTestCase {
         XCTAssertEqual(try client.post("/predictions/v1", json: body).status, 404, "unloaded")
     }
 
-    /// Load calls waiting for a slow load wait on the repository's queue of changes, not on threads the connections
-    /// need: eight at once, while the first one's model is still loading, leave other requests answered at once.
-    /// On global Dispatch threads (which Linux grows by about one a second) they held up every request for seconds.
-    func testLoadCallsWaitingForASlowLoadHoldUpNoOtherRequest() throws {
+    /// A repository server whose run-time loads signal `entered` and then wait for `release` (up to 60 s), and a
+    /// folder `late` not served yet.
+    func startWithHeldLoads() throws -> (URL, InferenceServer, TestHTTPClient, entered: DispatchSemaphore, release: DispatchSemaphore) {
         let directory = try makeRepository()
         let release = DispatchSemaphore(value: 0), entered = DispatchSemaphore(value: 0)
         let (server, client) = try start(directory, load: { source in
@@ -381,6 +380,14 @@ final class ModelRepositoryTests: XCTestCase {
             return try ModelLoader.load(source)
         })
         try Self.copyFiles(Self.root.appendingPathComponent("models/demo-gestures"), to: directory.appendingPathComponent("late"))
+        return (directory, server, client, entered, release)
+    }
+
+    /// Load calls waiting for a slow load wait on the repository's queue of changes, not on threads the connections
+    /// need: eight at once, while the first one's model is still loading, leave other requests answered at once.
+    /// On global Dispatch threads (which Linux grows by about one a second) they held up every request for seconds.
+    func testLoadCallsWaitingForASlowLoadHoldUpNoOtherRequest() throws {
+        let (_, server, client, entered, release) = try startWithHeldLoads()
         let statuses = Mutex<[Int]>([]), port = server.port, calls = DispatchGroup()
         for _ in 0..<8 {
             calls.enter()
@@ -422,14 +429,7 @@ final class ModelRepositoryTests: XCTestCase {
     /// SIGHUP and the poll timer (`schedulePollRepository`): the poll runs later on the repository's queue of
     /// changes, after a load call already there, and returns at once (SIGHUP's handler does not wait on a load).
     func testScheduledPollRunsAfterTheWaitingChanges() throws {
-        let directory = try makeRepository()
-        let release = DispatchSemaphore(value: 0), entered = DispatchSemaphore(value: 0)
-        let (server, client) = try start(directory, load: { source in
-            entered.signal()
-            _ = release.wait(timeout: .now() + 60)
-            return try ModelLoader.load(source)
-        })
-        try Self.copyFiles(Self.root.appendingPathComponent("models/demo-gestures"), to: directory.appendingPathComponent("late"))
+        let (directory, server, client, entered, release) = try startWithHeldLoads()
         let port = server.port, loaded = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             _ = try? TestHTTPClient(port: port).post("/v2/repository/models/late/load", json: Data())
