@@ -19,6 +19,9 @@ extension HTTPConnection {
             lines += "\(field.name): \(field.value)\r\n"
         }
         if !configuration.serverName.isEmpty { lines += "Server: \(configuration.serverName)\r\n" }
+        let connection = WebSocketConnection(connection: self, handler: upgrade.handler)
+        webSocket = connection
+        connection.open()
         stream.write(Array((lines + "\r\n").utf8))
         report(response, info: info, bytesWritten: 0, completed: true)
         requestsServed += 1
@@ -28,8 +31,6 @@ extension HTTPConnection {
             readingPaused = false
             stream.resumeReading()
         }
-        let connection = WebSocketConnection(connection: self, handler: upgrade.handler)
-        webSocket = connection
         connection.start(with: decoder.takeBufferedBytes())
         // A drain that began while the handshake was answered reaches the new WebSocket too.
         if draining { connection.beginDrain() }

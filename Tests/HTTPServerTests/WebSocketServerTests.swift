@@ -1,3 +1,4 @@
+import Foundation
 import HTTPServer
 import Synchronization
 import XCTest
@@ -124,6 +125,37 @@ final class WebSocketServerTests: XCTestCase {
         XCTAssertTrue(client.isClosedByPeer())
         XCTAssertTrue(eventually { drained.value })
         XCTAssertEqual(server.server.openConnections, 0)
+    }
+
+    /// Hears `opened` slowly (as on a preempted thread), then greets the client.
+    final class SlowOpenHandler: WebSocketHandler {
+        let hasOpened = Atomic<Bool>(false)
+
+        func opened(_ channel: WebSocketChannel) {
+            Thread.sleep(forTimeInterval: 0.3)
+            hasOpened.store(true, ordering: .sequentiallyConsistent)
+            channel.send(text: "welcome")
+        }
+        func received(_ message: WebSocketMessage) {}
+        func drain() {}
+        func closed(code: UInt16?) {}
+    }
+
+    /// A handler that limits its streams (`--max-streams`) counts one in `opened`: that must happen before the
+    /// client can read its 101, or a client that connects after it may be counted first and take its place.
+    /// What `opened` sends still follows the 101.
+    func testTheHandlerHearsOpenedBeforeTheClientReadsThe101() throws {
+        try start()
+        let handler = SlowOpenHandler()
+        server.router.add("GET", "/slow-open") { _, _, respond in
+            respond(.webSocket(WebSocketUpgrade(subprotocol: nil, handler: handler)))
+        }
+        let client = try server.client()
+        try client.send("GET /slow-open HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        XCTAssertEqual(try client.readResponse(bodyless: true).status, 101)
+        XCTAssertTrue(handler.hasOpened.load(ordering: .sequentiallyConsistent), "the 101 came before opened was heard")
+        XCTAssertEqual(try readFrame(client), WebSocketFrame(opcode: .text, payload: Array("welcome".utf8)))
     }
 
     func testAPlainGetIsRefusedWith426() throws {

@@ -32,9 +32,12 @@ final class WebSocketConnection: @unchecked Sendable {
         channel = WebSocketChannel(queue: connection.queue, connection: self)
     }
 
+    /// Before the 101 is written: the handler counts the stream while its client cannot yet know it is open, so
+    /// a limit it enforces is taken in the order the clients see their 101s.
+    func open() { handler.opened(channel) }
+
     /// After the 101 is queued: bytes that came behind the handshake are the first frames.
     func start(with leftover: [UInt8]) {
-        handler.opened(channel)
         if !leftover.isEmpty { leftover.withUnsafeBytes { received($0) } } else { scheduleDeadline() }
     }
 

@@ -93,7 +93,8 @@ public enum WebSocketMessage: Sendable, Equatable {
 /// The application side of one WebSocket connection. Every call comes on the connection's serial queue, in order;
 /// keep them quick (heavy work goes elsewhere and answers through the channel).
 public protocol WebSocketHandler: Sendable {
-    /// The 101 is written; `channel` sends from any thread.
+    /// The handshake is accepted and its 101 goes out next: a client that has read its 101 was counted here
+    /// before any client that connects after it. `channel` sends from any thread; what it sends follows the 101.
     func opened(_ channel: WebSocketChannel)
     func received(_ message: WebSocketMessage)
     /// The server drains: finish what is pending, then `channel.close(code: 1001, ...)` (the drain timeout closes
