@@ -6,7 +6,7 @@ import SignBERTRuntime
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure in-process forward latency and throughput (median of repeated runs).")
+        abstract: "Measure in-process forward latency and throughput (median and p99 of repeated runs).")
 
     @Option(name: .long, help: ArgumentHelp("A checkpoint to measure (default: random weights at the default architecture).",
                                             valueName: "file"))
@@ -112,13 +112,13 @@ struct BenchCommand: ParsableCommand {
                     sgemmGFLOPs[threadCount] = max(single, streams)
                 }
             }
-            var results: [(threads: Int, batch: Int, medianMs: Double, clipsPerSecond: Double, gflops: Double, runs: Int,
-                           strategy: String, cores: Double, cpuMs: Double, gemm: LinearGEMM)] = []
+            var results: [(threads: Int, batch: Int, medianMs: Double, p99Ms: Double, clipsPerSecond: Double, gflops: Double,
+                           runs: Int, strategy: String, cores: Double, cpuMs: Double, gemm: LinearGEMM)] = []
             for threadCount in threadCounts {
                 for batch in sizes {
                     for timing in measure(Array(zip(gemms, models)), batch: batch, threads: threadCount, strategy: strategy) {
                         let clipsPerSecond = Double(batch) / (timing.median / 1000)
-                        results.append((threadCount, batch, timing.median, clipsPerSecond, clipsPerSecond * config.flopsPerClip / 1e9,
+                        results.append((threadCount, batch, timing.median, timing.p99, clipsPerSecond, clipsPerSecond * config.flopsPerClip / 1e9,
                                         timing.runs, timing.strategy, timing.cores, timing.cpuMs, timing.gemm))
                     }
                 }
@@ -147,6 +147,8 @@ struct BenchCommand: ParsableCommand {
                     if i > 0 { out.raw(",") }
                     out.raw("{\"batch\":\(r.batch),\"threads\":\(r.threads),\"median_ms\":")
                     out.number(r.medianMs)
+                    out.raw(",\"p99_ms\":")
+                    out.number(r.p99Ms)
                     out.raw(",\"clips_per_s\":")
                     out.number(r.clipsPerSecond)
                     out.raw(",\"gflops\":")
@@ -175,11 +177,11 @@ struct BenchCommand: ParsableCommand {
                     print(String(format: "sgemm, the block's 4 Linears at %d rows, %d threads: %.1f GFLOP/s = %.1f clips/s",
                                  sgemmRows, t, g, g / (config.flopsPerClip / 1e9)))
                 }
-                print("threads batch   median ms    clips/s    GFLOP/s   runs  strategy     CPU cores  CPU ms/run  gemm      "
+                print("threads batch   median ms    p99 ms    clips/s    GFLOP/s   runs  strategy     CPU cores  CPU ms/run  gemm      "
                       + (sgemm ? "  % of sgemm" : ""))
                 for r in results {
                     let share = sgemmGFLOPs[r.threads].map { String(format: " %10.1f", 100 * r.gflops / $0) } ?? ""
-                    print(String(format: "%7d %5d %11.3f %10.1f %10.1f %6d  ", r.threads, r.batch, r.medianMs, r.clipsPerSecond,
+                    print(String(format: "%7d %5d %11.3f %9.3f %10.1f %10.1f %6d  ", r.threads, r.batch, r.medianMs, r.p99Ms, r.clipsPerSecond,
                                  r.gflops, r.runs) + r.strategy.padding(toLength: 11, withPad: " ", startingAt: 0)
                           + String(format: " %10.2f %11.2f  ", r.cores, r.cpuMs)
                           + r.gemm.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) + share)
@@ -188,10 +190,10 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    /// Warm-up, then timed forwards for about `seconds` (at least 5 per model); the median in milliseconds, per
-    /// model, each loaded for its GEMM; they take turns run by run.
+    /// Warm-up, then timed forwards for about `seconds` (at least 5 per model); the median and the 99th percentile
+    /// in milliseconds, per model, each loaded for its GEMM; they take turns run by run.
     private func measure(_ models: [(gemm: LinearGEMM, model: SignBERTModel)], batch: Int, threads: Int,
-                         strategy: ForwardEngine.Strategy) -> [(median: Double, runs: Int, strategy: String, cores: Double,
+                         strategy: ForwardEngine.Strategy) -> [(median: Double, p99: Double, runs: Int, strategy: String, cores: Double,
                                                                 cpuMs: Double, gemm: LinearGEMM)] {
         let config = models[0].model.config
         let engines = models.map { ForwardEngine(model: $0.model, capacity: batch, threads: threads, strategy: strategy) }
@@ -223,7 +225,7 @@ struct BenchCommand: ParsableCommand {
             let runs = times[i].count, cpuPerRun = cpu[i] / Double(runs)
             let wallPerRun = times[i].reduce(0, +) / Double(runs)
             let sorted = times[i].sorted()
-            return (sorted[runs / 2], runs, engines[i].strategy(for: batch).rawValue, cpuPerRun / wallPerRun, cpuPerRun,
+            return (sorted[runs / 2], sorted[(runs - 1) * 99 / 100], runs, engines[i].strategy(for: batch).rawValue, cpuPerRun / wallPerRun, cpuPerRun,
                     models[i].gemm)
         }
     }
