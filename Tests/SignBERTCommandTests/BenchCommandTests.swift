@@ -1,0 +1,41 @@
+import Foundation
+import XCTest
+
+/// `signbert bench` run to the end on the bundled model: every cell reports its median and its 99th percentile,
+/// in JSON and in the table.
+final class BenchCommandTests: XCTestCase {
+    private func bench(_ extra: [String]) throws -> SignBERTProcess.Result {
+        try SignBERTProcess.run(["bench", "--model", "models/demo-gestures", "--batches", "1,2", "--threads", "1",
+                                 "--seconds", "0.2"] + extra, currentDirectory: PredictPoseCommandTests.repositoryRoot)
+    }
+
+    func testEachCellReportsItsMedianAndP99() throws {
+        let result = try bench(["--json"])
+        XCTAssertEqual(result.status, 0, result.summary)
+        let document = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdoutText.utf8)) as? [String: Any])
+        let cells = try XCTUnwrap(document["results"] as? [[String: Any]], result.summary)
+        XCTAssertEqual(cells.compactMap { $0["batch"] as? Int }, [1, 2])
+        for cell in cells {
+            let median = try XCTUnwrap(cell["median_ms"] as? Double), p99 = try XCTUnwrap(cell["p99_ms"] as? Double)
+            let runs = try XCTUnwrap(cell["runs"] as? Int)
+            XCTAssertGreaterThanOrEqual(runs, 5, "\(cell)")
+            XCTAssertGreaterThan(median, 0, "\(cell)")
+            XCTAssertGreaterThanOrEqual(p99, median, "the 99th percentile is at least the median: \(cell)")
+        }
+    }
+
+    func testTheTableHasAP99Column() throws {
+        let result = try bench([])
+        XCTAssertEqual(result.status, 0, result.summary)
+        let lines = result.stdoutText.split(separator: "\n").map(String.init)
+        let header = try XCTUnwrap(lines.first { $0.hasPrefix("threads batch") }, result.summary)
+        XCTAssertTrue(header.contains("median ms") && header.contains("p99 ms"), header)
+        // Each row: threads, batch, median, p99, ...; the p99 is at least the median.
+        let rows = lines.drop { !$0.hasPrefix("threads batch") }.dropFirst().map { $0.split(separator: " ") }
+        XCTAssertEqual(rows.count, 2, result.stdoutText)
+        for row in rows {
+            let median = try XCTUnwrap(Double(row[2])), p99 = try XCTUnwrap(Double(row[3]))
+            XCTAssertGreaterThanOrEqual(p99, median, row.joined(separator: " "))
+        }
+    }
+}
