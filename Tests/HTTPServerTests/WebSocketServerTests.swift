@@ -41,8 +41,8 @@ final class WebSocketServerTests: XCTestCase {
         server = nil
     }
 
-    private func open(_ client: TestClient) throws -> TestClient.Response {
-        try client.send("GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    private func open(_ client: TestClient, path: String = "/ws") throws -> TestClient.Response {
+        try client.send("GET \(path) HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                         + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
         return try client.readResponse(bodyless: true)
     }
@@ -151,9 +151,7 @@ final class WebSocketServerTests: XCTestCase {
             respond(.webSocket(WebSocketUpgrade(subprotocol: nil, handler: handler)))
         }
         let client = try server.client()
-        try client.send("GET /slow-open HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-        XCTAssertEqual(try client.readResponse(bodyless: true).status, 101)
+        XCTAssertEqual(try open(client, path: "/slow-open").status, 101)
         XCTAssertTrue(handler.hasOpened.load(ordering: .sequentiallyConsistent), "the 101 came before opened was heard")
         XCTAssertEqual(try readFrame(client), WebSocketFrame(opcode: .text, payload: Array("welcome".utf8)))
     }
