@@ -14,9 +14,11 @@
 #include <sched.h>
 #endif
 
-// Inside a job (a barrier, the caller waiting for the lanes): ~50-150 µs of `pause` before sleeping, long
-// enough to bridge the gaps inside a forward pass.
-#define SB_BARRIER_SPINS 2000
+// Inside a job (a barrier, the caller waiting for the lanes): ~7 µs of `pause` (24 ns each here) before
+// sleeping. Spinning 2,000 (~50 µs) bridged more barriers, but at c=1 over HTTP about one forward in 200
+// then took over 10 ms (2-3x the median), its lanes asleep at nearly every barrier; with 300, about one in
+// 2,000, for the same in-process medians (docs/PERFORMANCE.md, 2026-12-03, "Shorter spins inside a job").
+#define SB_BARRIER_SPINS 300
 // Between jobs a lane sleeps almost at once (~5 µs). Spinning ~100 µs after every forward, it held a vCPU while
 // the answer was written and the next request parsed: at c=1 over HTTP (default logging) one request in 100
 // took 6.3-11.3 ms against a 4.5 ms median; sleeping at once, 5.5-5.8 ms. Medians and in-process batches are
