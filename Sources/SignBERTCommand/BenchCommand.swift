@@ -225,7 +225,11 @@ struct BenchCommand: ParsableCommand {
             let runs = times[i].count, cpuPerRun = cpu[i] / Double(runs)
             let wallPerRun = times[i].reduce(0, +) / Double(runs)
             let sorted = times[i].sorted()
-            return (sorted[runs / 2], sorted[(runs - 1) * 99 / 100], runs, engines[i].strategy(for: batch).rawValue, cpuPerRun / wallPerRun, cpuPerRun,
+            // One thread computes the whole batch alone; the engine files that under `split`, which would read as
+            // a clip cut between threads.
+            let plan = engines[i].strategy(for: batch)
+            let name = threads == 1 && plan != .openBLAS ? "single" : plan.rawValue
+            return (sorted[runs / 2], sorted[(runs - 1) * 99 / 100], runs, name, cpuPerRun / wallPerRun, cpuPerRun,
                     models[i].gemm)
         }
     }

@@ -21,7 +21,17 @@ final class BenchCommandTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(runs, 5, "\(cell)")
             XCTAssertGreaterThan(median, 0, "\(cell)")
             XCTAssertGreaterThanOrEqual(p99, median, "the 99th percentile is at least the median: \(cell)")
+            XCTAssertEqual(cell["strategy"] as? String, "single", "one thread computes each batch alone: \(cell)")
         }
+    }
+
+    func testTwoThreadsNameHowTheyShareABatch() throws {
+        let result = try SignBERTProcess.run(["bench", "--model", "models/demo-gestures", "--batches", "1,2", "--threads", "2",
+                                              "--seconds", "0.1", "--json"], currentDirectory: PredictPoseCommandTests.repositoryRoot)
+        XCTAssertEqual(result.status, 0, result.summary)
+        let document = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdoutText.utf8)) as? [String: Any])
+        let cells = try XCTUnwrap(document["results"] as? [[String: Any]], result.summary)
+        XCTAssertEqual(cells.map { $0["strategy"] as? String }, ["split", "shard"], result.stdoutText)
     }
 
     func testTheTableHasAP99Column() throws {
