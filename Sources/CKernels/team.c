@@ -15,9 +15,9 @@
 #endif
 
 // Inside a job (a barrier, the caller waiting for the lanes): ~7 µs of `pause` (24 ns each here) before
-// sleeping. Spinning 2,000 (~50 µs) bridged more barriers, but at c=1 over HTTP about one forward in 200
+// sleeping. Spinning 2,000 (~50 µs) bridged more barriers, but at c=1 over HTTP about one forward in 240
 // then took over 10 ms (2-3x the median), its lanes asleep at nearly every barrier; with 300, about one in
-// 2,000, for the same in-process medians (docs/PERFORMANCE.md, 2026-12-03, "Shorter spins inside a job").
+// 1,200, in-process medians level (docs/PERFORMANCE.md, 2026-12-03, "Shorter spins inside a job").
 #define SB_BARRIER_SPINS 300
 // Between jobs a lane sleeps almost at once (~5 µs). Spinning ~100 µs after every forward, it held a vCPU while
 // the answer was written and the next request parsed: at c=1 over HTTP (default logging) one request in 100

@@ -4,16 +4,21 @@ import XCTest
 /// `signbert bench` run to the end on the bundled model: every cell reports its median and its 99th percentile,
 /// in JSON and in the table.
 final class BenchCommandTests: XCTestCase {
-    private func bench(_ extra: [String]) throws -> SignBERTProcess.Result {
-        try SignBERTProcess.run(["bench", "--model", "models/demo-gestures", "--batches", "1,2", "--threads", "1",
+    private func bench(threads: Int = 1, _ extra: [String]) throws -> SignBERTProcess.Result {
+        try SignBERTProcess.run(["bench", "--model", "models/demo-gestures", "--batches", "1,2", "--threads", "\(threads)",
                                  "--seconds", "0.2"] + extra, currentDirectory: PredictPoseCommandTests.repositoryRoot)
     }
 
-    func testEachCellReportsItsMedianAndP99() throws {
-        let result = try bench(["--json"])
+    /// The cells of a `bench --json` run that succeeded.
+    private func cells(threads: Int = 1) throws -> [[String: Any]] {
+        let result = try bench(threads: threads, ["--json"])
         XCTAssertEqual(result.status, 0, result.summary)
         let document = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdoutText.utf8)) as? [String: Any])
-        let cells = try XCTUnwrap(document["results"] as? [[String: Any]], result.summary)
+        return try XCTUnwrap(document["results"] as? [[String: Any]], result.summary)
+    }
+
+    func testEachCellReportsItsMedianAndP99() throws {
+        let cells = try cells()
         XCTAssertEqual(cells.compactMap { $0["batch"] as? Int }, [1, 2])
         for cell in cells {
             let median = try XCTUnwrap(cell["median_ms"] as? Double), p99 = try XCTUnwrap(cell["p99_ms"] as? Double)
@@ -26,12 +31,8 @@ final class BenchCommandTests: XCTestCase {
     }
 
     func testTwoThreadsNameHowTheyShareABatch() throws {
-        let result = try SignBERTProcess.run(["bench", "--model", "models/demo-gestures", "--batches", "1,2", "--threads", "2",
-                                              "--seconds", "0.1", "--json"], currentDirectory: PredictPoseCommandTests.repositoryRoot)
-        XCTAssertEqual(result.status, 0, result.summary)
-        let document = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdoutText.utf8)) as? [String: Any])
-        let cells = try XCTUnwrap(document["results"] as? [[String: Any]], result.summary)
-        XCTAssertEqual(cells.map { $0["strategy"] as? String }, ["split", "shard"], result.stdoutText)
+        let cells = try cells(threads: 2)
+        XCTAssertEqual(cells.map { $0["strategy"] as? String }, ["split", "shard"], "\(cells)")
     }
 
     func testTheTableHasAP99Column() throws {
