@@ -66,4 +66,54 @@ final class HTTP2FrameDriverTests: XCTestCase {
         let wrong = other.feed(Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
         XCTAssertFalse(wrong.isOpen)
     }
+
+    /// A body streamed to a handler (as gRPC's are): its bytes reach the handler as DATA arrives, the answer goes out
+    /// before the client ends its side, and the body budget is whole again once the session is gone.
+    func testAStreamedBodyIsAnsweredAsItArrivesAndGivesItsBudgetBack() throws {
+        let budget = RequestBodyBudget(limit: 1 << 16)
+        var output: [UInt8] = []
+        let echo = Echo()
+        do {
+            let driver = try HTTP2FrameDriver(configuration: TestServer.shortTimeouts, bodyBudget: budget,
+                                              respond: { _ in .text("whole") },
+                                              streamBody: { request, writer in
+                                                  echo.path = request.path
+                                                  echo.writer = writer
+                                                  return echo
+                                              })
+            output += driver.feed(HTTP2Frames.preface + HTTP2Frames.frame(HTTP2Frames.Kind.settings.rawValue)
+                                  + HTTP2Frames.post("/s", stream: 1)
+                                  + HTTP2Frames.frame(HTTP2Frames.Kind.data.rawValue, stream: 1, Array("ab".utf8))).output
+            let early = HTTP2Frames.parse(output).filter { $0.type == HTTP2Frames.Kind.data.rawValue && $0.streamID == 1 }
+            XCTAssertEqual(early.flatMap(\.payload), Array("ab".utf8), "echoed before the client ended its side")
+            XCTAssertEqual(budget.inUse, 0, "the handler consumed what it took")
+            output += driver.feed(HTTP2Frames.frame(HTTP2Frames.Kind.data.rawValue, flags: 0x1, stream: 1, Array("c".utf8))).output
+            XCTAssertTrue(driver.requests.isEmpty, "a streamed request does not go to `respond`")
+        }
+        XCTAssertEqual(echo.calls, ["received ab", "received c", "end"])
+        XCTAssertEqual(echo.path, "/s")
+        let frames = HTTP2Frames.parse(output).filter { $0.streamID == 1 }
+        XCTAssertEqual(frames.filter { $0.type == HTTP2Frames.Kind.data.rawValue }.flatMap(\.payload), Array("abc".utf8))
+        let trailers = try XCTUnwrap(frames.last, "the stream's last frame")
+        XCTAssertEqual(trailers.type, HTTP2Frames.Kind.headers.rawValue, "trailers end the stream")
+        XCTAssertEqual(trailers.flags & 0x1, 0x1, "END_STREAM")
+        XCTAssertEqual(budget.inUse, 0)
+    }
+
+    private final class Echo: HTTPBodyStreamHandler, @unchecked Sendable {  // one test, one thread
+        var writer: HTTP2FrameDriver.StreamWriter?
+        var path = "", calls: [String] = []
+        func received(_ bytes: [UInt8]) {
+            calls.append("received \(String(decoding: bytes, as: UTF8.self))")
+            writer?.send(bytes)
+            writer?.consumed(bytes.count)
+        }
+        func receivedEnd() {
+            calls.append("end")
+            writer?.finish(trailers: ["grpc-status": "0"])
+        }
+        func cancelled() { calls.append("cancelled") }
+        func idle() {}
+        func drain() {}
+    }
 }

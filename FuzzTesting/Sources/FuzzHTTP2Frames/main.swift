@@ -2,9 +2,11 @@ import FuzzSupport
 import HTTPServer
 
 /// The HTTP/2 server session (libnghttp2 behind `HTTP2FrameDriver`, no socket) on any client byte stream.
-/// Control bytes: one picks the limits (the server's defaults or small ones) and whether the client preface is
-/// put in front, then a split plan for feeding the stream in pieces. Every request a stream completes must
-/// respect the limits; once the session says it is over, it must stay over.
+/// Control bytes: one picks the limits (the server's defaults or small ones), whether the client preface is
+/// put in front and whether request bodies are streamed to a handler (as gRPC's are) or taken whole; then a
+/// split plan for feeding the stream in pieces. Every request a stream completes must respect the limits; once
+/// the session says it is over, it must stay over; a streaming handler hears its calls in the documented order;
+/// and when the session is gone, every byte it reserved in the body budget is given back.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzHTTP2Frames(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     var input = FuzzInput(start, count)
@@ -20,15 +22,25 @@ public func fuzzHTTP2Frames(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt
     let plan = input.splitPlan()
     var stream = Array(input.rest)
     if control & 2 == 0 { stream = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + stream }
-    guard let driver = try? HTTP2FrameDriver(configuration: configuration, respond: { request in
+    let budget = RequestBodyBudget(limit: configuration.maxBufferedBodyBytes)
+    run(stream, plan: plan, configuration: configuration, budget: budget, streaming: control & 4 == 4)
+    fuzzCheck(budget.inUse == 0, "the finished session still holds \(budget.inUse) bytes of the body budget")
+    return 0
+}
+
+/// One session, gone when this returns.
+private func run(_ stream: [UInt8], plan: [Int], configuration: HTTPServerConfiguration,
+                 budget: RequestBodyBudget, streaming: Bool) {
+    guard let driver = try? HTTP2FrameDriver(configuration: configuration, bodyBudget: budget, respond: { request in
         HTTPResponse(status: 200, headers: ["Content-Type": "application/octet-stream"], body: request.body)
-    }) else {
+    }, streamBody: streaming ? { _, writer in EchoStream(writer) } : nil) else {
         fuzzCheck(false, "the session did not start")
-        return 0
+        return
     }
     var open = true
     for piece in pieces(of: stream[...], plan: plan) {
         let (_, stillOpen) = driver.feed(Array(piece))
+        fuzzCheck(budget.inUse <= budget.limit, "\(budget.inUse) bytes held past the body budget of \(budget.limit)")
         if !stillOpen { open = false; break }
     }
     if !open {
@@ -43,5 +55,34 @@ public func fuzzHTTP2Frames(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt
                   "\(request.headers.count) header fields passed the limit of \(configuration.maxHeaderCount)")
         fuzzCheck(!request.method.isEmpty, "a request without a method")
     }
-    return 0
+}
+
+/// Echoes a streamed body back as it arrives and ends with trailers, checking the order of its calls
+/// (`HTTPBodyStreamHandler`: `received` any number of times, then at most one `receivedEnd`, `cancelled` at most
+/// once and last).
+private final class EchoStream: HTTPBodyStreamHandler, @unchecked Sendable {  // one fuzz run, one thread
+    private let writer: HTTP2FrameDriver.StreamWriter
+    private var ended = false, cancelledOnce = false
+
+    init(_ writer: HTTP2FrameDriver.StreamWriter) { self.writer = writer }
+
+    func received(_ bytes: [UInt8]) {
+        fuzzCheck(!ended && !cancelledOnce, "body bytes after the end or the cancel of the stream")
+        writer.send(bytes)
+        writer.consumed(bytes.count)
+    }
+
+    func receivedEnd() {
+        fuzzCheck(!ended && !cancelledOnce, "a second end, or an end after the cancel")
+        ended = true
+        writer.finish(trailers: ["grpc-status": "0"])
+    }
+
+    func cancelled() {
+        fuzzCheck(!cancelledOnce, "cancelled twice")
+        cancelledOnce = true
+    }
+
+    func idle() {}
+    func drain() {}
 }
