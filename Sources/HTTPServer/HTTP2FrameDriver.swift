@@ -36,7 +36,7 @@ public final class HTTP2FrameDriver {
         let accepted = bytes.withUnsafeBytes { session.receive($0) }
         guard var output = session.nextOutput(limit: .max) else { return ([], false) }
         // Writer calls made while taking the bytes or sending (a stream closed: `cancelled`), each round's output in
-        // turn; a handler that keeps asking is cut off after a few rounds, as a queue would interleave it with reads.
+        // turn; after a few rounds the calls still pending wait for the next `feed`, as a queue interleaves them with reads.
         for _ in 0..<8 where !pending.isEmpty {
             let calls = pending
             pending = []
