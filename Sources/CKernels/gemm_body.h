@@ -68,17 +68,55 @@ static inline __attribute__((always_inline)) void SB_FN(gemm_micro)(long rows, f
     }
 }
 
-// Copies rows m..m+mr of A's columns k0..k0+kc as one micro-panel [k][mr], row by row, and asks for the row
-// `ahead` rows on (when there is one: `rows` in all) on the way: A is often megabytes written a pass ago, and
-// the copy stalled on it (7 % of the GEMM at 1,024 rows).
+typedef float SB_FN(v8) __attribute__((vector_size(32), aligned(4)));
+
+// Six rows' next 8 floats of A, `x[r]` from row r, into the micro-panel as k-major groups of 6: block[k·6 + r]
+// for the 8 k. A transpose in registers (pairs of rows, then fours, then the last two rows beside each four);
+// each k's 6 floats go out in one 8-float store whose last 2 the next k's store overwrites, so the caller needs
+// one more k after these 8 (its own stores cover the last 2).
+static inline __attribute__((always_inline)) void SB_FN(gemm_transpose_6x8)(float *block, const SB_FN(v8) *x) {
+    const SB_FN(v8) p01 = __builtin_shufflevector(x[0], x[1], 0, 8, 1, 9, 4, 12, 5, 13);  // k 0 1 | 4 5
+    const SB_FN(v8) q01 = __builtin_shufflevector(x[0], x[1], 2, 10, 3, 11, 6, 14, 7, 15); // k 2 3 | 6 7
+    const SB_FN(v8) p23 = __builtin_shufflevector(x[2], x[3], 0, 8, 1, 9, 4, 12, 5, 13);
+    const SB_FN(v8) q23 = __builtin_shufflevector(x[2], x[3], 2, 10, 3, 11, 6, 14, 7, 15);
+    const SB_FN(v8) p45 = __builtin_shufflevector(x[4], x[5], 0, 8, 1, 9, 4, 12, 5, 13);
+    const SB_FN(v8) q45 = __builtin_shufflevector(x[4], x[5], 2, 10, 3, 11, 6, 14, 7, 15);
+    // Rows 0-3 at k and k + 4 (low and high half), and rows 4-5 beside them.
+    const SB_FN(v8) four[4] = {
+        __builtin_shufflevector(p01, p23, 0, 1, 8, 9, 4, 5, 12, 13), __builtin_shufflevector(p01, p23, 2, 3, 10, 11, 6, 7, 14, 15),
+        __builtin_shufflevector(q01, q23, 0, 1, 8, 9, 4, 5, 12, 13), __builtin_shufflevector(q01, q23, 2, 3, 10, 11, 6, 7, 14, 15)};
+    const SB_FN(v8) two[4] = {
+        __builtin_shufflevector(p45, p45, 0, 1, 0, 1, 4, 5, 4, 5), __builtin_shufflevector(p45, p45, 2, 3, 2, 3, 6, 7, 6, 7),
+        __builtin_shufflevector(q45, q45, 0, 1, 0, 1, 4, 5, 4, 5), __builtin_shufflevector(q45, q45, 2, 3, 2, 3, 6, 7, 6, 7)};
+    // In order of k: each store's last 2 floats are the next k's first 2, which its own store then writes.
+    for (int k = 0; k < 4; k++)
+        *(SB_FN(v8) *)(block + k * 6) = __builtin_shufflevector(four[k], two[k], 0, 1, 2, 3, 8, 9, 8, 9);
+    for (int k = 0; k < 4; k++)
+        *(SB_FN(v8) *)(block + (k + 4) * 6) = __builtin_shufflevector(four[k], two[k], 4, 5, 6, 7, 12, 13, 12, 13);
+}
+
+// Copies rows m..m+mr of A's columns k0..k0+kc as one micro-panel [k][mr], and asks for the row `ahead` rows
+// on (when there is one: `rows` in all) on the way: A is often megabytes written a pass ago, and the copy
+// stalled on it (7 % of the GEMM at 1,024 rows). A full micro-panel of 6 rows is transposed 8 k at a time: the
+// copy element by element was 5 % of a batch-1 forward (each lane of a split clip copies the whole of A).
 static inline void SB_FN(gemm_pack_rows)(float *block, const float *a, long lda, long m, long mr, long k0, long kc,
                                          long rows, long ahead) {
-    for (long r = 0; r < mr; r++) {
-        const float *row = a + (m + r) * lda + k0;
+    const float *first = a + m * lda + k0;
+    for (long r = 0; r < mr; r++)
         if (m + r + ahead < rows)
-            for (long k = 0; k < kc; k += 16) __builtin_prefetch(row + ahead * lda + k, 0, 3);
-        for (long k = 0; k < kc; k++) block[k * mr + r] = row[k];
-    }
+            for (long k = 0; k < kc; k += 16) __builtin_prefetch(first + (r + ahead) * lda + k, 0, 3);
+    long done = 0;
+#if SB_GEMM_MR == 6
+    if (mr == 6)
+        for (; done + 8 < kc; done += 8) {
+            const SB_FN(v8) x[6] = {*(const SB_FN(v8) *)(first + done), *(const SB_FN(v8) *)(first + lda + done),
+                                    *(const SB_FN(v8) *)(first + 2 * lda + done), *(const SB_FN(v8) *)(first + 3 * lda + done),
+                                    *(const SB_FN(v8) *)(first + 4 * lda + done), *(const SB_FN(v8) *)(first + 5 * lda + done)};
+            SB_FN(gemm_transpose_6x8)(block + done * 6, x);
+        }
+#endif
+    for (long r = 0; r < mr; r++)
+        for (long k = done; k < kc; k++) block[k * mr + r] = first[r * lda + k];
 }
 
 // The rows of the micro-panel that starts at row m of a block ending at m1: SB_GEMM_MR, fewer at the end.
