@@ -11,7 +11,7 @@
 
 // e^x: x = n·ln2 + r, |r| <= ln2/2, e^r by a degree-6 Taylor polynomial (< 2e-7 relative), 2^n built in
 // the exponent bits. Clamped to where the result is finite and normal: below, it flushes to ~1e-38,
-// which softmax and erf treat as 0.
+// which softmax treats as 0.
 static inline float SB_FN(exp1)(float x) {
     float c = x < -87.3f ? -87.3f : x;
     c = c > 88.3f ? 88.3f : c;
@@ -35,23 +35,28 @@ static inline float SB_FN(exp1)(float x) {
     return p * scale;
 }
 
-// erf(x) by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7): for x >= 0,
-// 1 - t(a1 + t(a2 + t(a3 + t(a4 + t·a5)))) e^{-x²}, t = 1/(1 + p·x); odd symmetry by the sign bit.
+// erf(x) as x·P(u)/Q(u), u = x²/16, P of degree 6 and Q of degree 5, fitted by tools/fit_erf.py (within 1.5e-9
+// of erf; 3.4e-7 at the most once evaluated in float), with x clamped to ±4, where erf is ±1 in float. It took
+// the place of Abramowitz & Stegun 7.1.26 (an exp and a division: 5.3e-7), a third faster in GELU.
+// A NaN goes through the clamp as NaN.
 static inline float SB_FN(erf1)(float x) {
-    float ax = fabsf(x);
-    float t = 1.0f / (1.0f + 0.3275911f * ax);
-    float poly = 1.061405429f;
-    poly = poly * t - 1.453152027f;
-    poly = poly * t + 1.421413741f;
-    poly = poly * t - 0.284496736f;
-    poly = poly * t + 0.254829592f;
-    float y = 1.0f - poly * t * SB_FN(exp1)(-(ax * ax));
-    uint32_t yb, xb;
-    memcpy(&yb, &y, 4);
-    memcpy(&xb, &x, 4);
-    yb |= xb & 0x80000000u;
-    memcpy(&y, &yb, 4);
-    return y;
+    float c = x < -4.0f ? -4.0f : x;
+    c = c > 4.0f ? 4.0f : c;
+    const float u = c * c * 0.0625f;
+    float p = -2.292851396e-01f;
+    p = p * u + 5.012690990e+00f;
+    p = p * u + 2.507996751e+01f;
+    p = p * u + 1.572670736e+01f;
+    p = p * u + 1.390913576e+01f;
+    p = p * u + 2.955368103e+00f;
+    p = p * u + 1.128379182e+00f;
+    float q = 6.711793950e+01f;
+    q = q * u + 8.582435551e+01f;
+    q = q * u + 6.329756113e+01f;
+    q = q * u + 2.913953897e+01f;
+    q = q * u + 7.952463515e+00f;
+    q = q * u + 1.0f;
+    return c * p / q;
 }
 
 // nn.GELU(): 0.5·x·(1 + erf(x/√2)).

@@ -34,9 +34,9 @@ final class KernelTests: XCTestCase {
     }
 
     /// The vectorised erf against the scalar erff, densely (every ~1.6e-5) over the range where erf is not ±1.
-    /// The bound: the formula's 1.5e-7, plus float rounding where 1 - p(t)·t·e^{-x²} cancels near 0 (worst
-    /// ~6e-7 at |x| ≈ 0.03, where GELU's error is 0.5·|x| times that: 1e-8).
-    func testErfIsWithin7e7OfErffOverADenseRange() {
+    /// The bound: the rational form is within 1.5e-9 of erf; evaluated in float it is within 3.4e-7 (with fused
+    /// multiply-adds) or 3.9e-7 (without: the baseline path), and erff itself is within 6e-8 (tools/fit_erf.py).
+    func testErfIsWithin5e7OfErffOverADenseRange() {
         let x = (0...1_000_000).map { -8 + Float($0) * (16.0 / 1_000_000) }
         let exact = x.map { Foundation.erf($0) }
         forEachPath { path in
@@ -46,7 +46,7 @@ final class KernelTests: XCTestCase {
                 worst = abs(y[i] - exact[i])
                 at = x[i]
             }
-            XCTAssertLessThan(worst, 7e-7, "\(path): worst absolute error \(worst) at \(at)")
+            XCTAssertLessThan(worst, 5e-7, "\(path): worst absolute error \(worst) at \(at)")
             XCTAssertEqual(apply(sb_erf, to: [0])[0], 0, "\(path)")
         }
     }
@@ -120,13 +120,15 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    /// The paths compute the same function: they differ only by fused multiply-adds.
+    /// The paths compute the same function: they differ only by fused multiply-adds. The erf's rational form
+    /// rounds 12 multiply-adds and a division, to within 4e-7 of erf with fused multiply-adds or without
+    /// (tools/fit_erf.py), so two paths may differ by a few float steps of 6e-8 near ±1 (3.7e-7 seen).
     func testEveryPathAgreesWithTheBaseline() {
         var generator = SplitMix64(seed: 3)
         let values = (0..<4099).map { _ in Float(generator.next() % 20_000) / 1000 - 10 }
         let reference = withPath(.baseline) { apply(sb_erf, to: values) }
         forEachPath { path in
-            for (a, b) in zip(apply(sb_erf, to: values), reference) { XCTAssertEqual(a, b, accuracy: 3e-7, "\(path)") }
+            for (a, b) in zip(apply(sb_erf, to: values), reference) { XCTAssertEqual(a, b, accuracy: 5e-7, "\(path)") }
         }
     }
 
