@@ -30,7 +30,7 @@
         }                                                                                                      \
         for (int r = 0; r < R; r++) {                                                                          \
             if (!accumulate) acc[r] *= scale;                                                                  \
-            SB_FN(store_row)(c + r * ldc, &acc[r], cols, accumulate);                                          \
+            SB_FN(store_row)(c + r * ldc, &acc[r], cols, accumulate ? c + r * ldc : NULL);                     \
         }                                                                                                      \
     }
 

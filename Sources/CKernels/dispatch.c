@@ -14,7 +14,7 @@
                                        long, float);                                                          \
     float sb_max_##path(const float *, long);                                                                 \
     float sb_exp_shifted_sum_##path(float *, long, float);                                                    \
-    void sb_gemm_packed_##path(float *, long, const float *, long, const float *, long, long, long, long, int);  \
+    void sb_gemm_packed_##path(float *, long, const float *, long, const float *, long, long, long, long, int, const float *);  \
     void sb_attention_head_##path(float *, long, const float *, const float *, const float *, long, long, long,  \
                                   float, float *, long, long);
 
@@ -27,7 +27,7 @@ typedef struct {
     void (*add_bias_layer_norm)(float *, float *, const float *, const float *, const float *, long, long, float);
     float (*max)(const float *, long);
     float (*exp_shifted_sum)(float *, long, float);
-    void (*gemm_packed)(float *, long, const float *, long, const float *, long, long, long, long, int);
+    void (*gemm_packed)(float *, long, const float *, long, const float *, long, long, long, long, int, const float *);
     void (*attention_head)(float *, long, const float *, const float *, const float *, long, long, long, float,
                            float *, long, long);
 } sb_table;
@@ -121,8 +121,8 @@ float sb_max(const float *x, long n) { return active->max(x, n); }
 float sb_exp_shifted_sum(float *x, long n, float shift) { return active->exp_shifted_sum(x, n, shift); }
 
 void sb_gemm_packed(float *c, long ldc, const float *a, long lda, const float *packed, long inner, long first_column,
-                    long cols, long rows, int accumulate) {
-    active->gemm_packed(c, ldc, a, lda, packed, inner, first_column, cols, rows, accumulate);
+                    long cols, long rows, int accumulate, const float *bias) {
+    active->gemm_packed(c, ldc, a, lda, packed, inner, first_column, cols, rows, accumulate, bias);
 }
 
 long sb_attention_scratch_floats(long tokens, long head_dim, long query_tile, long key_tile) {

@@ -12,18 +12,20 @@ typedef float SB_FN(v16) __attribute__((vector_size(64), aligned(4)));
 
 #include "gemm_blocking.h"
 
-// One row of a micro-kernel's tile into C: `cols` (<= 16) floats, added to what is there or in its place.
-// (The tile by pointer: a 64-byte vector passed by value would change the ABI below AVX-512.)
+// One row of a micro-kernel's tile into C: `cols` (<= 16) floats, plus `addend`'s (C's own row, to accumulate, or
+// the bias) or alone when it is NULL. (The tile by pointer: a 64-byte vector passed by value would change the
+// ABI below AVX-512.)
 static inline __attribute__((always_inline)) void SB_FN(store_row)(float *row, const SB_FN(v16) *acc, long cols,
-                                                                   int accumulate) {
+                                                                   const float *addend) {
     if (cols == 16) {
-        *(SB_FN(v16) *)row = accumulate ? *acc + *(const SB_FN(v16) *)row : *acc;
+        *(SB_FN(v16) *)row = addend ? *acc + *(const SB_FN(v16) *)addend : *acc;
     } else {
-        for (long j = 0; j < cols; j++) row[j] = accumulate ? row[j] + (*acc)[j] : (*acc)[j];
+        for (long j = 0; j < cols; j++) row[j] = addend ? (*acc)[j] + addend[j] : (*acc)[j];
     }
 }
 
-// rows (<= SB_GEMM_MR) x 16 columns of C, += or = A[rows, kc] · panel[kc, 16]; only `cols` (<= 16) are stored.
+// rows (<= SB_GEMM_MR) x 16 columns of C = A[rows, kc] · panel[kc, 16] + the addend's rows (`addend_ld` apart:
+// ldc for C itself, 0 for a bias), if any; only `cols` (<= 16) are stored.
 // A's block is packed as [k][R] (element (r, k) at a[k·R + r]), so the strides are constants and the broadcasts
 // read one stream. Always inlined: called through a run-time `rows`, clang otherwise keeps one out-of-line
 // copy with strides in registers, measured 5-10 % slower from 192 rows up.
@@ -32,7 +34,7 @@ static inline __attribute__((always_inline)) void SB_FN(store_row)(float *row, c
 #define SB_GEMM_MICRO(R)                                                                                       \
     static inline __attribute__((always_inline)) void SB_FN(gemm_micro_##R)(                                  \
         float *c, long ldc, const float *a, const float *panel, const float *ahead, long kc, long cols,       \
-        int accumulate) {                                                                                      \
+        const float *addend, long addend_ld) {                                                                 \
         SB_FN(v16) acc[R];                                                                                     \
         for (int r = 0; r < R; r++) acc[r] = (SB_FN(v16)){0};                                                  \
         for (long k = 0; k < kc; k++) {                                                                        \
@@ -40,7 +42,8 @@ static inline __attribute__((always_inline)) void SB_FN(store_row)(float *row, c
             SB_FN(v16) b = *(const SB_FN(v16) *)(panel + k * 16);                                              \
             for (int r = 0; r < R; r++) acc[r] += b * a[k * R + r];                                            \
         }                                                                                                      \
-        for (int r = 0; r < R; r++) SB_FN(store_row)(c + r * ldc, &acc[r], cols, accumulate);                 \
+        for (int r = 0; r < R; r++)                                                                            \
+            SB_FN(store_row)(c + r * ldc, &acc[r], cols, addend ? addend + r * addend_ld : NULL);              \
     }
 
 SB_GEMM_MICRO(1)
@@ -54,15 +57,15 @@ SB_GEMM_MICRO(6)
 
 static inline __attribute__((always_inline)) void SB_FN(gemm_micro)(long rows, float *c, long ldc, const float *a,
                                                                     const float *panel, const float *ahead, long kc,
-                                                                    long cols, int accumulate) {
+                                                                    long cols, const float *addend, long addend_ld) {
     switch (rows) {
-    case 1: SB_FN(gemm_micro_1)(c, ldc, a, panel, ahead, kc, cols, accumulate); break;
-    case 2: SB_FN(gemm_micro_2)(c, ldc, a, panel, ahead, kc, cols, accumulate); break;
+    case 1: SB_FN(gemm_micro_1)(c, ldc, a, panel, ahead, kc, cols, addend, addend_ld); break;
+    case 2: SB_FN(gemm_micro_2)(c, ldc, a, panel, ahead, kc, cols, addend, addend_ld); break;
 #if SB_GEMM_MR > 2
-    case 3: SB_FN(gemm_micro_3)(c, ldc, a, panel, ahead, kc, cols, accumulate); break;
-    case 4: SB_FN(gemm_micro_4)(c, ldc, a, panel, ahead, kc, cols, accumulate); break;
-    case 5: SB_FN(gemm_micro_5)(c, ldc, a, panel, ahead, kc, cols, accumulate); break;
-    case 6: SB_FN(gemm_micro_6)(c, ldc, a, panel, ahead, kc, cols, accumulate); break;
+    case 3: SB_FN(gemm_micro_3)(c, ldc, a, panel, ahead, kc, cols, addend, addend_ld); break;
+    case 4: SB_FN(gemm_micro_4)(c, ldc, a, panel, ahead, kc, cols, addend, addend_ld); break;
+    case 5: SB_FN(gemm_micro_5)(c, ldc, a, panel, ahead, kc, cols, addend, addend_ld); break;
+    case 6: SB_FN(gemm_micro_6)(c, ldc, a, panel, ahead, kc, cols, addend, addend_ld); break;
 #endif
     default: break;
     }
@@ -130,7 +133,7 @@ static inline void SB_FN(gemm_prefetch_tile)(const float *c, long ldc, long rows
 }
 
 void SB_FN(gemm_packed)(float *c, long ldc, const float *a, long lda, const float *packed, long inner,
-                        long first_column, long cols, long rows, int accumulate) {
+                        long first_column, long cols, long rows, int accumulate, const float *bias) {
     const long first_panel = first_column / 16, panels = (cols + 15) / 16;
     // Each block of A is copied once into this thread's scratch, as micro-panels, and every panel reuses it.
     // Without the scratch (its allocation failed), each micro-panel is copied to the stack where it is used.
@@ -163,7 +166,11 @@ void SB_FN(gemm_packed)(float *c, long ldc, const float *a, long lda, const floa
                     } else if (p + 1 < panels) {
                         SB_FN(gemm_prefetch_tile)(c + m0 * ldc + (p + 1) * 16, ldc, SB_FN(gemm_panel_rows)(m0, m1));
                     }
-                    SB_FN(gemm_micro)(mr, c + m * ldc + p * 16, ldc, block, panel, ahead, kc, width, add);
+                    // The first k block stores the product plus the bias (or alone); later ones, and a product
+                    // to accumulate, add to C.
+                    float *const tile = c + m * ldc + p * 16;
+                    const float *const addend = add ? tile : bias ? bias + p * 16 : NULL;
+                    SB_FN(gemm_micro)(mr, tile, ldc, block, panel, ahead, kc, width, addend, add ? ldc : 0);
                 }
             }
         }

@@ -147,7 +147,8 @@ final class KernelTests: XCTestCase {
     /// The packed GEMM against a double-precision naive product, on every path, at shapes that cross each of its
     /// edges: row counts that leave a partial micro-kernel and a partial 96-row block, inner sizes past the
     /// 256-deep blocks, widths that end inside a 16-column panel, and column tiles of a wider output (as a lane
-    /// of the split forward pass writes them), both stored and accumulated. Columns outside the tile stay untouched.
+    /// of the split forward pass writes them): stored, stored with a bias, and accumulated. Columns outside the tile
+    /// stay untouched.
     func testPackedGEMMMatchesNaiveProductAtEveryEdge() {
         var generator = SplitMix64(seed: 11)
         func random(_ n: Int) -> [Float] { (0..<n).map { _ in Float(generator.next() % 2_001) / 1_000 - 1 } }
@@ -159,17 +160,20 @@ final class KernelTests: XCTestCase {
         for (rows, inner, outer, scratch) in shapes {
             sb_gemm_allow_scratch(scratch ? 1 : 0)
             defer { sb_gemm_allow_scratch(1) }
-            let x = random(rows * inner), w = random(outer * inner), start = random(rows * outer)
+            let x = random(rows * inner), w = random(outer * inner), start = random(rows * outer), bias = random(outer)
             let packed = WeightBuffer(packingLinear: w, inner: inner, outer: outer)
             let tiles = outer > 16 ? [0..<16, 16..<outer, 0..<outer] : [0..<outer]
             for columns in tiles {
-                for accumulate in [false, true] {
+                for (accumulate, withBias) in [(false, false), (false, true), (true, false)] {
                     forEachPath { path in
                         var out = start
                         out.withUnsafeMutableBufferPointer { o in
                             guard let base = o.baseAddress else { return }
-                            packedMatmul(base, x, weight: packed.pointer, rows: rows, inDim: inner, outDim: outer,
-                                         columns: columns, accumulate: accumulate)
+                            bias.withUnsafeBufferPointer { b in
+                                packedMatmul(base, x, weight: packed.pointer, rows: rows, inDim: inner, outDim: outer,
+                                             columns: columns, accumulate: accumulate,
+                                             bias: withBias ? b.baseAddress.map { $0 + columns.lowerBound } : nil)
+                            }
                         }
                         var worst = 0.0  // the error over the float sum's own rounding bound (1e-5 of Σ|terms|)
                         for r in 0..<rows {
@@ -179,7 +183,8 @@ final class KernelTests: XCTestCase {
                                     XCTAssertEqual(out[i], start[i], "\(path) \(rows)x\(inner)x\(outer) touched column \(c)")
                                     continue
                                 }
-                                var sum = accumulate ? Double(start[i]) : 0, magnitude = abs(sum)
+                                var sum = accumulate ? Double(start[i]) : withBias ? Double(bias[c]) : 0
+                                var magnitude = abs(sum)
                                 for k in 0..<inner {
                                     let term = Double(x[r * inner + k]) * Double(w[c * inner + k])
                                     sum += term
@@ -188,7 +193,7 @@ final class KernelTests: XCTestCase {
                                 worst = max(worst, abs(Double(out[i]) - sum) / (1e-5 * magnitude + 1e-7))
                             }
                         }
-                        XCTAssertLessThan(worst, 1, "\(path) \(rows)x\(inner)x\(outer) columns \(columns) accumulate \(accumulate) scratch \(scratch)")
+                        XCTAssertLessThan(worst, 1, "\(path) \(rows)x\(inner)x\(outer) columns \(columns) accumulate \(accumulate) bias \(withBias) scratch \(scratch)")
                     }
                 }
             }

@@ -55,10 +55,11 @@ long sb_gemm_packed_floats(long inner, long outer);
 /// Packs weight [outer, inner] (PyTorch's layout) into `packed` (sb_gemm_packed_floats floats, best 64-byte
 /// aligned): panel p holds columns 16p..16p+15 as [inner][16], zero past `outer`.
 void sb_gemm_pack(float *packed, const float *weight, long inner, long outer);
-/// c[rows, cols] = a[rows, inner] · Wᵀ restricted to output columns first_column..first_column+cols (`+=` when
-/// accumulate); first_column a multiple of 16; a and c row-major with strides lda and ldc.
+/// c[rows, cols] = a[rows, inner] · Wᵀ restricted to output columns first_column..first_column+cols, plus `bias`
+/// (its `cols` values for those columns) unless it is NULL, or `+=` the product when accumulate (bias NULL then);
+/// first_column a multiple of 16; a and c row-major with strides lda and ldc.
 void sb_gemm_packed(float *c, long ldc, const float *a, long lda, const float *packed, long inner, long first_column,
-                    long cols, long rows, int accumulate);
+                    long cols, long rows, int accumulate, const float *bias);
 /// Whether sb_gemm_packed may use its per-thread scratch (default 1). Tests turn it off to run the path taken
 /// when the scratch cannot be allocated; not while a GEMM runs.
 void sb_gemm_allow_scratch(int allowed);

@@ -123,15 +123,12 @@ public final class SignBERTModel: Sendable {
         let first = tile.rows.lowerBound
         let (o, input) = (out + first * layer.outDim, x + first * layer.inDim)
         let (c0, bias) = (tile.cols.lowerBound, layer.bias.pointer + tile.cols.lowerBound)
-        // A fresh output starts as the bias and the GEMM adds to it (beta = 1): that replaces OpenBLAS's
-        // zeroing pass (beta = 0) and a bias pass with one write of the bias rows.
-        let seeded = step == .add && !accumulate
-        if seeded {
-            for r in 0..<tile.rows.count { (o + r * layer.outDim + c0).update(from: bias, count: tile.cols.count) }
-        }
-        matmul(o, input, layer: layer, rows: tile.rows.count, columns: tile.cols, accumulate: accumulate || seeded)
+        // A fresh output gets its bias from the GEMM as it stores: no pass of its own.
+        let withBias = step == .add && !accumulate
+        matmul(o, input, layer: layer, rows: tile.rows.count, columns: tile.cols, accumulate: accumulate,
+               bias: withBias ? bias : nil)
         switch step {
-        case .add where !seeded: addRowBias(o + c0, bias, rows: tile.rows.count, cols: tile.cols.count, ld: layer.outDim)
+        case .add where !withBias: addRowBias(o + c0, bias, rows: tile.rows.count, cols: tile.cols.count, ld: layer.outDim)
         case .withGELU: biasGELU(o + c0, bias: bias, rows: tile.rows.count, cols: tile.cols.count, ld: layer.outDim)
         case .add, .leftPending: break
         }
