@@ -128,7 +128,7 @@ public final class SignBERTModel: Sendable {
         matmul(o, input, layer: layer, rows: tile.rows.count, columns: tile.cols, accumulate: accumulate,
                bias: withBias ? bias : nil)
         switch step {
-        case .add where !withBias: addRowBias(o + c0, bias, rows: tile.rows.count, cols: tile.cols.count, ld: layer.outDim)
+        case .add where accumulate: addRowBias(o + c0, bias, rows: tile.rows.count, cols: tile.cols.count, ld: layer.outDim)
         case .withGELU: biasGELU(o + c0, bias: bias, rows: tile.rows.count, cols: tile.cols.count, ld: layer.outDim)
         case .add, .leftPending: break
         }
