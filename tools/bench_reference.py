@@ -29,7 +29,9 @@ Engines ("cells" are engine x threads x batch):
          run through the shell; the placeholders {batches} {threads} {seconds} are replaced by this script's
          settings (e.g. "swift run -c release signbert bench --json --batches {batches} --threads {threads}").
          Its stdout must be JSON: {"results": [{"batch": 1, "threads": 2, "median_ms": ..., "clips_per_s": ...},
-         ...]} (optional top-level "engine": name; default "swift"; other keys ignored).
+         ...]} (optional top-level "engine": name; default "swift"; "sgemm_gflops" and "peak_gflops" per thread
+         count, from `signbert bench --sgemm --peak`, add the sgemm ceiling and the multiply-add peak lines, with
+         every engine's share of the peak; other keys ignored).
 
 Method: every cell does a warm-up, then `repeats` timed calls (chosen in round 1 so that a cell takes about
 --seconds, then fixed; or --repeats N), and keeps the median ms per batch. Engines run round-robin: each
@@ -228,7 +230,9 @@ def run_compare(cmd_template, args):
         out[(int(r["threads"]), int(r["batch"]))] = (float(r["median_ms"]), float(r.get("clips_per_s", 0.0)))
     # `signbert bench --sgemm`: raw sgemm GFLOP/s at the model's Linear shapes per thread count (the ceiling)
     sgemm = {int(t): float(g) for t, g in (data.get("sgemm_gflops") or {}).items()}
-    return engine, out, wall, cmd, sgemm
+    # `signbert bench --peak`: the multiply-add peak of its kernels per thread count (the machine's ceiling)
+    peak = {int(t): float(g) for t, g in (data.get("peak_gflops") or {}).items()}
+    return engine, out, wall, cmd, sgemm, peak
 
 
 def main():
@@ -316,15 +320,18 @@ def main():
     repeats = {}     # (engine_key, threads, batch) -> repeats
     compare_name, compare_cmd, compare_walls = None, None, []
     sgemm_best = {}  # threads -> best sgemm GFLOP/s over the rounds (from the compared command's --sgemm)
+    peak_best = {}   # threads -> best multiply-add peak over the rounds (its --peak)
     round_loads = []  # 1-minute load average at the start of each round (the machine is shared)
     for r in range(args.rounds):
         round_loads.append(loadavg()[0] if loadavg() else None)
         order = blocks[r % len(blocks):] + blocks[:r % len(blocks)]
         for block in order:
             if block == "compare":
-                name, res, wall, compare_cmd, sgemm = run_compare(args.compare_cmd, args)
+                name, res, wall, compare_cmd, sgemm, peak = run_compare(args.compare_cmd, args)
                 for t, g in sgemm.items():
                     sgemm_best[t] = max(g, sgemm_best.get(t, 0.0))
+                for t, g in peak.items():
+                    peak_best[t] = max(g, peak_best.get(t, 0.0))
                 compare_name = name
                 compare_walls.append(wall)
                 for (t, b), (ms, _) in res.items():
@@ -426,6 +433,17 @@ def main():
                          f"{g:.1f} GFLOP/s = {g / gflop:.1f} clips/s; {compare_name}'s best batch ({best['batch']}) "
                          f"reaches {100 * best['gflops'] / g:.1f} % of it; per batch: "
                          + ", ".join(f"{r['batch']}: {100 * r['gflops'] / g:.1f} %" for r in mine))
+    peaks = {}
+    if peak_best:
+        lines.append("")
+        for t, g in sorted(peak_best.items()):
+            mine = [r for r in results if r["threads"] == t]
+            peaks[t] = {"peak_gflops": g, "sgemm_share": sgemm_best[t] / g if t in sgemm_best else None,
+                        "shares": [{"engine": r["engine"], "batch": r["batch"], "share": r["gflops"] / g} for r in mine]}
+            lines.append(f"multiply-add peak, {t} threads (vector multiply-adds in registers, best round): {g:.1f} GFLOP/s"
+                         + (f"; sgemm ceiling {100 * sgemm_best[t] / g:.1f} % of it" if t in sgemm_best else "")
+                         + "; per engine and batch: "
+                         + ", ".join(f"{r['engine']} {r['batch']}: {100 * r['gflops'] / g:.1f} %" for r in mine))
     table = "\n".join(lines)
     print(table)
 
@@ -439,7 +457,8 @@ def main():
                           "warmup": args.warmup, "seed": args.seed, "compare_cmd": compare_cmd,
                           "compare_engine": compare_name, "compare_wall_s": compare_walls},
                "ort_parity_max_abs": {str(k): v for k, v in parity.items()},
-               "results": results, "sgemm_ceiling": {str(t): v for t, v in ceiling.items()}, "markdown": table}
+               "results": results, "sgemm_ceiling": {str(t): v for t, v in ceiling.items()},
+               "multiply_add_peak": {str(t): v for t, v in peaks.items()}, "markdown": table}
         Path(args.json_out).write_text(json.dumps(doc, indent=2) + "\n")
     if tmp:
         tmp.cleanup()

@@ -15,6 +15,7 @@
     float sb_max_##path(const float *, long);                                                                 \
     float sb_exp_shifted_sum_##path(float *, long, float);                                                    \
     void sb_gemm_packed_##path(float *, long, const float *, long, const float *, long, long, long, long, int, const float *);  \
+    double sb_fma_peak_##path(long);                                                                          \
     void sb_attention_head_##path(float *, long, const float *, const float *, const float *, long, long, long,  \
                                   float, float *, long, long);
 
@@ -28,6 +29,7 @@ typedef struct {
     float (*max)(const float *, long);
     float (*exp_shifted_sum)(float *, long, float);
     void (*gemm_packed)(float *, long, const float *, long, const float *, long, long, long, long, int, const float *);
+    double (*fma_peak)(long);
     void (*attention_head)(float *, long, const float *, const float *, const float *, long, long, long, float,
                            float *, long, long);
 } sb_table;
@@ -35,7 +37,7 @@ typedef struct {
 #define SB_TABLE(path)                                                                                         \
     {sb_erf_##path, sb_exp_##path, sb_bias_gelu_##path, sb_add_bias_##path, sb_layer_norm_##path,             \
      sb_add_bias_layer_norm_##path, sb_max_##path, sb_exp_shifted_sum_##path, sb_gemm_packed_##path,         \
-     sb_attention_head_##path}
+     sb_fma_peak_##path, sb_attention_head_##path}
 
 SB_DECLARE(baseline)
 #if defined(__x86_64__)
@@ -124,6 +126,8 @@ void sb_gemm_packed(float *c, long ldc, const float *a, long lda, const float *p
                     long cols, long rows, int accumulate, const float *bias) {
     active->gemm_packed(c, ldc, a, lda, packed, inner, first_column, cols, rows, accumulate, bias);
 }
+
+double sb_fma_peak(long iterations) { return active->fma_peak(iterations); }
 
 long sb_attention_scratch_floats(long tokens, long head_dim, long query_tile, long key_tile) {
     return sb_attention_scratch_count(tokens, head_dim, query_tile, key_tile);

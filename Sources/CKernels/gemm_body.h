@@ -176,3 +176,24 @@ void SB_FN(gemm_packed)(float *c, long ldc, const float *a, long lda, const floa
         }
     }
 }
+
+// The multiply-add rate this path's GEMM could reach at best: `iterations` rounds of acc = acc·m + s on
+// SB_PEAK_CHAINS independent 16-float accumulators (the including file's: enough chains to keep two multiply-add
+// pipes busy through their latency, few enough to stay in registers), nothing read from memory. Returns the FLOPs done (2 per lane per multiply-add), for
+// `signbert bench --peak`: the machine's ceiling beside the model's rate. `m` and `s` come through volatile
+// reads and each accumulator starts apart, so the compiler can neither fold the loop nor merge the chains.
+double SB_FN(fma_peak)(long iterations) {
+    enum { chains = SB_PEAK_CHAINS };
+    volatile float factor = 0.999999f, step = 1e-6f;
+    const SB_FN(v16) m = (SB_FN(v16)){0} + factor, s = (SB_FN(v16)){0} + step;
+    SB_FN(v16) acc[chains];
+    for (int i = 0; i < chains; i++) acc[i] = (SB_FN(v16)){0} + (float)i * step;
+    for (long n = 0; n < iterations; n++)
+        for (int i = 0; i < chains; i++) acc[i] = acc[i] * m + s;
+    float sum = 0;
+    for (int i = 0; i < chains; i++)
+        for (int j = 0; j < 16; j++) sum += acc[i][j];
+    volatile float sink = sum;  // the results are used
+    (void)sink;
+    return 2.0 * 16 * chains * (double)iterations;
+}

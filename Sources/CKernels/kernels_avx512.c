@@ -7,6 +7,7 @@
 // The AVX2 path's 6-row micro-kernel in zmm registers (6 of 32 accumulate). A taller one would use more of the
 // registers, but no machine here has AVX-512 to measure or test it on, so the tested shape is kept.
 #define SB_GEMM_MR 6
+#define SB_PEAK_CHAINS 12  // 12 zmm registers: two pipes of 4-cycle multiply-adds need 8 in flight
 #include "gemm_body.h"
 #include "attention_body.h"
 #pragma clang attribute pop

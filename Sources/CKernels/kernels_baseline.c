@@ -3,5 +3,6 @@
 #include "kernels_body.h"
 // 2 rows x 16 columns: 8 of the 16 xmm registers accumulate.
 #define SB_GEMM_MR 2
+#define SB_PEAK_CHAINS 3  // 12 xmm registers
 #include "gemm_body.h"
 #include "attention_body.h"

@@ -18,6 +18,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Also measure raw cblas_sgemm throughput at the model's four Linear shapes (a 32-clip batch's rows for v1, one clip's for v2) per thread count: the ceiling the GEMMs alone allow, and the model's share of it.")
     var sgemm = false
 
+    @Flag(name: .long, help: "Also measure the peak multiply-add rate of the kernel path in use per thread count (independent chains of vector multiply-adds in registers, no memory): the machine's ceiling for any runtime, and the model's share of it.")
+    var peak = false
+
     @Option(name: .long, help: ArgumentHelp("A model directory to measure.", valueName: "dir"))
     var model: String?
 
@@ -112,6 +115,12 @@ struct BenchCommand: ParsableCommand {
                     sgemmGFLOPs[threadCount] = max(single, streams)
                 }
             }
+            var peakGFLOPs: [Int: Double] = [:]
+            if peak {
+                for threadCount in threadCounts {
+                    peakGFLOPs[threadCount] = MultiplyAddPeak.measure(threads: threadCount, seconds: min(1, seconds / 2))
+                }
+            }
             var results: [(threads: Int, batch: Int, medianMs: Double, p99Ms: Double, clipsPerSecond: Double, gflops: Double,
                            runs: Int, strategy: String, cores: Double, cpuMs: Double, gemm: LinearGEMM)] = []
             for threadCount in threadCounts {
@@ -142,6 +151,11 @@ struct BenchCommand: ParsableCommand {
                     out.raw(i > 0 ? ",\"\(t)\":" : "\"\(t)\":")
                     out.number(g)
                 }
+                out.raw("},\"peak_gflops\":{")
+                for (i, (t, g)) in peakGFLOPs.sorted(by: { $0.key < $1.key }).enumerated() {
+                    out.raw(i > 0 ? ",\"\(t)\":" : "\"\(t)\":")
+                    out.number(g)
+                }
                 out.raw("},\"results\":[")
                 for (i, r) in results.enumerated() {
                     if i > 0 { out.raw(",") }
@@ -165,6 +179,10 @@ struct BenchCommand: ParsableCommand {
                         out.raw(",\"sgemm_share\":")
                         out.number(r.gflops / peak)
                     }
+                    if let peak = peakGFLOPs[r.threads] {
+                        out.raw(",\"peak_share\":")
+                        out.number(r.gflops / peak)
+                    }
                     out.raw("}")
                 }
                 out.raw("]}")
@@ -177,14 +195,19 @@ struct BenchCommand: ParsableCommand {
                     print(String(format: "sgemm, the block's 4 Linears at %d rows, %d threads: %.1f GFLOP/s = %.1f clips/s",
                                  sgemmRows, t, g, g / (config.flopsPerClip / 1e9)))
                 }
+                for (t, g) in peakGFLOPs.sorted(by: { $0.key < $1.key }) {
+                    print(String(format: "multiply-add peak of the %@ kernels, %d threads: %.1f GFLOP/s", KernelPath.current.description, t, g)
+                          + (sgemmGFLOPs[t].map { String(format: " (sgemm reaches %.1f %%)", 100 * $0 / g) } ?? ""))
+                }
                 print("threads batch   median ms    p99 ms    clips/s    GFLOP/s   runs  strategy     CPU cores  CPU ms/run  gemm      "
-                      + (sgemm ? "  % of sgemm" : ""))
+                      + (sgemm ? "  % of sgemm" : "") + (peak ? "  % of peak" : ""))
                 for r in results {
                     let share = sgemmGFLOPs[r.threads].map { String(format: " %10.1f", 100 * r.gflops / $0) } ?? ""
                     print(String(format: "%7d %5d %11.3f %9.3f %10.1f %10.1f %6d  ", r.threads, r.batch, r.medianMs, r.p99Ms, r.clipsPerSecond,
                                  r.gflops, r.runs) + r.strategy.padding(toLength: 11, withPad: " ", startingAt: 0)
                           + String(format: " %10.2f %11.2f  ", r.cores, r.cpuMs)
-                          + r.gemm.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) + share)
+                          + r.gemm.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) + share
+                          + (peakGFLOPs[r.threads].map { String(format: " %10.1f", 100 * r.gflops / $0) } ?? ""))
                 }
             }
         }

@@ -49,4 +49,29 @@ final class BenchCommandTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(p99, median, row.joined(separator: " "))
         }
     }
+
+    /// `--peak` measures the kernels' multiply-add ceiling per thread count and holds every cell against it: the
+    /// share in JSON is the cell's GFLOP/s over that peak, and in the table a "% of peak" column and a peak line.
+    func testPeakGivesTheCeilingAndEachCellsShare() throws {
+        let result = try bench(threads: 2, ["--peak", "--json"])
+        XCTAssertEqual(result.status, 0, result.summary)
+        let document = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdoutText.utf8)) as? [String: Any])
+        let peaks = try XCTUnwrap(document["peak_gflops"] as? [String: Double], result.stdoutText)
+        let peak = try XCTUnwrap(peaks["2"], "\(peaks)")
+        XCTAssertTrue(peak.isFinite && peak > 0, "\(peaks)")
+        let cells = try XCTUnwrap(document["results"] as? [[String: Any]])
+        XCTAssertEqual(cells.count, 2)
+        for cell in cells {
+            let gflops = try XCTUnwrap(cell["gflops"] as? Double), share = try XCTUnwrap(cell["peak_share"] as? Double)
+            XCTAssertEqual(share, gflops / peak, accuracy: 1e-9 * max(1, share), "\(cell)")
+        }
+        let table = try bench(["--peak"])
+        XCTAssertEqual(table.status, 0, table.summary)
+        XCTAssertTrue(table.stdoutText.contains("multiply-add peak of the "), table.stdoutText)
+        let header = try XCTUnwrap(table.stdoutText.split(separator: "\n").first { $0.hasPrefix("threads batch") })
+        XCTAssertTrue(header.hasSuffix("% of peak"), String(header))
+        // Without --peak, neither the line nor the column.
+        let plain = try bench([])
+        XCTAssertFalse(plain.stdoutText.contains("peak"), plain.stdoutText)
+    }
 }

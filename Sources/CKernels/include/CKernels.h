@@ -60,6 +60,9 @@ void sb_gemm_pack(float *packed, const float *weight, long inner, long outer);
 /// first_column a multiple of 16; a and c row-major with strides lda and ldc.
 void sb_gemm_packed(float *c, long ldc, const float *a, long lda, const float *packed, long inner, long first_column,
                     long cols, long rows, int accumulate, const float *bias);
+/// `iterations` rounds of independent vector multiply-adds, all in registers, as many chains as the path's GEMM
+/// micro-kernel keeps: the path's peak arithmetic rate on one thread when timed. Returns the FLOPs done.
+double sb_fma_peak(long iterations);
 /// Whether sb_gemm_packed may use its per-thread scratch (default 1). Tests turn it off to run the path taken
 /// when the scratch cannot be allocated; not while a GEMM runs.
 void sb_gemm_allow_scratch(int allowed);
