@@ -9,9 +9,7 @@ public enum MultiplyAddPeak {
     public static func measure(threads: Int, seconds: Double) -> Double {
         let lanes = max(1, threads)
         let team = lanes > 1 ? ThreadTeam(lanes: lanes) : nil
-        // About 20 ms per lane at 100 GFLOP/s: 2 M rounds of the AVX2 path's 384 FLOPs.
-        let iterations = 2_000_000
-        func round() -> Double {
+        func round(_ iterations: Int) -> (gflops: Double, seconds: Double) {
             let start = ContinuousClock.now
             var flops = 0.0
             if let team {
@@ -23,13 +21,16 @@ public enum MultiplyAddPeak {
                 flops = sb_fma_peak(iterations)
             }
             let elapsed = start.duration(to: .now)
-            return flops / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) / 1e9
+            let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            return (flops / wall / 1e9, wall)
         }
-        _ = round()
+        // Rounds of about 20 ms whatever the path's speed, so a lane's late start is a small part of one.
+        let probe = round(200_000)
+        let iterations = max(200_000, Int(200_000 * 0.02 / max(probe.seconds, 1e-6)))
         var best = 0.0, rounds = 0
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while rounds < 5 || ContinuousClock.now < deadline {
-            best = max(best, round())
+            best = max(best, round(iterations).gflops)
             rounds += 1
         }
         return best
