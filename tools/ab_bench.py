@@ -19,14 +19,21 @@ import json
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
 
 def median_ms(binary, batch, args):
+    """The median forward time of one `bench` run at `batch` (args: threads, seconds, bench_args); also used by
+    tools/wait_quiet.py. Exits with a one-line error, named after the running script, if the run fails."""
+    tool = Path(sys.argv[0]).stem
     command = [binary, "bench", "--batches", str(batch), "--threads", str(args.threads),
                "--seconds", str(args.seconds), "--json", *args.bench_args.split()]
-    result = subprocess.run(command, capture_output=True, text=True)
+    try:
+        result = subprocess.run(command, capture_output=True, text=True)
+    except OSError as error:
+        sys.exit(f"{tool}: cannot run {binary}: {error.strerror}")
     if result.returncode != 0:
-        sys.exit(f"ab_bench: {' '.join(command)} failed ({result.returncode}): {result.stderr.strip()[-300:]}")
+        sys.exit(f"{tool}: {' '.join(command)} failed ({result.returncode}): {result.stderr.strip()[-300:]}")
     return json.loads(result.stdout)["results"][0]["median_ms"]
 
 

@@ -13,22 +13,10 @@ architecture); between probes it sleeps --interval seconds. Pick --below-ms from
 (4.0-4.3 ms on the 2-vCPU machine of docs/PERFORMANCE.md; 4.4 let through 2 quiet runs of 3 there).
 """
 import argparse
-import json
-import subprocess
 import sys
 import time
 
-
-def probe(args):
-    command = [args.binary, "bench", "--batches", "1", "--threads", str(args.threads), "--seconds", str(args.seconds),
-               "--json"]
-    try:
-        result = subprocess.run(command, capture_output=True, text=True)
-    except OSError as error:
-        sys.exit(f"wait_quiet: cannot run {args.binary}: {error.strerror}")
-    if result.returncode != 0:
-        sys.exit(f"wait_quiet: {' '.join(command)} failed ({result.returncode}): {result.stderr.strip()[-300:]}")
-    return json.loads(result.stdout)["results"][0]["median_ms"]
+from ab_bench import median_ms  # tools/ is the script's own directory, first on sys.path
 
 
 def main():
@@ -40,10 +28,11 @@ def main():
     parser.add_argument("--seconds", type=float, default=1, help="timed seconds per probe (default 1)")
     parser.add_argument("--threads", type=int, default=2, help="threads per probe (default 2)")
     args = parser.parse_args()
+    args.bench_args = ""
 
     deadline = time.monotonic() + args.timeout
     while True:
-        ms = probe(args)
+        ms = median_ms(args.binary, 1, args)
         print(f"{time.strftime('%H:%M:%S')} batch 1: {ms:.3f} ms", file=sys.stderr, flush=True)
         if ms < args.below_ms:
             return 0
