@@ -179,8 +179,8 @@ void SB_FN(gemm_packed)(float *c, long ldc, const float *a, long lda, const floa
 
 // The multiply-add rate this path's GEMM could reach at best: `iterations` rounds of acc = acc·m + s on
 // SB_PEAK_CHAINS independent 16-float accumulators (the including file's: enough chains to keep two multiply-add
-// pipes busy through their latency, few enough to stay in registers), nothing read from memory. Returns the FLOPs done (2 per lane per multiply-add), for
-// `signbert bench --peak`: the machine's ceiling beside the model's rate. `m` and `s` come through volatile
+// pipes busy through their latency, few enough to stay in registers), nothing read from memory. Returns the FLOPs
+// done (2 per lane per multiply-add), for `signbert bench --peak`: the machine's ceiling beside the model's rate. `m` and `s` come through volatile
 // reads and each accumulator starts apart, so the compiler can neither fold the loop nor merge the chains.
 double SB_FN(fma_peak)(long iterations) {
     enum { chains = SB_PEAK_CHAINS };

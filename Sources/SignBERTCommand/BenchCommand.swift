@@ -146,17 +146,18 @@ struct BenchCommand: ParsableCommand {
                 out.number(config.flopsPerClip / 1e9)
                 out.raw(",\"architecture\":")
                 out.string(config.variant.name)
-                out.raw(",\"sgemm_gflops\":{")
-                for (i, (t, g)) in sgemmGFLOPs.sorted(by: { $0.key < $1.key }).enumerated() {
-                    out.raw(i > 0 ? ",\"\(t)\":" : "\"\(t)\":")
-                    out.number(g)
+                // A ceiling per thread count, as {"threads": GFLOP/s}.
+                func perThread(_ key: String, _ values: [Int: Double]) {
+                    out.raw(",\"\(key)\":{")
+                    for (i, (t, g)) in values.sorted(by: { $0.key < $1.key }).enumerated() {
+                        out.raw(i > 0 ? ",\"\(t)\":" : "\"\(t)\":")
+                        out.number(g)
+                    }
+                    out.raw("}")
                 }
-                out.raw("},\"peak_gflops\":{")
-                for (i, (t, g)) in peakGFLOPs.sorted(by: { $0.key < $1.key }).enumerated() {
-                    out.raw(i > 0 ? ",\"\(t)\":" : "\"\(t)\":")
-                    out.number(g)
-                }
-                out.raw("},\"results\":[")
+                perThread("sgemm_gflops", sgemmGFLOPs)
+                perThread("peak_gflops", peakGFLOPs)
+                out.raw(",\"results\":[")
                 for (i, r) in results.enumerated() {
                     if i > 0 { out.raw(",") }
                     out.raw("{\"batch\":\(r.batch),\"threads\":\(r.threads),\"median_ms\":")
@@ -202,12 +203,15 @@ struct BenchCommand: ParsableCommand {
                 print("threads batch   median ms    p99 ms    clips/s    GFLOP/s   runs  strategy     CPU cores  CPU ms/run  gemm      "
                       + (sgemm ? "  % of sgemm" : "") + (peak ? "  % of peak" : ""))
                 for r in results {
-                    let share = sgemmGFLOPs[r.threads].map { String(format: " %10.1f", 100 * r.gflops / $0) } ?? ""
+                    // The cell's GFLOP/s as a percentage of a ceiling at its thread count, when measured.
+                    func share(of ceiling: [Int: Double]) -> String {
+                        ceiling[r.threads].map { String(format: " %10.1f", 100 * r.gflops / $0) } ?? ""
+                    }
                     print(String(format: "%7d %5d %11.3f %9.3f %10.1f %10.1f %6d  ", r.threads, r.batch, r.medianMs, r.p99Ms, r.clipsPerSecond,
                                  r.gflops, r.runs) + r.strategy.padding(toLength: 11, withPad: " ", startingAt: 0)
                           + String(format: " %10.2f %11.2f  ", r.cores, r.cpuMs)
-                          + r.gemm.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) + share
-                          + (peakGFLOPs[r.threads].map { String(format: " %10.1f", 100 * r.gflops / $0) } ?? ""))
+                          + r.gemm.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) + share(of: sgemmGFLOPs)
+                          + share(of: peakGFLOPs))
                 }
             }
         }
